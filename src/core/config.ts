@@ -1,0 +1,203 @@
+// The YAML configuration: schema, defaults, and errors that name the key path and the fix.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { parseDuration } from './duration.ts';
+import { ConfigError } from './errors.ts';
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const duration = z
+  .union([z.string(), z.number()])
+  .refine((v) => parseDuration(v) !== undefined, { message: 'expected a duration such as 60s, 2m or 500ms' })
+  .transform((v) => parseDuration(v) as number);
+const httpUrl = z
+  .string()
+  .refine((v) => /^https?:\/\/[^\s'"`$\\]+$/.test(v), { message: 'expected an http:// or https:// URL without spaces or quotes' });
+const sshOptionValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+const hostSchema = z.strictObject({
+  address: z
+    .string()
+    .min(1)
+    .refine((v) => /^[A-Za-z0-9_.:%[\]-]+$/.test(v) && !v.startsWith('-'), {
+      message: 'expected an IP, DNS name or ~/.ssh/config alias (letters, digits, . - _ : only)',
+    }),
+  user: z.string().regex(/^[a-z_][a-z0-9_.-]*$/i, 'expected a user name').optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  identityFile: z.string().min(1).optional(),
+  sshOptions: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'expected an ssh_config keyword'), sshOptionValue).optional(),
+  sudo: z.boolean().default(false),
+  stateDir: z.string().regex(/^\/[A-Za-z0-9_./-]+$/, 'expected an absolute path').default('/var/lib/releaseflow'),
+});
+
+const healthSchema = z.strictObject({
+  url: httpUrl.optional(),
+  timeout: duration.default(60_000),
+  interval: duration.default(1000),
+});
+
+const containerSchema = z.union([
+  z.string().regex(NAME, 'expected a container name (letters, digits, _ . -)'),
+  z.strictObject({
+    name: z.string().regex(NAME, 'expected a container name (letters, digits, _ . -)'),
+    health: z.strictObject({ url: httpUrl.optional(), timeout: duration.optional() }).optional(),
+  }),
+]);
+
+export const configSchema = z
+  .strictObject({
+    app: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'expected a lower-case name (it names the state folder on hosts)'),
+    hosts: z.record(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]*$/, 'expected a host name'), hostSchema),
+    from: z.string().default('test'),
+    to: z.string().default('prod'),
+    containers: z.array(containerSchema).min(1, 'list at least one container'),
+    health: healthSchema.default({ timeout: 60_000, interval: 1000 }),
+    log: z.strictObject({ file: z.string().min(1).default('releaseflow.log') }).default({ file: 'releaseflow.log' }),
+    secrets: z.array(z.string().min(1)).default([]),
+    keepReleases: z.number().int().min(1).max(50).default(3),
+    ssh: z
+      .strictObject({
+        connectTimeout: duration.default(10_000),
+        commandTimeout: duration.default(300_000),
+        controlMaster: z.boolean().default(process.platform !== 'win32'),
+      })
+      .default({ connectTimeout: 10_000, commandTimeout: 300_000, controlMaster: process.platform !== 'win32' }),
+  })
+  .superRefine((c, ctx) => {
+    for (const key of ['from', 'to'] as const) {
+      if (!(c[key] in c.hosts)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `names host '${c[key]}', which is not under hosts (known: ${Object.keys(c.hosts).join(', ') || 'none'})` });
+      }
+    }
+    if (c.from === c.to) ctx.addIssue({ code: 'custom', path: ['to'], message: `is the same host as from ('${c.from}')` });
+    const seen = new Set<string>();
+    c.containers.forEach((ct, i) => {
+      const name = typeof ct === 'string' ? ct : ct.name;
+      if (seen.has(name)) ctx.addIssue({ code: 'custom', path: ['containers', i], message: `lists '${name}' twice` });
+      seen.add(name);
+    });
+  });
+
+export type RawConfig = z.infer<typeof configSchema>;
+export type HostConfig = RawConfig['hosts'][string] & { name: string };
+
+export interface ContainerConfig {
+  name: string;
+  healthUrl?: string;
+  healthTimeoutMs: number;
+}
+
+/** The validated configuration with paths resolved and containers normalised. */
+export interface Config {
+  file: string;
+  app: string;
+  hosts: Record<string, HostConfig>;
+  from: string;
+  to: string;
+  containers: ContainerConfig[];
+  health: { url?: string; timeoutMs: number; intervalMs: number };
+  logFile: string;
+  secrets: string[];
+  keepReleases: number;
+  ssh: { connectTimeoutMs: number; commandTimeoutMs: number; controlMaster: boolean };
+}
+
+const FIXES: Record<string, string> = {
+  app: 'set app: to a short lower-case name, e.g. app: ragflowauth',
+  hosts: 'list each server under hosts: with at least an address:',
+  containers: 'list the app containers, e.g. containers: [ragflowauth-backend]',
+  from: 'set from: to a host name listed under hosts:',
+  to: 'set to: to a host name listed under hosts:',
+};
+
+/** Find the config file: --config, then RELEASEFLOW_CONFIG, then ./releaseflow.yml. */
+export function locateConfig(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  const chosen = flag ?? env.RELEASEFLOW_CONFIG ?? resolve(cwd, 'releaseflow.yml');
+  const source = flag ? '--config' : env.RELEASEFLOW_CONFIG ? 'RELEASEFLOW_CONFIG' : 'the default location';
+  const file = resolve(cwd, chosen);
+  if (!existsSync(file)) {
+    throw new ConfigError(`config file ${file} (from ${source}) does not exist`, {
+      fix: 'pass --config FILE, set RELEASEFLOW_CONFIG, or create ./releaseflow.yml (see the README, "Configuration")',
+    });
+  }
+  return file;
+}
+
+/** Read, parse and validate a config file. */
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`, { fix: 'check the path and its permissions' });
+  }
+  return parseConfig(text, file);
+}
+
+/** Parse and validate config text; `file` resolves relative paths. */
+export function parseConfig(text: string, file: string): Config {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const pos = e.linePos?.[0];
+    throw new ConfigError(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: YAML syntax error: ${e.message.split('\n')[0]}`, {
+      fix: 'fix the YAML syntax at that line (indentation with spaces, a colon after each key)',
+    });
+  }
+  const data: unknown = doc.toJS();
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError(`${file}: expected a mapping of keys (app:, hosts:, containers: …)`, { fix: 'see the README, "Configuration"' });
+  }
+  const parsed = configSchema.safeParse(data);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 5).map((i) => {
+      const path = i.path.join('.') || '(top level)';
+      let msg = i.message;
+      if (i.code === 'unrecognized_keys') msg = `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`;
+      if (i.code === 'invalid_type' && /received undefined/.test(i.message)) msg = 'is required';
+      return { path, msg };
+    });
+    const first = issues[0]!;
+    const top = first.path.split('.')[0] ?? '';
+    throw new ConfigError(`${file}: ${issues.map((i) => `${i.path}: ${i.msg}`).join('; ')}`, {
+      fix: FIXES[top] ?? `correct ${first.path} (see the README, "Configuration")`,
+    });
+  }
+  return normalise(parsed.data, file);
+}
+
+function resolvePath(p: string, base: string): string {
+  if (p === '~' || p.startsWith('~/')) return resolve(homedir(), p.slice(2));
+  return isAbsolute(p) ? p : resolve(base, p);
+}
+
+function normalise(c: RawConfig, file: string): Config {
+  const base = dirname(resolve(file));
+  const hosts: Record<string, HostConfig> = {};
+  for (const [name, h] of Object.entries(c.hosts)) {
+    const sshOptions = { ...(h.sshOptions ?? {}) };
+    for (const k of Object.keys(sshOptions)) {
+      if (/^(UserKnownHostsFile|IdentityFile|CertificateFile)$/i.test(k)) sshOptions[k] = resolvePath(sshOptions[k]!, base);
+    }
+    hosts[name] = { ...h, name, identityFile: h.identityFile && resolvePath(h.identityFile, base), sshOptions };
+  }
+  return {
+    file: resolve(file),
+    app: c.app,
+    hosts,
+    from: c.from,
+    to: c.to,
+    containers: c.containers.map((ct) =>
+      typeof ct === 'string'
+        ? { name: ct, healthUrl: c.health.url, healthTimeoutMs: c.health.timeout }
+        : { name: ct.name, healthUrl: ct.health?.url ?? c.health.url, healthTimeoutMs: ct.health?.timeout ?? c.health.timeout },
+    ),
+    health: { url: c.health.url, timeoutMs: c.health.timeout, intervalMs: c.health.interval },
+    logFile: resolvePath(c.log.file, base),
+    secrets: c.secrets,
+    keepReleases: c.keepReleases,
+    ssh: { connectTimeoutMs: c.ssh.connectTimeout, commandTimeoutMs: c.ssh.commandTimeout, controlMaster: c.ssh.controlMaster },
+  };
+}

@@ -1,0 +1,62 @@
+// Access to the running lab for lab tests: its facts, its config, and root-namespace docker access.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface LabInfo {
+  dir: string;
+  prefix: string;
+  hosts: Record<string, { address: string; dockerSock: string }>;
+  sshKey: string;
+  knownHosts: string;
+  sshConfig: string;
+  config: string;
+}
+
+export const LAB_DIR = process.env.LAB_DIR ?? '/tmp/releaseflow-lab';
+export const REPO = new URL('../..', import.meta.url).pathname;
+
+/** The lab's facts, or undefined when no lab is up. Under CI=true a missing lab is an error, never a skip. */
+export function labInfo(): LabInfo | undefined {
+  const f = join(LAB_DIR, 'lab.json');
+  if (!existsSync(f)) {
+    if (process.env.CI === 'true') throw new Error(`the lab is not up (${f} missing) and CI=true: lab tests must not skip; run: bash lab/lab.sh demo-up`);
+    return undefined;
+  }
+  return JSON.parse(readFileSync(f, 'utf8')) as LabInfo;
+}
+
+/** node:test options: skip (outside CI only) when there is no lab. */
+export function labSkip(): { skip: string | false } {
+  return { skip: labInfo() ? false : 'no lab up (bash lab/lab.sh demo-up)' };
+}
+
+/** docker on a lab host through its admin socket (no ssh): for checking real state in tests. */
+export function labDocker(host: string, args: string[], input?: string): string {
+  const info = labInfo()!;
+  return execFileSync('docker', ['-H', info.hosts[host]!.dockerSock, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** `docker inspect` of one object on a lab host, parsed. */
+export function labInspect(host: string, name: string): Record<string, any> {
+  return JSON.parse(labDocker(host, ['inspect', name]))[0];
+}
+
+/** Run lab/lab.sh with args (e.g. ['seed']); throws with its output on failure. */
+export function labScript(args: string[]): string {
+  const r = spawnSync('bash', [join(REPO, 'lab/lab.sh'), ...args], { encoding: 'utf8', env: { ...process.env, LAB_DIR } });
+  if (r.status !== 0) throw new Error(`lab.sh ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** Run the releaseflow CLI against the lab's config; returns exit code and output. */
+export function releaseflow(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}) {
+  const info = labInfo()!;
+  const r = spawnSync(process.execPath, [join(REPO, 'bin/releaseflow.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, RELEASEFLOW_CONFIG: info.config, ...opts.env },
+    input: opts.input ?? '',
+    timeout: opts.timeoutMs ?? 300_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, out: r.stdout + r.stderr };
+}
