@@ -9,7 +9,7 @@ export interface GlobalOptions {
 }
 
 /** The config named by --config, RELEASEFLOW_CONFIG or ./releaseflow.yml. */
-export function configFrom(cmd: Command<any, any, any>): Config {
+export function configFrom(cmd: Command<unknown[], Record<string, unknown>, Record<string, unknown>>): Config {
   const opts = cmd.optsWithGlobals() as GlobalOptions;
   return loadConfig(locateConfig(opts.config));
 }

@@ -152,17 +152,16 @@ export function parseConfig(text: string, file: string): Config {
   }
   const parsed = configSchema.safeParse(data);
   if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 5).map((i) => {
-      const path = i.path.join('.') || '(top level)';
-      let msg = i.message;
-      if (i.code === 'unrecognized_keys') msg = `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`;
-      if (i.code === 'invalid_type' && /received undefined/.test(i.message)) msg = 'is required';
-      return { path, msg };
+    // an unknown key is reported at its own path (hosts.prod.usr), not at its parent's
+    const issues = parsed.error.issues.slice(0, 5).flatMap((i) => {
+      if (i.code === 'unrecognized_keys') return i.keys.map((k) => ({ path: [...i.path, k].join('.'), msg: 'unknown key', unknown: true }));
+      const msg = i.code === 'invalid_type' && /received undefined/.test(i.message) ? 'is required' : i.message;
+      return [{ path: i.path.join('.') || '(top level)', msg, unknown: false }];
     });
     const first = issues[0]!;
     const top = first.path.split('.')[0] ?? '';
     throw new ConfigError(`${file}: ${issues.map((i) => `${i.path}: ${i.msg}`).join('; ')}`, {
-      fix: FIXES[top] ?? `correct ${first.path} (see the README, "Configuration")`,
+      fix: first.unknown ? `remove ${first.path} or correct its spelling (see the README, "Configuration")` : (FIXES[top] ?? `correct ${first.path} (see the README, "Configuration")`),
     });
   }
   return normalise(parsed.data, file);

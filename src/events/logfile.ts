@@ -16,6 +16,8 @@ export function formatEventLines(e: ReleaseEvent): string[] {
       return [`==== ${e.kind} ${e.from ? `${e.from} -> ` : ''}${e.to} ====`, ...e.header];
     case 'info':
       return e.message.split('\n');
+    case 'plan':
+      return e.text.split('\n');
     case 'warning':
       return e.message.split('\n').map((l) => `WARNING ${l}`);
     case 'step-started':

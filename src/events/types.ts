@@ -5,6 +5,7 @@ export type ReleaseResult = 'released' | 'up-to-date' | 'rolled-back' | 'rollbac
 export type ReleaseEventBody =
   | { type: 'release-started'; kind: 'promote' | 'rollback' | 'recover'; from?: string; to: string; header: string[] }
   | { type: 'info'; message: string }
+  | { type: 'plan'; text: string }
   | { type: 'warning'; message: string }
   | { type: 'step-started'; index: number; total: number; name: string; host: string; cause: string }
   | { type: 'command'; index: number; host: string; command: string }

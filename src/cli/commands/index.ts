@@ -1,6 +1,23 @@
 // The command registry: add a command by adding its register function here.
 import type { Command } from '@commander-js/extra-typings';
+import { registerHistory } from './history.ts';
+import { registerLock } from './lock.ts';
+import { registerPromote } from './promote.ts';
+import { registerRollback } from './rollback.ts';
+import { registerRunCommand } from './run-command.ts';
+import { registerStatus } from './status.ts';
+import { registerDoctor } from './doctor.ts';
+import { registerUi } from './ui.ts';
 
 export type Register = (program: Command, holder: { code: number }) => void;
 
-export const commands: Register[] = [];
+export const commands: Register[] = [
+  registerStatus,
+  registerDoctor,
+  registerPromote,
+  registerRollback,
+  registerHistory,
+  registerRunCommand,
+  registerLock,
+  registerUi,
+];

@@ -1,0 +1,199 @@
+// The relay of one image transfer: the source's save script streamed through this machine into
+// the target's load script. Nothing touches this machine's disk; backpressure through pipeline().
+import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CommandError, ReleaseflowError } from '../core/errors.ts';
+import { stripNoise, tail } from '../core/noise.ts';
+import type { SshHost } from './ssh.ts';
+import { ByteMeter, type TransferProgress } from './transfer-progress.ts';
+
+/** Which end failed, so the caller can decide about a fallback. */
+export type RelayFailure = 'source' | 'plan' | 'target' | 'mismatch' | 'stalled' | 'aborted';
+
+/** A failed relay; `side` tells where. */
+export class RelayError extends CommandError {
+  constructor(
+    message: string,
+    readonly side: RelayFailure,
+    exit: number | null,
+    stdout: string,
+    stderr: string,
+    detail: ConstructorParameters<typeof CommandError>[4],
+  ) {
+    super(message, exit, stdout, stderr, detail);
+  }
+}
+
+export interface RelayOptions {
+  marker: string;
+  imageId: string;
+  gzipped: boolean;
+  /** Delta: given the source's manifest.json, the members to send. Absent: the source sends at once. */
+  selectMembers?: (manifestJson: string) => string[];
+  onProgress?: (p: TransferProgress) => void;
+  signal?: AbortSignal;
+  stallMs: number;
+  /** How long the source may work before its first data (docker save + extraction). */
+  headerTimeoutMs: number;
+}
+
+export interface RelayResult {
+  bytes: number;
+  rawBytes?: number;
+  durationMs: number;
+  loadOutput: string;
+}
+
+function collect(s: NodeJS.ReadableStream | null): () => string {
+  const parts: Buffer[] = [];
+  s?.on('data', (b: Buffer) => parts.push(b));
+  return () => Buffer.concat(parts).toString('utf8');
+}
+
+const exited = (c: ChildProcess) =>
+  new Promise<number | null>((res) => {
+    if (c.exitCode !== null || c.signalCode !== null) res(c.exitCode);
+    else c.on('close', (code) => res(code));
+  });
+
+/** Read up to and including the next line that starts with `marker `; lines before it (banners) are dropped. */
+export function readMarkerLine(stream: Readable, marker: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    const done = (err?: Error, line?: string) => {
+      stream.off('readable', onReadable);
+      stream.off('end', onEnd);
+      stream.off('error', onEnd);
+      if (err) reject(err);
+      else resolve(line!);
+    };
+    const onEnd = (e?: Error) => done(e ?? new Error('the source ended before it sent its header'));
+    const onReadable = () => {
+      for (let chunk: Buffer | null = stream.read(); chunk !== null; chunk = stream.read()) {
+        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+        for (let nl = buf.indexOf(10); nl >= 0; nl = buf.indexOf(10)) {
+          const line = buf.subarray(0, nl).toString('utf8').replace(/\r$/, '');
+          buf = buf.subarray(nl + 1);
+          if (line.startsWith(`${marker} `)) {
+            if (buf.length) stream.unshift(buf);
+            done(undefined, line.slice(marker.length + 1));
+            return;
+          }
+        }
+        if (buf.length > 64 * 1024 * 1024) return done(new Error('no header from the source within 64 MiB of output'));
+      }
+    };
+    stream.on('readable', onReadable);
+    stream.on('end', onEnd);
+    stream.on('error', onEnd);
+    onReadable();
+  });
+}
+
+/** Stream the source's save script into the target's load script and check the loaded image ID. */
+export async function relayImage(from: SshHost, to: SshHost, saveScript: string, loadScript: string, o: RelayOptions): Promise<RelayResult> {
+  const started = Date.now();
+  const src = from.spawnStream({ script: saveScript });
+  const srcErr = collect(src.child.stderr);
+  const srcExit = exited(src.child);
+  src.child.stdin!.on('error', () => {});
+  let dst: { child: ChildProcess; command: string } | undefined;
+  let why: RelayFailure | undefined;
+  const kill = (reason: RelayFailure) => {
+    why ??= reason;
+    src.child.kill('SIGTERM');
+    dst?.child.kill('SIGTERM');
+  };
+  const onAbort = () => kill('aborted');
+  if (o.signal?.aborted) onAbort();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  const meter = new ByteMeter(o.gzipped, o.onProgress);
+  const headerTimer = setTimeout(() => kill('stalled'), o.headerTimeoutMs);
+  let watchdog: NodeJS.Timeout | undefined;
+  let pipeError: unknown;
+  let dstOut = () => '';
+  let dstErr = () => '';
+  let dstCode: number | null = null;
+  try {
+    const stdout = src.child.stdout!;
+    let header = await readMarkerLine(stdout, o.marker);
+    if (header.startsWith('manifest ')) {
+      let members: string[];
+      try {
+        members = o.selectMembers!(header.slice('manifest '.length));
+      } catch (e) {
+        why = 'plan';
+        throw e;
+      }
+      src.child.stdin!.end(`${members.join('\n')}\n.\n`);
+      header = await readMarkerLine(stdout, o.marker);
+    } else src.child.stdin!.end();
+    if (header.startsWith('bytes ')) {
+      meter.rawTotal = Number(header.slice('bytes '.length)) || undefined;
+      header = await readMarkerLine(stdout, o.marker);
+    }
+    if (header !== 'start') throw new Error(`unexpected header from the source: ${header.slice(0, 80)}`);
+    clearTimeout(headerTimer);
+    meter.lastByteAt = Date.now();
+    dst = to.spawnStream({ script: loadScript });
+    dst.child.stdin!.on('error', () => {});
+    dstOut = collect(dst.child.stdout);
+    dstErr = collect(dst.child.stderr);
+    const dstExit = exited(dst.child);
+    watchdog = setInterval(() => {
+      if (Date.now() - meter.lastByteAt > o.stallMs) kill('stalled');
+    }, 1000);
+    try {
+      await pipeline(stdout, meter.transform(), dst.child.stdin!);
+    } catch (e) {
+      pipeError = e;
+      kill('target');
+    }
+    dstCode = await dstExit;
+  } catch (e) {
+    pipeError ??= e;
+    kill('source');
+  } finally {
+    clearTimeout(headerTimer);
+    clearInterval(watchdog);
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+  const srcCode = await srcExit;
+  meter.finish();
+  const loadOut = stripNoise(dstOut());
+  const idLine = loadOut.split('\n').find((l) => l.startsWith(`${o.marker} id `));
+  const loadedId = idLine?.slice(`${o.marker} id `.length).trim();
+  const loadOutput = loadOut
+    .split('\n')
+    .filter((l) => !l.startsWith(o.marker))
+    .join('\n')
+    .trim();
+  const output = [stripNoise(srcErr()), stripNoise(dstErr()), loadOutput].filter((s) => s.trim()).join('\n');
+  const fail = (side: RelayFailure, message: string, host: string, exit: number | null) => {
+    const fix =
+      side === 'aborted'
+        ? 'nothing to do: the transfer was interrupted and its temporary files removed'
+        : /no space left/i.test(output)
+          ? `free disk space on ${host} (docker system df; docker image prune)`
+          : 'check docker on both hosts (releaseflow doctor)';
+    return new RelayError(message, side, exit, loadOutput, output, { host, command: `${from.name}: ${src.command}  |  ${to.name}: ${dst?.command ?? '(not started)'}`, output: tail(output, 20), fix });
+  };
+  if (why === 'aborted' || o.signal?.aborted) throw fail('aborted', 'image transfer interrupted', to.name, null);
+  if (why === 'plan') throw fail('plan', `cannot select the layers to send: ${pipeError instanceof Error ? pipeError.message : String(pipeError)}`, from.name, srcCode);
+  if (why === 'stalled') throw fail('stalled', `image transfer stalled: no bytes for ${Math.round(o.stallMs / 1000)}s`, from.name, null);
+  if (srcCode !== 0 || (pipeError && !dst)) {
+    const detail = pipeError instanceof Error && !dst ? `: ${pipeError.message}` : '';
+    throw fail('source', `docker save on ${from.name} failed (exit ${srcCode})${detail}`, from.name, srcCode);
+  }
+  if (dstCode !== 0 || pipeError) throw fail('target', `docker load on ${to.name} failed (exit ${dstCode})`, to.name, dstCode);
+  if (loadedId !== o.imageId) {
+    throw fail('mismatch', `after docker load, ${to.name} has ${loadedId === 'missing' || !loadedId ? 'no image' : loadedId} under ${o.imageId}`, to.name, dstCode);
+  }
+  return { bytes: meter.bytes, rawBytes: meter.raw, durationMs: Date.now() - started, loadOutput };
+}
+
+/** Re-export for callers that only need to know an error means "interrupted". */
+export function isInterrupt(e: unknown): boolean {
+  return e instanceof RelayError ? e.side === 'aborted' : e instanceof ReleaseflowError && /interrupted/.test(e.message);
+}

@@ -1,0 +1,41 @@
+// `releaseflow history`: the target's releases, newest first.
+import { Command } from '@commander-js/extra-typings';
+import { formatDuration } from '../../core/duration.ts';
+import { readHistory } from '../../workflows/history.ts';
+import { closeHosts, configFrom, openHosts, runCommand } from '../common.ts';
+import type { Register } from './index.ts';
+
+const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+
+export const registerHistory: Register = (program, holder) => {
+  const cmd = new Command('history')
+    .description("list the target's releases: time, operator, from/to, images per container, result, duration, log file")
+    .option('--to <host>', 'target host (default: to: in the config)')
+    .option('--json', 'print JSON')
+    .action(async (opts, c) => {
+      holder.code = await runCommand(async () => {
+        const config = configFrom(c);
+        const to = opts.to ?? config.to;
+        const hosts = openHosts(config, [to]);
+        try {
+          const h = hosts.get(to)!;
+          await h.connect();
+          const entries = (await readHistory(h, config)).reverse();
+          if (opts.json) {
+            process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+            return 0;
+          }
+          if (entries.length === 0) process.stdout.write(`no releases recorded on ${to}\n`);
+          for (const e of entries) {
+            process.stdout.write(`${e.at}  ${e.kind.padEnd(8)} ${e.result.padEnd(15)} ${formatDuration(e.durationMs).padStart(7)}  ${e.operator}  ${e.from ? `${e.from.name} -> ` : ''}${e.to.name}  id ${e.releaseId}\n`);
+            for (const ct of e.containers) process.stdout.write(`    ${ct.name}: ${ct.fromRef} (${short(ct.fromId)}) -> ${ct.toRef} (${short(ct.toId)})\n`);
+            process.stdout.write(`    log: ${e.logFile}\n`);
+          }
+          return 0;
+        } finally {
+          await closeHosts(hosts.values());
+        }
+      });
+    });
+  program.addCommand(cmd as unknown as Command);
+};

@@ -1,0 +1,49 @@
+// `releaseflow promote` and `releaseflow plan` (the same, dry run).
+import { Command } from '@commander-js/extra-typings';
+import { renderPlan } from '../../core/render-plan.ts';
+import { promote } from '../../workflows/promote.ts';
+import { configFrom, runCommand } from '../common.ts';
+import { confirmer, openSession } from '../release-session.ts';
+import type { Register } from './index.ts';
+
+function releaseCommand(name: 'promote' | 'plan', holder: { code: number }) {
+  const cmd = new Command(name)
+    .description(name === 'promote' ? 'release TEST\'s images to PROD: plan, confirm, move images, swap containers, health-check; roll back on failure' : 'show what promote would do, changing nothing')
+    .option('--from <host>', 'source host (default: from: in the config)')
+    .option('--to <host>', 'target host (default: to: in the config)')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('-v, --verbose', 'show every command as it runs');
+  if (name === 'promote') cmd.option('-y, --yes', 'do not ask for confirmation').option('--dry-run', 'plan only, change nothing');
+  return cmd.action(async (opts, c) => {
+    holder.code = await runCommand(async () => {
+      const config = configFrom(c);
+      const o = opts as typeof opts & { yes?: boolean; dryRun?: boolean };
+      const from = o.from ?? config.from;
+      const to = o.to ?? config.to;
+      const dry = name === 'plan' || Boolean(o.dryRun);
+      const s = openSession(config, [from, to], { json: o.json, verbose: o.verbose, log: !dry });
+      try {
+        const r = await promote(s.ports, {
+          from,
+          to,
+          dryRun: dry,
+          signal: s.signal,
+          confirm: confirmer(o.yes, (p) => `Release ${p.containers.map((x) => x.fromRef).join(', ')} from ${from} (${p.from?.address}) to ${to} (${p.to.address})?`),
+        });
+        if (dry && r.plan && !o.json && !r.plan.upToDate) process.stdout.write(`${renderPlan(r.plan)}\n`);
+        if (o.json) {
+          const fin = s.events.filter((e) => e.type === 'release-finished').at(-1);
+          process.stdout.write(`${JSON.stringify({ exitCode: r.code, result: fin?.type === 'release-finished' ? fin.result : undefined, message: fin?.type === 'release-finished' ? fin.message : undefined, plan: r.plan ? { releaseId: r.plan.releaseId, upToDate: r.plan.upToDate, containers: r.plan.containers.map(({ runCommand: _rc, ...x }) => x), steps: r.plan.steps.map((st) => ({ name: st.name, host: st.host, kind: st.kind, cause: st.cause })) } : undefined, events: s.events }, null, 2)}\n`);
+        }
+        return r.code;
+      } finally {
+        await s.close();
+      }
+    });
+  });
+}
+
+export const registerPromote: Register = (program, holder) => {
+  program.addCommand(releaseCommand('promote', holder) as unknown as Command);
+  program.addCommand(releaseCommand('plan', holder) as unknown as Command);
+};

@@ -1,0 +1,37 @@
+// `releaseflow run-command HOST CONTAINER`: the docker run command that recreates a container.
+import { Command } from '@commander-js/extra-typings';
+import { ReleaseflowError } from '../../core/errors.ts';
+import { parseImageInspect, parseInspect } from '../../core/inspect.ts';
+import { renderRunCommand, toRunSpec } from '../../core/runspec.ts';
+import { inspectContainers, inspectImages } from '../../workflows/inspect.ts';
+import { closeHosts, configFrom, openHosts, runCommand } from '../common.ts';
+import type { Register } from './index.ts';
+
+export const registerRunCommand: Register = (program, holder) => {
+  const cmd = new Command('run-command')
+    .description("print the shell command that recreates a container from its docker inspect (secrets masked unless --reveal)")
+    .argument('<host>', 'host name from the config')
+    .argument('<container>', 'container name')
+    .option('--image <ref>', 'use this image instead of the current one')
+    .option('--reveal', 'show secret env values')
+    .action(async (hostName, container, opts, c) => {
+      holder.code = await runCommand(async () => {
+        const config = configFrom(c);
+        const hosts = openHosts(config, [hostName]);
+        try {
+          const h = hosts.get(hostName)!;
+          await h.connect();
+          const found = (await inspectContainers<{ Name: string; Image: string; Config: { Image: string } }>(h, [container])).get(container);
+          if (!found) throw new ReleaseflowError(`container ${container} not found on ${hostName}`, { host: hostName, fix: `list containers with: ssh ${h.config.address} docker ps -a` }, 2);
+          const img = (await inspectImages(h, [found.Image])).get(found.Image);
+          const { spec, warnings } = toRunSpec(parseInspect(found), parseImageInspect(img ?? { Id: found.Image }), { image: opts.image });
+          for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+          process.stdout.write(`${renderRunCommand(spec, { name: container, image: opts.image ?? found.Config.Image, secrets: config.secrets, reveal: Boolean(opts.reveal) })}\n`);
+          return 0;
+        } finally {
+          await closeHosts(hosts.values());
+        }
+      });
+    });
+  program.addCommand(cmd as unknown as Command);
+};

@@ -1,0 +1,92 @@
+// `releaseflow status [HOST...] [--all] [--json]`: per host, reachability, docker, and each app container.
+import { ExitCode } from '../../core/errors.ts';
+import { type HostFacts, observeHost, shortId } from '../../workflows/observe.ts';
+import { closeHosts, configFrom, openHosts, runCommand } from '../common.ts';
+import type { Register } from './index.ts';
+
+/** The machine-readable status of one host (the `--json` output lists these under `hosts`). */
+export function statusOf(f: HostFacts) {
+  return {
+    host: f.host,
+    address: f.address,
+    reachable: f.reachable,
+    problem: f.problem,
+    docker: { version: f.docker.version, apiVersion: f.docker.apiVersion, access: f.docker.access, needsSudo: f.docker.needsSudo },
+    containers: f.containers.map((c) => ({
+      name: c.name,
+      present: c.present,
+      mode: c.mode ?? null,
+      state: c.state ?? 'missing',
+      health: c.health,
+      imageRef: c.imageRef,
+      imageId: c.imageId,
+      created: c.created,
+      imageCreated: c.image?.created,
+    })),
+  };
+}
+
+function when(iso: string | undefined): string {
+  return iso ? iso.replace('T', ' ').replace(/\.\d+/, '') : '-';
+}
+
+function table(rows: string[][], indent: string): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => indent + r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
+}
+
+/** The readable status of the hosts: one block per host, one row per configured container. */
+export function renderStatus(facts: HostFacts[]): string {
+  const out: string[] = [];
+  for (const f of facts) {
+    if (!f.reachable) {
+      out.push(`${f.host} (${f.address}): UNREACHABLE: ${f.problem?.message ?? 'no answer'}`);
+      if (f.problem?.fix) out.push(`  fix: ${f.problem.fix}`);
+      out.push('');
+      continue;
+    }
+    const docker = f.docker.version ? `docker ${f.docker.version} (API ${f.docker.apiVersion})${f.docker.access === 'sudo' ? ' via sudo' : ''}` : 'docker NOT USABLE';
+    out.push(`${f.host} (${f.address}): reachable, ${docker}`);
+    if (f.problem) out.push(`  problem: ${f.problem.message}`, ...(f.problem.fix ? [`  fix: ${f.problem.fix}`] : []));
+    const rows = [['CONTAINER', 'MODE', 'STATE', 'IMAGE', 'IMAGE ID', 'CREATED', 'HEALTH']];
+    const notes: string[] = [];
+    for (const c of f.containers) {
+      rows.push([c.name, c.mode?.mode ?? '-', c.state ?? 'missing', c.imageRef ?? '-', shortId(c.imageId), when(c.created), c.present ? (c.health ?? '-') : '-']);
+      const m = c.mode;
+      if (m?.mode === 'compose') notes.push(`  ${c.name}: compose project=${m.project} service=${m.service} config_files=${m.configFiles.join(',')} working_dir=${m.workingDir}`);
+    }
+    out.push(...table(rows, '  '), ...notes, '');
+  }
+  return out.join('\n');
+}
+
+export const registerStatus: Register = (program, holder) => {
+  program
+    .command('status')
+    .description('show each host: reachable, docker version, and the app containers (mode, state, image, health)')
+    .argument('[hosts...]', 'hosts to show (default: the from and to hosts)')
+    .option('--all', 'show every host in the config')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (names, opts, cmd) => {
+      holder.code = await runCommand(async () => {
+        const config = configFrom(cmd);
+        const chosen = opts.all ? Object.keys(config.hosts) : names.length ? names : [config.from, config.to];
+        const hosts = openHosts(config, chosen);
+        try {
+          const facts = await Promise.all(
+            [...hosts.values()].map((h) =>
+              observeHost(
+                h,
+                config.containers.map((c) => c.name),
+              ),
+            ),
+          );
+          if (opts.json) process.stdout.write(`${JSON.stringify({ app: config.app, hosts: facts.map(statusOf) }, null, 2)}\n`);
+          else process.stdout.write(renderStatus(facts));
+          return facts.every((f) => f.reachable) ? ExitCode.ok : ExitCode.failed;
+        } finally {
+          await closeHosts(hosts.values());
+        }
+      });
+    });
+};

@@ -1,0 +1,27 @@
+// renderPlan: the plan as text — the output of `releaseflow plan`, the head of the log, a golden string in tests.
+import { formatBytes } from '../events/logfile.ts';
+import { shJoin } from './quote.ts';
+import { describeCommand, type Plan, type Step } from './step.ts';
+
+/** One step's printable lines (name, cause, commands). */
+export function renderStep(step: Step, index: number, total: number): string[] {
+  const lines = [`step ${index}/${total} ${step.name} on ${step.host}`, `    why: ${step.cause}`];
+  if (step.kind === 'exec') for (const c of step.commands) lines.push(...describeCommand(c, shJoin).split('\n').map((l, i) => `    ${i === 0 ? '$ ' : '  '}${l}`));
+  if (step.kind === 'transfer') lines.push(`    $ docker save ${step.imageId} on ${step.from}  ->  stream via this machine  ->  docker load on ${step.to}${step.bytes ? ` (image ${formatBytes(step.bytes)})` : ''}`);
+  if (step.kind === 'health') lines.push(`    poll ${step.url ?? '(container state)'}${step.dockerHealth ? ' and Docker HEALTHCHECK' : ''} every ${step.intervalMs}ms for up to ${Math.round(step.timeoutMs / 1000)}s`);
+  return lines;
+}
+
+/** The whole plan as text. */
+export function renderPlan(plan: Plan, opts: { header?: boolean } = {}): string {
+  const out = opts.header === false ? [] : [...plan.header];
+  for (const w of plan.warnings) out.push(`warning: ${w}`);
+  if (plan.upToDate) {
+    out.push(`already up to date: ${plan.to.name} runs the same image IDs as ${plan.from?.name ?? 'the source'}; nothing to do`);
+    return out.join('\n');
+  }
+  for (const c of plan.containers) if (c.runCommand) out.push(`final command for ${c.name}:`, ...c.runCommand.split('\n').map((l) => `    ${l}`));
+  out.push(`${plan.steps.length} steps:`);
+  for (const [i, s] of plan.steps.entries()) out.push(...renderStep(s, i + 1, plan.steps.length));
+  return out.join('\n');
+}

@@ -1,0 +1,149 @@
+// planRollback / planRestore: pure plans that put previous containers back, checking state before each undo.
+import { restartPolicyValue } from './docker.ts';
+import { shJoin, shQuote } from './quote.ts';
+import { prevContainerName, statePaths } from './state.ts';
+import type { Plan, PlannedContainer, Step } from './step.ts';
+
+export interface UndoTarget {
+  name: string;
+  /** The kept container to bring back. */
+  prevName: string;
+  /** The container ID we expect to be live afterwards (verified). */
+  expectId?: string;
+  restartPolicy: string;
+  /** What to do with the container currently named `name`: remove it, or keep it under another name. */
+  displaced: { remove: true } | { renameTo: string };
+  wasRunning: boolean;
+  healthUrl?: string;
+  dockerHealth: boolean;
+  healthTimeoutMs: number;
+}
+
+/** The state-checking undo script for one container: safe to run whatever was or was not done. */
+export function buildUndoScript(t: UndoTarget): string {
+  const q = shQuote;
+  const exists = (n: string) => `docker container inspect ${q(n)} >/dev/null 2>&1`;
+  const displace = 'remove' in t.displaced ? shJoin(['docker', 'rm', '-f', t.name]) : `${shJoin(['docker', 'stop', t.name])} >/dev/null && ${shJoin(['docker', 'update', '--restart', 'no', t.name])} >/dev/null && ${shJoin(['docker', 'rename', t.name, t.displaced.renameTo])}`;
+  const lines = [
+    'set -e',
+    `if ${exists(t.prevName)}; then`,
+    `  if ${exists(t.name)}; then ${displace}; fi`,
+    `  ${shJoin(['docker', 'rename', t.prevName, t.name])}`,
+    'fi',
+    `${shJoin(['docker', 'update', '--restart', t.restartPolicy, t.name])} >/dev/null`,
+  ];
+  if (t.wasRunning) lines.push(`${shJoin(['docker', 'start', t.name])} >/dev/null`);
+  if (t.expectId) {
+    lines.push(`test "$(${shJoin(['docker', 'inspect', '-f', '{{.Id}}', t.name])})" = ${q(t.expectId)} || { echo ${q(`${t.name} is not the expected container ${t.expectId.slice(0, 12)}`)} >&2; exit 1; }`);
+  }
+  lines.push(`echo ${q(`${t.name} restored`)}`);
+  return lines.join('\n');
+}
+
+/** Steps that restore each target, then check its health. */
+export function planUndoSteps(host: string, targets: UndoTarget[], intervalMs: number, cause: string): Step[] {
+  const steps: Step[] = [];
+  for (const t of targets) {
+    steps.push({ kind: 'exec', name: `rollback: restore ${t.name}`, host, container: t.name, cause, commands: [{ script: buildUndoScript(t) }] });
+  }
+  for (const t of targets) {
+    if (!t.wasRunning) continue;
+    steps.push({
+      kind: 'health',
+      name: `rollback: health ${t.name}`,
+      host,
+      container: t.name,
+      cause: 'the restored container must be healthy again',
+      url: t.healthUrl,
+      dockerHealth: t.dockerHealth,
+      timeoutMs: t.healthTimeoutMs,
+      intervalMs,
+    });
+  }
+  return steps;
+}
+
+/** The automatic rollback of a failed promotion: every container of the release, back as it was. */
+export function planRollbackOfPromotion(promotion: Plan, facts: { name: string; targetId: string; policy: { Name?: string; MaximumRetryCount?: number } | undefined; wasRunning: boolean; healthUrl?: string; dockerHealth: boolean; healthTimeoutMs: number }[], intervalMs: number): Plan {
+  const targets: UndoTarget[] = facts.map((f) => ({
+    name: f.name,
+    prevName: prevContainerName(f.name, promotion.releaseId),
+    expectId: f.targetId,
+    restartPolicy: restartPolicyValue(f.policy),
+    displaced: { remove: true },
+    wasRunning: f.wasRunning,
+    healthUrl: f.healthUrl,
+    dockerHealth: f.dockerHealth,
+    healthTimeoutMs: f.healthTimeoutMs,
+  }));
+  return {
+    ...promotion,
+    kind: 'rollback',
+    header: [`rollback of release ${promotion.releaseId}`],
+    steps: planUndoSteps(promotion.to.name, targets, intervalMs, `release ${promotion.releaseId} failed: put the previous containers back`),
+  };
+}
+
+/** Record of one container in a release, as kept in history. */
+export interface HistoryContainer {
+  name: string;
+  fromRef: string;
+  fromId: string;
+  toRef: string;
+  toId: string;
+  prevName: string;
+  prevTag: string;
+  restartPolicy: string;
+  containerId?: string;
+  prevContainerId?: string;
+}
+
+/** `releaseflow rollback`: bring back the containers a previous release kept aside. */
+export function planManualRollback(input: {
+  app: string;
+  releaseId: string;
+  stateDir: string;
+  to: { name: string; address: string };
+  previous: { releaseId: string; containers: HistoryContainer[] };
+  health: Map<string, { url?: string; dockerHealth: boolean; timeoutMs: number }>;
+  intervalMs: number;
+}): Plan {
+  const paths = statePaths(input.stateDir, input.app, input.releaseId);
+  const containers: PlannedContainer[] = input.previous.containers.map((c) => ({
+    name: c.name,
+    mode: 'run',
+    fromRef: c.toRef,
+    fromId: c.toId,
+    toRef: c.fromRef,
+    toId: c.fromId,
+    prevName: prevContainerName(c.name, input.releaseId),
+    prevTag: c.prevTag,
+    changes: true,
+  }));
+  const targets: UndoTarget[] = input.previous.containers.map((c) => ({
+    name: c.name,
+    prevName: c.prevName,
+    expectId: c.prevContainerId,
+    restartPolicy: c.restartPolicy,
+    displaced: { renameTo: prevContainerName(c.name, input.releaseId) },
+    wasRunning: true,
+    healthUrl: input.health.get(c.name)?.url,
+    dockerHealth: input.health.get(c.name)?.dockerHealth ?? false,
+    healthTimeoutMs: input.health.get(c.name)?.timeoutMs ?? 60_000,
+  }));
+  const steps: Step[] = [
+    { kind: 'exec', name: 'prepare', host: input.to.name, cause: 'state folder for this rollback', commands: [{ script: `umask 077 && mkdir -p ${shQuote(paths.release)}` }] },
+    ...planUndoSteps(input.to.name, targets, input.intervalMs, `bring back the containers release ${input.previous.releaseId} replaced (current ones kept as *-rf-prev-${input.releaseId})`),
+  ];
+  return {
+    kind: 'rollback',
+    releaseId: input.releaseId,
+    app: input.app,
+    to: input.to,
+    header: [`rollback ${input.releaseId} of app ${input.app} on ${input.to.name} (${input.to.address}): undo release ${input.previous.releaseId}`, ...containers.map((c) => `container ${c.name}: ${c.fromRef} -> ${c.toRef}`)],
+    containers,
+    steps,
+    upToDate: false,
+    warnings: [],
+  };
+}

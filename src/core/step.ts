@@ -1,0 +1,69 @@
+// Steps: the data a plan is made of. Every step names its host and why it exists.
+
+/** A command inside a step: argv (quoted by the SSH adapter) or a script we built with shJoin. */
+export interface StepCommand {
+  argv?: string[];
+  script?: string;
+  /** Data sent on stdin (e.g. an env file); never logged, only described. */
+  stdin?: string;
+  stdinNote?: string;
+  /** A failure of this command does not fail the step (clean-up that may find nothing). */
+  allowFail?: boolean;
+}
+
+interface StepBase {
+  name: string;
+  host: string;
+  cause: string;
+  /** Which container this step changes, if any: drives rollback bookkeeping. */
+  container?: string;
+}
+
+export type Step =
+  | (StepBase & { kind: 'exec'; commands: StepCommand[]; marks?: StepMark })
+  | (StepBase & { kind: 'transfer'; from: string; to: string; imageId: string; ref: string; bytes?: number })
+  | (StepBase & {
+      kind: 'health';
+      container: string;
+      url?: string;
+      dockerHealth: boolean;
+      timeoutMs: number;
+      intervalMs: number;
+    });
+
+/** What a successful step means for rollback: the old container moved aside, or the new one exists. */
+export type StepMark = 'renamed-old' | 'created-new' | 'stopped-old' | 'started-new';
+
+/** The plan of a release: header facts for the log and the ordered steps. */
+export interface Plan {
+  kind: 'promote' | 'rollback';
+  releaseId: string;
+  app: string;
+  from?: { name: string; address: string };
+  to: { name: string; address: string };
+  header: string[];
+  containers: PlannedContainer[];
+  steps: Step[];
+  upToDate: boolean;
+  warnings: string[];
+}
+
+export interface PlannedContainer {
+  name: string;
+  mode: 'run' | 'compose';
+  fromRef?: string;
+  fromId?: string;
+  toRef: string;
+  toId: string;
+  prevName: string;
+  prevTag: string;
+  changes: boolean;
+  /** The readable docker run command, secrets masked. */
+  runCommand?: string;
+}
+
+/** Printable form of a step command. */
+export function describeCommand(c: StepCommand, render: (argv: string[]) => string): string {
+  const base = c.argv ? render(c.argv) : (c.script ?? '');
+  return c.stdinNote ? `${base}  < ${c.stdinNote}` : base;
+}

@@ -1,0 +1,95 @@
+// The dashboard's read-only answers: plan, status, doctor, history, a release's log, a container's logs.
+import { statusOf } from '../cli/commands/status.ts';
+import { closeHosts, openHosts } from '../cli/common.ts';
+import type { SshHost } from '../adapters/ssh.ts';
+import type { Config } from '../core/config.ts';
+import { dockerLogs } from '../core/docker.ts';
+import { ReleaseflowError } from '../core/errors.ts';
+import { shJoin } from '../core/quote.ts';
+import { EventBus } from '../events/bus.ts';
+import { probeHealthUrls, runDoctor } from '../workflows/doctor.ts';
+import { readHistory } from '../workflows/history.ts';
+import { observeHost } from '../workflows/observe.ts';
+import { observeAndPlan } from '../workflows/promote.ts';
+import { HttpError } from './http.ts';
+import { type PlanView, toPlanView } from './plan-view.ts';
+import { readReleaseLog } from './release-log.ts';
+
+/** Open hosts for one answer and always close them. */
+async function withHosts<T>(config: Config, names: string[], body: (hosts: Map<string, SshHost>) => Promise<T>): Promise<T> {
+  const hosts = openHosts(config, names);
+  try {
+    return await body(hosts);
+  } finally {
+    await closeHosts(hosts.values());
+  }
+}
+
+/** The plan of a release from `from` to `to`, read-only (what `releaseflow plan` prints). */
+export async function planAnswer(config: Config): Promise<PlanView> {
+  return withHosts(config, [config.from, config.to], async (hosts) => {
+    const bus = new EventBus();
+    const plan = await observeAndPlan({ config, hosts, bus, clock: () => new Date() }, config.from, config.to);
+    return toPlanView(plan, (s) => bus.redactor.redact(s));
+  });
+}
+
+/** Both hosts side by side, as `releaseflow status --json`, plus health URL checks and kept previous containers. */
+export async function statusAnswer(config: Config) {
+  const names = config.containers.map((c) => c.name);
+  return withHosts(config, [config.from, config.to], async (hosts) => {
+    const out = await Promise.all(
+      [...hosts.values()].map(async (h) => {
+        const f = await observeHost(h, names);
+        const usable = f.reachable && f.docker.access !== 'unavailable';
+        const health = usable ? await probeHealthUrls(config, h).catch((e) => ({ checks: [{ host: h.name, status: 'FAIL', message: e instanceof Error ? e.message : String(e) }] })) : { checks: [] };
+        const kept = f.allContainers.filter((c) => names.some((n) => c.name.startsWith(`${n}-rf-`)));
+        return { ...statusOf(f), role: h.name === config.from ? 'from' : 'to', healthChecks: health.checks, kept };
+      }),
+    );
+    return { app: config.app, at: new Date().toISOString(), hosts: out };
+  });
+}
+
+/** The doctor checklist for the from and to hosts, each check with its fix. */
+export async function doctorAnswer(config: Config) {
+  return withHosts(config, [config.from, config.to], async (hosts) => {
+    const r = await runDoctor(config, hosts);
+    return { ok: r.ok, checks: r.checks, failing: r.failing, hosts: r.facts.map((f) => ({ host: f.host, address: f.address, reachable: f.reachable })) };
+  });
+}
+
+/** The target's releases, newest first. */
+export async function historyAnswer(config: Config) {
+  return withHosts(config, [config.to], async (hosts) => {
+    const h = hosts.get(config.to)!;
+    await h.connect();
+    return { to: config.to, logFile: config.logFile, entries: (await readHistory(h, config)).reverse() };
+  });
+}
+
+/** The lines of one release in this machine's log file. */
+export async function releaseLogAnswer(config: Config, releaseId: string | null) {
+  if (!releaseId || !/^[0-9A-Za-z]{1,40}$/.test(releaseId)) throw new HttpError(400, 'missing or malformed releaseId', 'open a release from the History tab');
+  const entry = (await historyAnswer(config)).entries.find((e) => e.releaseId === releaseId);
+  return { releaseId, ...readReleaseLog(config.logFile, releaseId, entry?.at, entry?.logFile) };
+}
+
+/** The container names whose logs may be read: the app's containers and the copies releaseflow keeps of them. */
+export function isAppContainer(config: Config, name: string): boolean {
+  return /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name) && config.containers.some((c) => name === c.name || name.startsWith(`${c.name}-rf-`));
+}
+
+/** `docker logs --tail 200` of an app container on a configured host (stdout and stderr interleaved). */
+export async function containerLogsAnswer(config: Config, host: string | null, container: string | null) {
+  if (!host || !(host in config.hosts)) throw new HttpError(400, `unknown host '${host ?? ''}'`, `use one of: ${Object.keys(config.hosts).join(', ')}`);
+  if (!container || !isAppContainer(config, container)) throw new HttpError(400, `'${container ?? ''}' is not one of the app's containers`, `use one of: ${config.containers.map((c) => c.name).join(', ')}`);
+  return withHosts(config, [host], async (hosts) => {
+    const h = hosts.get(host)!;
+    await h.connect();
+    const argv = [...(h.config.sudo ? ['sudo', '-n'] : []), ...dockerLogs(container).argv];
+    const r = await h.run({ script: `${shJoin(argv)} 2>&1` });
+    if (r.code !== 0 && /No such container/i.test(r.stdout)) throw new ReleaseflowError(`container ${container} does not exist on ${host}`, { host, fix: 'the Status tab lists the containers each host has' });
+    return { host, container, command: shJoin(argv), exitCode: r.code, text: r.stdout };
+  });
+}

@@ -1,0 +1,57 @@
+// The History tab: the target's releases with result, duration and versions; a release's log on demand.
+import { actionButton, api, badge, errorBox, fill, fmtMs, fmtTime, h, tagOf } from './ui.js';
+
+let root = null;
+let list = null;
+let log = null;
+
+const KIND = { released: 'ok', 'up-to-date': 'ok', 'rolled-back': 'warn', 'rollback-failed': 'bad', failed: 'bad' };
+
+/** Shown: (re)load the history. */
+export function showHistory() {
+  if (!root) {
+    root = document.getElementById('tab-history');
+    list = h('div', { id: 'history-list' });
+    log = h('div', { id: 'history-log' });
+    fill(root, h('div', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', {}, 'Releases'), actionButton('Refresh', load, { id: 'history-refresh' })), list), log);
+  }
+  load();
+}
+
+async function load() {
+  fill(list, h('p', { class: 'muted' }, 'reading history…'));
+  try {
+    const r = await api('api/history');
+    if (r.entries.length === 0) {
+      fill(list, h('p', { class: 'muted' }, `no releases recorded on ${r.to}`));
+      return;
+    }
+    const rows = r.entries.map((e) =>
+      h(
+        'tr',
+        { 'data-release': e.releaseId, 'data-result': e.result },
+        h('td', {}, fmtTime(e.at)),
+        h('td', {}, e.kind),
+        h('td', {}, badge(e.result, KIND[e.result] ?? 'info')),
+        h('td', {}, fmtMs(e.durationMs)),
+        h('td', {}, e.containers.map((c) => h('div', {}, `${c.name}: ${tagOf(c.fromRef)} → ${tagOf(c.toRef)}`))),
+        h('td', { class: 'muted' }, e.operator),
+        h('td', {}, actionButton('Log', () => openLog(e), { class: 'small', 'data-log': e.releaseId })),
+      ),
+    );
+    fill(list, h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['started', 'kind', 'result', 'duration', 'versions', 'operator', ''].map((t) => h('th', {}, t)))), h('tbody', {}, rows)));
+  } catch (e) {
+    fill(list, errorBox(e));
+  }
+}
+
+async function openLog(e) {
+  fill(log, h('div', { class: 'card' }, h('p', { class: 'muted' }, `reading the log of ${e.releaseId}…`)));
+  try {
+    const r = await api(`api/history/log?releaseId=${encodeURIComponent(e.releaseId)}`);
+    fill(log, h('div', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', {}, `${e.kind} ${e.releaseId}`), h('span', { class: 'muted' }, r.file)), h('pre', { class: 'log', id: 'history-log-text' }, r.lines.join('\n'))));
+  } catch (err) {
+    fill(log, h('div', { class: 'card' }, errorBox(err)));
+  }
+  log.scrollIntoView({ block: 'start' });
+}

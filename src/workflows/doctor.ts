@@ -1,0 +1,177 @@
+// doctor: the troubleshooting checklist, read-only: each check PASS/FAIL/WARN with the fix, plus logs of failing containers.
+import { randomBytes } from 'node:crypto';
+import type { SshHost } from '../adapters/ssh.ts';
+import type { Config } from '../core/config.ts';
+import { ReleaseflowError } from '../core/errors.ts';
+import { buildHealthProbeScript, parseHealthProbe } from '../core/health.ts';
+import { describeMode } from '../core/mode.ts';
+import { shJoin } from '../core/quote.ts';
+import { formatBytes } from '../events/logfile.ts';
+import { type HostFacts, observeHost, parseSections, section, shortId } from './observe.ts';
+
+export type CheckStatus = 'PASS' | 'FAIL' | 'WARN';
+
+/** One line of the checklist. */
+export interface DoctorCheck {
+  host: string;
+  status: CheckStatus;
+  message: string;
+  fix?: string;
+}
+
+/** What doctor shows for a failing container: why, its last logs, and `docker ps -a`. */
+export interface FailingContainer {
+  host: string;
+  container: string;
+  reason: string;
+  logs?: string;
+  ps?: string;
+}
+
+/** The whole report: ok only when no check FAILs (WARN does not fail). */
+export interface DoctorReport {
+  ok: boolean;
+  checks: DoctorCheck[];
+  failing: FailingContainer[];
+  facts: HostFacts[];
+}
+
+const FREE_MARGIN = 1024 ** 3;
+
+/** The checks that follow from one host's observed facts (pure). `source` is the from host's facts, when observed. */
+export function checkHostFacts(config: Config, f: HostFacts, source: HostFacts | undefined): { checks: DoctorCheck[]; failing: FailingContainer[] } {
+  const checks: DoctorCheck[] = [];
+  const failing: FailingContainer[] = [];
+  const add = (status: CheckStatus, message: string, fix?: string) => checks.push({ host: f.host, status, message, fix });
+  const isSource = f.host === config.from;
+  if (!f.reachable) {
+    add('FAIL', `ssh: ${f.problem?.message ?? `${f.host} is unreachable`}`, f.problem?.fix);
+    return { checks, failing };
+  }
+  add('PASS', `ssh: ${f.host} (${f.address}) reachable in batch mode in ${f.connectMs ?? 0} ms`);
+  const d = f.docker;
+  const sudoSet = config.hosts[f.host]?.sudo === true;
+  if (d.access === 'unavailable') {
+    add('FAIL', f.problem?.message ?? `docker is not usable on ${f.host}`, f.problem?.fix);
+    return { checks, failing };
+  }
+  if (d.needsSudo && !sudoSet) add('FAIL', `docker: works on ${f.host} only through sudo (docker ${d.version})`, `set sudo: true under hosts.${f.host} in ${config.file}, or add the SSH user to the docker group`);
+  else add('PASS', `docker: ${d.version} (API ${d.apiVersion})${d.access === 'sudo' ? ' through sudo -n' : ''}`);
+  if (f.problem) add('FAIL', f.problem.message, f.problem.fix);
+
+  const shows = f.allContainers.map((c) => `${c.name} (${c.status})`).join(', ') || 'no containers';
+  for (const c of f.containers) {
+    if (!c.present || !c.mode) {
+      add('FAIL', `container ${c.name} not found on ${f.host}; docker ps -a shows: ${shows}`, `start it on ${f.host} or correct containers: in ${config.file}`);
+      failing.push({ host: f.host, container: c.name, reason: 'not found' });
+      continue;
+    }
+    add('PASS', `${c.name}: started with ${describeMode(c.mode)}`);
+    for (const file of c.composeFiles ?? []) {
+      if (file.status === 'readable') add('PASS', `${c.name}: compose file ${file.path} present and readable`);
+      else add('FAIL', `${c.name}: compose file ${file.path} (from its labels) is ${file.status} on ${f.host}`, file.status === 'missing' ? `restore ${file.path} on ${f.host}, or re-create the container with docker compose from where its file now is` : `let the SSH user read ${file.path} (chmod/chown), or set sudo: true`);
+    }
+    if (c.mode.mode === 'compose' && c.mode.configFiles.length === 0) add('WARN', `${c.name}: compose labels name no config_files`, 'recreate it with docker compose v2, which records its files');
+    const state = `${c.state}${c.health && c.health !== 'none' ? `, ${c.health}` : ''}`;
+    if (c.running && c.health !== 'unhealthy') add('PASS', `${c.name}: ${state}, image ${c.imageRef} (${shortId(c.imageId)})`);
+    else if (isSource) add('WARN', `${c.name}: ${state} on ${f.host} (its image can still be promoted)`, `look at: docker logs --tail 200 ${c.name}`);
+    else {
+      add('FAIL', `${c.name}: ${state} on ${f.host}`, `see its logs below; start it (docker start ${c.name}) or roll back (releaseflow rollback)`);
+      failing.push({ host: f.host, container: c.name, reason: state });
+    }
+  }
+
+  const used = [...new Set(f.containers.flatMap((c) => c.networks))];
+  const missing = used.filter((n) => !f.networks.includes(n));
+  if (missing.length) add('FAIL', `networks: ${missing.join(', ')} used by the app but missing on ${f.host}`, `create them on ${f.host} (docker network create NAME, with the options they have on ${config.from})`);
+  else if (used.length) add('PASS', `networks: ${used.join(', ')} present`);
+
+  if (!isSource) checks.push(checkDisk(f, source));
+  return { checks, failing };
+}
+
+function checkDisk(f: HostFacts, source: HostFacts | undefined): DoctorCheck {
+  const where = `under docker's data-root ${f.dataRoot ?? '?'}`;
+  if (f.freeBytes === undefined) return { host: f.host, status: 'WARN', message: `disk: free space ${where} unknown (df failed)`, fix: `run df -h ${f.dataRoot ?? '/var/lib/docker'} on ${f.host}` };
+  const have = new Set(f.images.map((i) => i.id));
+  const toLoad = new Map((source?.containers ?? []).flatMap((c) => (c.image && !have.has(c.image.id) ? [[c.image.id, c.image.size] as const] : [])));
+  const need = [...toLoad.values()].reduce((a, b) => a + b, 0);
+  const free = formatBytes(f.freeBytes);
+  const fix = `free space on ${f.host} (docker image prune, old releases) or grow the disk`;
+  if (!source?.reachable) {
+    return f.freeBytes < FREE_MARGIN ? { host: f.host, status: 'WARN', message: `disk: only ${free} free ${where} (image sizes on ${source?.host ?? 'the from host'} unknown)`, fix } : { host: f.host, status: 'PASS', message: `disk: ${free} free ${where}` };
+  }
+  const msg = `disk: ${free} free ${where}; the images to load from ${source.host} need up to ${formatBytes(need)}`;
+  if (f.freeBytes < need) return { host: f.host, status: 'FAIL', message: msg, fix };
+  if (f.freeBytes < need + FREE_MARGIN) return { host: f.host, status: 'WARN', message: `${msg} (less than 1 GiB to spare)`, fix };
+  return { host: f.host, status: 'PASS', message: msg };
+}
+
+/** Request each container's health URL from the host itself, in one remote script. */
+export async function probeHealthUrls(config: Config, host: SshHost): Promise<{ checks: DoctorCheck[]; failing: FailingContainer[] }> {
+  const targets = config.containers.filter((c) => c.healthUrl);
+  if (targets.length === 0) return { checks: [{ host: host.name, status: 'WARN', message: 'health: no health URL configured', fix: 'set health.url (or a container health.url) so releases are verified' }], failing: [] };
+  const m = `@@rf-${randomBytes(6).toString('hex')}`;
+  const script = targets.map((c, i) => section(m, String(i), buildHealthProbeScript(c.name, c.healthUrl))).join('\n');
+  const r = await host.run({ script });
+  const sections = parseSections(r.stdout, m);
+  const checks: DoctorCheck[] = [];
+  const failing: FailingContainer[] = [];
+  targets.forEach((c, i) => {
+    const p = parseHealthProbe(sections.get(String(i))?.text ?? r.stdout + r.stderr);
+    if (p.http === 'ok') checks.push({ host: host.name, status: 'PASS', message: `health: ${c.healthUrl} answers on ${host.name} (${c.name})` });
+    else {
+      const why = p.http === 'no-client' ? 'no curl, wget or busybox on the host' : p.detail || 'no answer';
+      checks.push({ host: host.name, status: 'FAIL', message: `health: ${c.healthUrl} (${c.name}) fails when requested from ${host.name}: ${why}`, fix: p.http === 'no-client' ? `install curl or wget on ${host.name}` : `see ${c.name}'s logs below; check the URL and that the port is published on ${host.name}` });
+      failing.push({ host: host.name, container: c.name, reason: `health URL ${c.healthUrl} failing` });
+    }
+  });
+  return { checks, failing };
+}
+
+/** Fetch `docker logs --tail 200` of each failing container and the app's `docker ps -a`, in one remote script. */
+export async function readFailureLogs(host: SshHost, facts: HostFacts, failing: FailingContainer[]): Promise<void> {
+  const docker = facts.docker.access === 'sudo' ? ['sudo', '-n', 'docker'] : ['docker'];
+  const m = `@@rf-${randomBytes(6).toString('hex')}`;
+  const names = [...new Set(failing.map((x) => x.container))];
+  const present = names.filter((n) => facts.containers.find((c) => c.name === n)?.present);
+  const ps = [...docker, 'ps', '-a', ...facts.containers.flatMap((c) => ['--filter', `name=${c.name}`])];
+  const lines = present.map((n, i) => section(m, String(i), `${shJoin([...docker, 'logs', '--tail', '200', n])} 2>&1`));
+  lines.push(section(m, 'ps', `${shJoin(ps)} 2>&1`));
+  const r = await host.run({ script: lines.join('\n') });
+  const s = parseSections(r.stdout, m);
+  for (const x of failing) {
+    const i = present.indexOf(x.container);
+    if (i >= 0) x.logs = s.get(String(i))?.text.trimEnd();
+    x.ps = s.get('ps')?.text.trimEnd();
+  }
+}
+
+/** Run the checklist on the named hosts: observe each (in parallel), probe health URLs from non-source hosts, fetch logs of failing containers. */
+export async function runDoctor(config: Config, hosts: Map<string, SshHost>): Promise<DoctorReport> {
+  const names = config.containers.map((c) => c.name);
+  const facts = await Promise.all([...hosts.values()].map((h) => observeHost(h, names)));
+  const source = facts.find((f) => f.host === config.from);
+  const perHost = await Promise.all(facts.map((f) => diagnoseHost(config, hosts.get(f.host)!, f, source)));
+  const checks = perHost.flatMap((r) => r.checks);
+  return { ok: checks.every((c) => c.status !== 'FAIL'), checks, failing: perHost.flatMap((r) => r.failing), facts };
+}
+
+async function diagnoseHost(config: Config, host: SshHost, f: HostFacts, source: HostFacts | undefined) {
+  const r = checkHostFacts(config, f, source);
+  const usable = f.reachable && f.docker.access !== 'unavailable';
+  if (usable && f.host !== config.from) {
+    const h = await probeHealthUrls(config, host).catch((e) => {
+      if (!(e instanceof ReleaseflowError)) throw e;
+      return { checks: [{ host: f.host, status: 'FAIL' as const, message: `health: could not probe: ${e.message}`, fix: e.detail.fix }], failing: [] };
+    });
+    r.checks.push(...h.checks);
+    r.failing.push(...h.failing.filter((x) => !r.failing.some((y) => y.container === x.container)));
+  }
+  if (usable && r.failing.length) {
+    await readFailureLogs(host, f, r.failing).catch((e) => {
+      if (!(e instanceof ReleaseflowError)) throw e;
+    });
+  }
+  return r;
+}

@@ -1,0 +1,142 @@
+// The executor: runs a plan's steps in order and makes no decisions; emits step events.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { transferImage } from '../adapters/transfer.ts';
+import type { SshHost } from '../adapters/ssh.ts';
+import { CommandError, ReleaseflowError } from '../core/errors.ts';
+import { buildHealthProbeScript, judgeHealth, parseHealthProbe } from '../core/health.ts';
+import { shJoin } from '../core/quote.ts';
+import { describeCommand, type Plan, type Step } from '../core/step.ts';
+import type { EventBus } from '../events/bus.ts';
+
+export interface ExecuteResult {
+  ok: boolean;
+  /** 1-based index of the failed step. */
+  failedIndex?: number;
+  failedStep?: Step;
+  error?: unknown;
+  /** Steps that completed, by index. */
+  done: number[];
+}
+
+export interface ExecuteContext {
+  hosts: Map<string, SshHost>;
+  bus: EventBus;
+  signal?: AbortSignal;
+}
+
+/** Run every step; stop at the first failure and report it. */
+export async function executePlan(plan: Plan, ctx: ExecuteContext): Promise<ExecuteResult> {
+  const total = plan.steps.length;
+  const done: number[] = [];
+  for (let i = 0; i < total; i++) {
+    const step = plan.steps[i]!;
+    const index = i + 1;
+    const started = Date.now();
+    ctx.bus.emit({ type: 'step-started', index, total, name: step.name, host: step.host, cause: step.cause });
+    try {
+      if (ctx.signal?.aborted) throw new ReleaseflowError('interrupted (Ctrl-C)', { fix: 'run releaseflow status to see the state; the release was rolled back' });
+      const note = await runStep(step, index, ctx);
+      done.push(index);
+      ctx.bus.emit({ type: 'step-succeeded', index, total, name: step.name, durationMs: Date.now() - started, note });
+    } catch (error) {
+      const e = error instanceof ReleaseflowError ? error : undefined;
+      if (error instanceof CommandError) {
+        if (error.stdout.trim()) ctx.bus.emit({ type: 'output', index, host: step.host, stream: 'stdout', text: error.stdout, raw: error.stdout });
+        if (error.stderr.trim()) ctx.bus.emit({ type: 'output', index, host: step.host, stream: 'stderr', text: error.stderr, raw: error.stderr });
+      }
+      ctx.bus.emit({
+        type: 'step-failed',
+        index,
+        total,
+        name: step.name,
+        durationMs: Date.now() - started,
+        message: e?.message ?? String(error),
+        fix: e?.detail.fix,
+        exit: error instanceof CommandError ? error.exit : undefined,
+      });
+      if (e) e.detail.step = `step ${index}/${total} ${step.name}`;
+      return { ok: false, failedIndex: index, failedStep: step, error, done };
+    }
+  }
+  return { ok: true, done };
+}
+
+function hostOf(ctx: ExecuteContext, name: string): SshHost {
+  const h = ctx.hosts.get(name);
+  if (!h) throw new ReleaseflowError(`internal: no connection for host ${name}`);
+  return h;
+}
+
+async function runStep(step: Step, index: number, ctx: ExecuteContext): Promise<string | undefined> {
+  const host = hostOf(ctx, step.host);
+  switch (step.kind) {
+    case 'exec': {
+      for (const c of step.commands) {
+        ctx.bus.emit({ type: 'command', index, host: step.host, command: describeCommand(c, shJoin) });
+        const remote = c.argv ? { argv: c.argv } : { script: c.script ?? 'true' };
+        const r = await host.run(remote, { stdin: c.stdin, signal: ctx.signal });
+        if (r.code !== 0 && !c.allowFail) {
+          throw new CommandError(`command failed on ${step.host} (exit ${r.code})`, r.code, r.rawStdout, r.rawStderr, {
+            host: step.host,
+            command: r.command,
+            output: (r.stderr || r.stdout).trim().split('\n').slice(-20).join('\n'),
+            fix: hintFor(r.stderr),
+          });
+        }
+      }
+      return undefined;
+    }
+    case 'transfer': {
+      const from = hostOf(ctx, step.from);
+      ctx.bus.emit({ type: 'info', message: `transfer source: ${step.from} (${from.config.address}) docker save ${step.imageId} -> target: ${step.to} (${host.config.address}) docker load, streamed through this machine` });
+      const r = await transferImage(from, host, step.imageId, {
+        signal: ctx.signal,
+        onProgress: (bytes, rateBps) => ctx.bus.emit({ type: 'progress', index, bytes, totalBytes: step.bytes, rateBps }),
+      });
+      ctx.bus.emit({ type: 'info', message: `transfer done: ${r.bytes} bytes in ${r.durationMs}ms; ${r.loadOutput.trim()}` });
+      const v = await host.run({ argv: ['docker', 'image', 'inspect', '-f', '{{.Id}}', step.imageId] });
+      if (v.code !== 0 || v.stdout.trim() !== step.imageId) {
+        throw new CommandError(`image ${step.imageId} is not on ${step.to} after docker load`, v.code, v.stdout, v.stderr, { host: step.to, fix: 'check docker load output above; run releaseflow doctor' });
+      }
+      return `${r.bytes} bytes, image ID verified`;
+    }
+    case 'health':
+      return await waitHealthy(step, index, host, ctx);
+  }
+}
+
+async function waitHealthy(step: Extract<Step, { kind: 'health' }>, index: number, host: SshHost, ctx: ExecuteContext): Promise<string> {
+  const deadline = Date.now() + step.timeoutMs;
+  const script = buildHealthProbeScript(step.container, step.url);
+  let last = '';
+  for (;;) {
+    const r = await host.run({ script }, { signal: ctx.signal, timeoutMs: 30_000 });
+    const probe = parseHealthProbe(r.stdout);
+    const { verdict, reason } = judgeHealth(probe, step.dockerHealth);
+    if (reason !== last) ctx.bus.emit({ type: 'info', message: `step ${index} health ${step.container}: ${reason}` });
+    last = reason;
+    if (verdict === 'healthy') return reason;
+    if (verdict === 'failed' || Date.now() > deadline) {
+      const out = `${r.stdout}${r.stderr}`;
+      throw new CommandError(`${step.container} is not healthy on ${step.host}: ${reason}${verdict === 'failed' ? '' : ` after ${Math.round(step.timeoutMs / 1000)}s`}`, null, r.stdout, r.stderr, {
+        host: step.host,
+        command: step.url ? `GET ${step.url} from ${step.host}` : `docker inspect ${step.container}`,
+        output: out.trim(),
+        fix: `read the container's logs below; check the health URL (${step.url ?? 'none'}) and health.timeout in the config`,
+      });
+    }
+    if (ctx.signal?.aborted) throw new ReleaseflowError('interrupted (Ctrl-C)');
+    await sleep(step.intervalMs);
+  }
+}
+
+/** A one-line hint from well-known docker error text. */
+export function hintFor(stderr: string): string | undefined {
+  if (/no space left on device/i.test(stderr)) return 'free disk space on the host (docker system df; docker image prune)';
+  if (/port is already allocated|address already in use/i.test(stderr)) return 'another container or process holds the port: docker ps; ss -ltnp';
+  if (/Conflict\. The container name .* is already in use/i.test(stderr)) return 'a container with that name exists: docker ps -a; remove or rename it';
+  if (/permission denied.*docker\.sock/i.test(stderr)) return 'the SSH user cannot use docker: add it to the docker group or set sudo: true for the host';
+  if (/No such container/i.test(stderr)) return 'the container disappeared during the release: docker ps -a';
+  if (/No such image|pull access denied|repository does not exist/i.test(stderr)) return 'the image is missing on the host: run releaseflow plan to see the transfer';
+  return undefined;
+}

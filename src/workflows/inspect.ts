@@ -1,0 +1,43 @@
+// Read-only docker inspection over SSH: containers and images by name, missing ones reported as absent.
+import type { SshHost } from '../adapters/ssh.ts';
+import { CommandError } from '../core/errors.ts';
+
+/** Parse a JSON array out of stdout, tolerating banner text printed before it by a login shell. */
+export function parseJsonArray(stdout: string): unknown[] {
+  const start = stdout.search(/^\[/m);
+  if (start < 0) return [];
+  try {
+    const v = JSON.parse(stdout.slice(start));
+    return Array.isArray(v) ? v : [];
+  } catch {
+    return [];
+  }
+}
+
+/** `docker inspect` of containers; a name not present maps to undefined. */
+export async function inspectContainers<T extends { Name: string }>(host: SshHost, names: readonly string[]): Promise<Map<string, T | undefined>> {
+  const out = new Map<string, T | undefined>(names.map((n) => [n, undefined]));
+  if (names.length === 0) return out;
+  const r = await host.run({ argv: ['docker', 'container', 'inspect', ...names] });
+  if (r.code !== 0 && !/No such (object|container)/i.test(r.stderr)) {
+    throw new CommandError(`docker inspect failed on ${host.name} (exit ${r.code})`, r.code, r.stdout, r.stderr, {
+      host: host.name,
+      command: r.command,
+      output: r.stderr.trim(),
+      fix: 'run releaseflow doctor: is docker running, and can the SSH user use it?',
+    });
+  }
+  for (const c of parseJsonArray(r.stdout) as T[]) out.set(c.Name.replace(/^\//, ''), c);
+  return out;
+}
+
+/** `docker image inspect` of images by ID or ref; absent ones map to undefined. */
+export async function inspectImages<T>(host: SshHost, refs: readonly string[]): Promise<Map<string, T | undefined>> {
+  const uniq = [...new Set(refs)];
+  const out = new Map<string, T | undefined>(uniq.map((n) => [n, undefined]));
+  if (uniq.length === 0) return out;
+  const r = await host.run({ argv: ['docker', 'image', 'inspect', ...uniq] });
+  const found = parseJsonArray(r.stdout) as (T & { Id: string; RepoTags?: string[] })[];
+  for (const ref of uniq) out.set(ref, found.find((i) => i.Id === ref || (i.RepoTags ?? []).includes(ref)));
+  return out;
+}

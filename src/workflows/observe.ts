@@ -1,0 +1,265 @@
+// Observe a host, read-only: reachability, docker, the app's containers and their images, disk, networks.
+import { randomBytes } from 'node:crypto';
+import type { SshHost } from '../adapters/ssh.ts';
+import { HostUnreachableError, ReleaseflowError } from '../core/errors.ts';
+import { composeFilePaths, detectMode, type Mode } from '../core/mode.ts';
+import { tail } from '../core/noise.ts';
+import { shJoin, shQuote } from '../core/quote.ts';
+import { parseJsonArray } from './inspect.ts';
+
+/** JSON as docker prints it (inspect output): read field by field, as docker documents it. */
+// biome-ignore lint/suspicious/noExplicitAny: docker's JSON is read by field names, checked where used
+export type DockerJson = Record<string, any>;
+
+/** How docker is reached on the host: as the SSH user, through `sudo -n`, or not at all. */
+export type DockerAccess = 'direct' | 'sudo' | 'unavailable';
+
+/** Docker's own health status of a container; `none` when its image defines no HEALTHCHECK. */
+export type HealthStatus = 'healthy' | 'unhealthy' | 'starting' | 'none';
+
+/** An image as `docker image inspect` describes it. */
+export interface ImageObservation {
+  id: string;
+  repoTags: string[];
+  /** Bytes, uncompressed (what `docker load` needs on disk, roughly). */
+  size: number;
+  created: string;
+  inspect: DockerJson;
+}
+
+/** One configured container on one host; `present: false` when the host has no such container. */
+export interface ContainerObservation {
+  name: string;
+  present: boolean;
+  /** How it was started; absent when the container is missing. */
+  mode?: Mode;
+  id?: string;
+  /** running, exited, created, paused, restarting, dead. */
+  state?: string;
+  running: boolean;
+  health?: HealthStatus;
+  /** The image reference the container was created from (Config.Image), e.g. app-backend:v2. */
+  imageRef?: string;
+  /** The full image ID (sha256:…). */
+  imageId?: string;
+  created?: string;
+  networks: string[];
+  /** Compose mode only: each compose file from the labels, and whether the SSH user can read it. */
+  composeFiles?: { path: string; status: 'readable' | 'unreadable' | 'missing' }[];
+  image?: ImageObservation;
+  inspect?: DockerJson;
+}
+
+/** Everything observed on one host. Nothing here is decided; failures to observe are facts too. */
+export interface HostFacts {
+  host: string;
+  address: string;
+  reachable: boolean;
+  /** Why the host, or docker on it, could not be (fully) observed, and what to do. */
+  problem?: { message: string; fix?: string; output?: string };
+  connectMs?: number;
+  docker: { access: DockerAccess; needsSudo: boolean; version?: string; apiVersion?: string; error?: string };
+  containers: ContainerObservation[];
+  images: ImageObservation[];
+  dataRoot?: string;
+  /** Free bytes on the filesystem holding docker's data-root. */
+  freeBytes?: number;
+  networks: string[];
+  /** Every container on the host (`docker ps -a`), for messages such as "docker ps -a shows: …". */
+  allContainers: { name: string; image: string; status: string }[];
+}
+
+/** A script fragment that prints BODY's output as section NAME (with BODY's exit code), for parseSections. */
+export function section(marker: string, name: string, body: string): string {
+  const [m, n] = [shQuote(marker), shQuote(name)];
+  return `printf '%s begin %s\\n' ${m} ${n}\n${body}\nprintf '\\n%s end %s %s\\n' ${m} ${n} $?`;
+}
+
+/** The remote script: one round trip for all facts. Arguments go through shJoin; the rest is fixed text. */
+export function buildObserveScript(containers: readonly string[], sudo: boolean, marker: string): string {
+  const d = (...argv: string[]) => `d ${shJoin(argv)}`;
+  const forced = sudo ? 1 : 0;
+  return [
+    `if perr=$(docker version --format x 2>&1 >/dev/null); then plain=ok; else plain=no; fi`,
+    `if [ ${forced} = 1 ] || [ $plain = no ]; then if serr=$(sudo -n docker version --format x 2>&1 >/dev/null); then sudo=ok; else sudo=no; fi; else sudo=untried; fi`,
+    `if [ ${forced} = 1 ]; then if [ $sudo = ok ]; then acc=sudo; else acc=unavailable; perr=$serr; fi`,
+    `elif [ $plain = ok ]; then acc=direct; elif [ $sudo = ok ]; then acc=sudo; else acc=unavailable; fi`,
+    `if [ $acc = sudo ]; then d() { sudo -n docker "$@"; }; else d() { docker "$@"; }; fi`,
+    section(marker, 'access', `printf '%s %s\\n%s' "$acc" "$plain" "$perr"`),
+    `if [ $acc != unavailable ]; then`,
+    section(marker, 'version', `${d('version', '--format', '{{.Server.Version}} {{.Server.APIVersion}}')} 2>&1`),
+    `root=$(${d('info', '--format', '{{.DockerRootDir}}')} 2>/dev/null)`,
+    section(marker, 'dataroot', `printf '%s' "$root"`),
+    section(marker, 'df', `[ -n "$root" ] && df -Pk "$root" 2>&1`),
+    section(marker, 'networks', `${d('network', 'ls', '--format', '{{.Name}}')} 2>&1`),
+    section(marker, 'ps', `${d('ps', '-a', '--format', '{{json .}}')} 2>&1`),
+    section(marker, 'containers', `${d('container', 'inspect', ...containers)} 2>/dev/null`),
+    `ids=$(${d('container', 'inspect', '--format', '{{.Image}}', ...containers)} 2>/dev/null | sort -u)`,
+    // $ids is split on purpose: image IDs (sha256:hex) contain no shell-special characters
+    section(marker, 'images', `if [ -n "$ids" ]; then d image inspect $ids 2>/dev/null; else echo '[]'; fi`),
+    'fi',
+  ].join('\n');
+}
+
+/** Short image or container ID, as `docker images` shows it; `-` when unknown. */
+export function shortId(id: string | undefined): string {
+  return id ? id.replace(/^sha256:/, '').slice(0, 12) : '-';
+}
+
+/** Split the script's output into its sections; anything before the first marker (a banner) is ignored. */
+export function parseSections(stdout: string, marker: string): Map<string, { text: string; rc: number }> {
+  const out = new Map<string, { text: string; rc: number }>();
+  let name: string | undefined;
+  let body: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const l = line.replace(/\r$/, '');
+    if (!l.startsWith(`${marker} `)) {
+      if (name !== undefined) body.push(l);
+      continue;
+    }
+    const [, kind, sec, rc] = l.split(' ');
+    if (kind === 'begin' && sec) {
+      name = sec;
+      body = [];
+    } else if (kind === 'end' && sec !== undefined && sec === name) {
+      out.set(sec, { text: body.join('\n'), rc: Number(rc ?? 1) });
+      name = undefined;
+    }
+  }
+  return out;
+}
+
+function jsonLines(text: string): DockerJson[] {
+  return text.split('\n').flatMap((l) => {
+    try {
+      const v: unknown = JSON.parse(l);
+      return v && typeof v === 'object' ? [v as DockerJson] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+function toImage(i: DockerJson): ImageObservation {
+  return { id: String(i.Id ?? ''), repoTags: Array.isArray(i.RepoTags) ? i.RepoTags : [], size: Number(i.Size ?? 0), created: String(i.Created ?? ''), inspect: i };
+}
+
+function toContainer(name: string, c: DockerJson | undefined, images: ImageObservation[]): ContainerObservation {
+  if (!c) return { name, present: false, running: false, networks: [] };
+  const state = c.State ?? {};
+  return {
+    name,
+    present: true,
+    mode: detectMode(c.Config?.Labels ?? null),
+    id: c.Id,
+    state: state.Status,
+    running: state.Running === true,
+    health: (state.Health?.Status as HealthStatus | undefined) ?? 'none',
+    imageRef: c.Config?.Image,
+    imageId: c.Image,
+    created: c.Created,
+    networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
+    image: images.find((i) => i.id === c.Image),
+    inspect: c,
+  };
+}
+
+/** Turn the script's output into facts (pure). */
+export function parseObserveOutput(stdout: string, marker: string, containers: readonly string[]): Omit<HostFacts, 'host' | 'address' | 'reachable' | 'connectMs'> {
+  const s = parseSections(stdout, marker);
+  const access = s.get('access');
+  if (!access) {
+    return {
+      problem: { message: 'the host answered, but not with the observation script’s output', fix: 'check that the SSH user’s shell is a POSIX shell (sh, bash, dash)', output: tail(stdout, 10) },
+      docker: { access: 'unavailable', needsSudo: false },
+      containers: containers.map((n) => toContainer(n, undefined, [])),
+      images: [],
+      networks: [],
+      allContainers: [],
+    };
+  }
+  const [head = '', ...rest] = access.text.split('\n');
+  const [acc, plain] = head.split(' ');
+  const docker: HostFacts['docker'] = { access: acc as DockerAccess, needsSudo: acc === 'sudo' && plain === 'no' };
+  if (docker.access === 'unavailable') docker.error = rest.join('\n').trim();
+  const version = s.get('version');
+  const [v, api] = version?.rc === 0 ? (version.text.trim().split('\n').at(-1)?.split(' ') ?? []) : [];
+  if (v) Object.assign(docker, { version: v, apiVersion: api });
+  const images = (parseJsonArray(s.get('images')?.text ?? '') as DockerJson[]).map(toImage);
+  const inspected = parseJsonArray(s.get('containers')?.text ?? '') as DockerJson[];
+  const df = s.get('df');
+  const dfRow = df?.rc === 0 ? df.text.trim().split('\n').at(-1)?.trim().split(/\s+/) : undefined;
+  const dataRoot = s.get('dataroot');
+  const networks = s.get('networks');
+  return {
+    docker,
+    containers: containers.map((n) => toContainer(n, inspected.find((c) => c?.Name === `/${n}`), images)),
+    images,
+    dataRoot: dataRoot?.text.trim() || undefined,
+    freeBytes: dfRow && /^\d+$/.test(dfRow[3] ?? '') ? Number(dfRow[3]) * 1024 : undefined,
+    networks: networks?.rc === 0 ? networks.text.split('\n').map((l) => l.trim()).filter(Boolean) : [],
+    allContainers: jsonLines(s.get('ps')?.text ?? '').map((p) => ({ name: String(p.Names ?? ''), image: String(p.Image ?? ''), status: String(p.Status ?? '') })),
+  };
+}
+
+/** Check which compose files the labels name are readable by the SSH user (a second round trip, compose only). */
+async function observeComposeFiles(host: SshHost, containers: ContainerObservation[]): Promise<void> {
+  const withFiles = containers.filter((c) => c.mode?.mode === 'compose');
+  const paths = [...new Set(withFiles.flatMap((c) => (c.mode?.mode === 'compose' ? composeFilePaths(c.mode) : [])))];
+  if (paths.length === 0) return;
+  const script = `for f in ${shJoin(paths)}; do if [ -r "$f" ] && [ -f "$f" ]; then echo readable; elif [ -e "$f" ]; then echo unreadable; else echo missing; fi; done`;
+  const r = await host.run({ script });
+  const lines = r.stdout.trim().split('\n').slice(-paths.length);
+  const status = new Map(paths.map((p, i) => [p, (lines[i] ?? 'missing') as 'readable' | 'unreadable' | 'missing']));
+  for (const c of withFiles) if (c.mode?.mode === 'compose') c.composeFiles = composeFilePaths(c.mode).map((path) => ({ path, status: status.get(path)! }));
+}
+
+/**
+ * Observe one host, read-only, in one SSH round trip (plus one when compose-labelled containers
+ * exist, to check their compose files). Never throws for operator-side problems: an unreachable
+ * host, unusable docker or missing containers come back as facts. Throws only on bugs.
+ */
+export async function observeHost(host: SshHost, containers: readonly string[], opts: { signal?: AbortSignal } = {}): Promise<HostFacts> {
+  const base = { host: host.name, address: host.config.address };
+  // facts of a host that could not be observed: the error becomes the problem
+  const unobserved = (e: ReleaseflowError, reachable: boolean): HostFacts => ({
+    ...base,
+    reachable,
+    problem: { message: e.message, fix: e.detail.fix, output: e.detail.output },
+    docker: { access: 'unavailable', needsSudo: false },
+    containers: containers.map((n) => toContainer(n, undefined, [])),
+    images: [],
+    networks: [],
+    allContainers: [],
+  });
+  const t0 = Date.now();
+  try {
+    await host.connect(opts.signal);
+  } catch (e) {
+    if (e instanceof ReleaseflowError) return unobserved(e, false);
+    throw e;
+  }
+  const connectMs = Date.now() - t0;
+  const marker = `@@rf-${randomBytes(6).toString('hex')}`;
+  let facts: HostFacts;
+  try {
+    const r = await host.run({ script: buildObserveScript(containers, host.config.sudo, marker) }, { signal: opts.signal });
+    facts = { ...base, reachable: true, connectMs, ...parseObserveOutput(r.stdout, marker, containers) };
+  } catch (e) {
+    if (!(e instanceof ReleaseflowError)) throw e;
+    return { ...unobserved(e, !(e instanceof HostUnreachableError)), connectMs };
+  }
+  if (facts.docker.access === 'unavailable' && !facts.problem) {
+    facts.problem = {
+      message: `docker is not usable on ${host.name}: ${tail(facts.docker.error ?? '', 1).trim() || 'no answer'}`,
+      fix: host.config.sudo
+        ? `check that the SSH user may run 'sudo -n docker' without a password and that dockerd runs on ${host.name}`
+        : `check that dockerd runs on ${host.name} and the SSH user is in the docker group (or set sudo: true for this host)`,
+    };
+  }
+  await observeComposeFiles(host, facts.containers).catch((e) => {
+    if (!(e instanceof ReleaseflowError)) throw e;
+    facts.problem ??= { message: `could not check the compose files on ${host.name}: ${e.message}`, fix: e.detail.fix };
+  });
+  return facts;
+}

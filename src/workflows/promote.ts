@@ -1,0 +1,124 @@
+// promote: observe → plan (pure) → confirm → lock → execute → health → record; rollback on failure.
+import type { SshHost } from '../adapters/ssh.ts';
+import type { Config } from '../core/config.ts';
+import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
+import { detectMode, describeMode } from '../core/mode.ts';
+import { type ContainerInput, type ImageLike, type InspectLike, planPromotion } from '../core/plan.ts';
+import { secretValues } from '../core/redact.ts';
+import { renderPlan } from '../core/render-plan.ts';
+import { makeReleaseId } from '../core/state.ts';
+import type { Plan } from '../core/step.ts';
+import type { EventBus } from '../events/bus.ts';
+import { inspectContainers, inspectImages } from './inspect.ts';
+import { acquireLock, releaseLock } from './lock.ts';
+import { rebuildContainer } from './rebuild.ts';
+import { finishRelease, type ReleaseOutcome } from './finish.ts';
+
+export interface PromoteOptions {
+  from?: string;
+  to?: string;
+  dryRun?: boolean;
+  /** Asked before changing anything; resolves true to go on. */
+  confirm: (plan: Plan) => Promise<boolean>;
+  signal?: AbortSignal;
+}
+
+export interface Ports {
+  config: Config;
+  hosts: Map<string, SshHost>;
+  bus: EventBus;
+  clock: () => Date;
+}
+
+/** Observe both hosts and plan the promotion (reads only). */
+export async function observeAndPlan(ports: Ports, fromName: string, toName: string): Promise<Plan> {
+  const { config, hosts, bus } = ports;
+  const from = hosts.get(fromName)!;
+  const to = hosts.get(toName)!;
+  await Promise.all([from.connect(), to.connect()]);
+  const names = config.containers.map((c) => c.name);
+  const [src, dst] = await Promise.all([inspectContainers<InspectLike>(from, names), inspectContainers<InspectLike>(to, names)]);
+  const srcIds = [...src.values()].filter((c) => c).map((c) => c!.Image);
+  const dstIds = [...dst.values()].filter((c) => c).map((c) => c!.Image);
+  const [srcImages, dstImages] = await Promise.all([inspectImages<ImageLike>(from, srcIds), inspectImages<ImageLike>(to, [...dstIds, ...srcIds])]);
+  // secrets of both hosts' containers are scrubbed from every event from here on
+  for (const c of [...src.values(), ...dst.values()]) if (c) bus.redactor.add(secretValues(c.Config.Env ?? [], config.secrets));
+
+  const inputs: ContainerInput[] = config.containers.map((cc) => {
+    const s = src.get(cc.name);
+    const t = dst.get(cc.name);
+    const mode = detectMode(t?.Config.Labels ?? null);
+    if (mode.mode === 'compose') {
+      throw new ReleaseflowError(`${cc.name} on ${toName} was started by ${describeMode(mode)}; compose releases are not supported by this version`, {
+        host: toName,
+        fix: 'release compose projects with docker compose for now, or recreate the container with docker run',
+      }, ExitCode.usage);
+    }
+    return {
+      name: cc.name,
+      healthUrl: cc.healthUrl,
+      healthTimeoutMs: cc.healthTimeoutMs,
+      source: s,
+      sourceImage: s ? srcImages.get(s.Image) : undefined,
+      target: t,
+      targetImage: t ? dstImages.get(t.Image) : undefined,
+      targetMode: 'run',
+      targetHasSourceImage: s ? dstImages.get(s.Image) !== undefined : false,
+    };
+  });
+  return planPromotion({
+    app: config.app,
+    releaseId: makeReleaseId(ports.clock()),
+    stateDir: config.hosts[toName]!.stateDir,
+    from: { name: fromName, address: config.hosts[fromName]!.address },
+    to: { name: toName, address: config.hosts[toName]!.address },
+    containers: inputs,
+    intervalMs: config.health.intervalMs,
+    rebuild: (c, image, envFile) => rebuildContainer(c, image, envFile, config.secrets),
+  });
+}
+
+/** The whole release. Returns the exit code (0, 1, 2 or 3). */
+export async function promote(ports: Ports, opts: PromoteOptions): Promise<{ code: number; plan?: Plan }> {
+  const { config, bus } = ports;
+  const fromName = opts.from ?? config.from;
+  const toName = opts.to ?? config.to;
+  const started = Date.now();
+  let plan: Plan;
+  try {
+    plan = await observeAndPlan(ports, fromName, toName);
+  } catch (e) {
+    bus.emit({ type: 'release-started', kind: 'promote', from: fromName, to: toName, header: [`hosts: ${fromName} -> ${toName}`] });
+    const code = e instanceof ReleaseflowError ? e.exitCode : ExitCode.internal;
+    bus.emit({ type: 'release-finished', result: 'failed', exitCode: code, durationMs: Date.now() - started, message: renderError(e) });
+    return { code };
+  }
+  bus.emit({ type: 'release-started', kind: 'promote', from: fromName, to: toName, header: [...plan.header, ...plan.warnings.map((w) => `warning: ${w}`)] });
+  if (plan.upToDate) {
+    bus.emit({ type: 'release-finished', result: 'up-to-date', exitCode: ExitCode.ok, durationMs: Date.now() - started, message: `already up to date: ${toName} runs the same image IDs as ${fromName}; nothing changed` });
+    return { code: ExitCode.ok, plan };
+  }
+  if (opts.dryRun) {
+    bus.emit({ type: 'release-finished', result: 'planned', exitCode: ExitCode.ok, durationMs: Date.now() - started, message: 'dry run: nothing changed' });
+    return { code: ExitCode.ok, plan };
+  }
+  if (!(await opts.confirm(plan))) {
+    bus.emit({ type: 'release-finished', result: 'failed', exitCode: ExitCode.usage, durationMs: Date.now() - started, message: 'not confirmed: nothing changed' });
+    return { code: ExitCode.usage, plan };
+  }
+  bus.emit({ type: 'plan', text: renderPlan(plan, { header: false }) });
+  const to = ports.hosts.get(toName)!;
+  try {
+    await acquireLock(to, config, plan.releaseId, 'promote');
+  } catch (e) {
+    bus.emit({ type: 'release-finished', result: 'failed', exitCode: ExitCode.failed, durationMs: Date.now() - started, message: renderError(e) });
+    return { code: ExitCode.failed, plan };
+  }
+  let outcome: ReleaseOutcome | undefined;
+  try {
+    outcome = await finishRelease(ports, plan, started, opts.signal);
+    return { code: outcome.code, plan };
+  } finally {
+    await releaseLock(to, config).catch(() => bus.warn(`could not remove the lock on ${toName}; run: releaseflow lock release`));
+  }
+}

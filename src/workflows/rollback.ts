@@ -1,0 +1,121 @@
+// rollback: bring back the containers the last successful release kept aside, health-check, record.
+import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
+import type { InspectLike } from '../core/plan.ts';
+import { renderPlan } from '../core/render-plan.ts';
+import { planManualRollback, planUndoSteps, type HistoryContainer } from '../core/rollback-plan.ts';
+import { makeReleaseId, prevContainerName, statePaths } from '../core/state.ts';
+import type { Plan } from '../core/step.ts';
+import { shQuote } from '../core/quote.ts';
+import { executePlan } from './execute.ts';
+import { readHistory } from './history.ts';
+import { inspectContainers } from './inspect.ts';
+import { acquireLock, operatorName, releaseLock } from './lock.ts';
+import type { Ports } from './promote.ts';
+
+export interface RollbackOptions {
+  to?: string;
+  confirm: (plan: Plan) => Promise<boolean>;
+  signal?: AbortSignal;
+}
+
+/** Undo the last successful release on the target. Returns the exit code. */
+export async function rollback(ports: Ports, opts: RollbackOptions): Promise<number> {
+  const { config, bus } = ports;
+  const toName = opts.to ?? config.to;
+  const to = ports.hosts.get(toName)!;
+  const started = Date.now();
+  const fail = (e: unknown, header: string[] = []) => {
+    bus.emit({ type: 'release-started', kind: 'rollback', to: toName, header });
+    const code = e instanceof ReleaseflowError ? e.exitCode : ExitCode.internal;
+    bus.emit({ type: 'release-finished', result: 'failed', exitCode: code, durationMs: Date.now() - started, message: renderError(e) });
+    return code;
+  };
+  let plan: Plan;
+  let restoredFrom = new Map<string, string>();
+  try {
+    await to.connect();
+    const history = await readHistory(to, config);
+    const last = [...history].reverse().find((h) => h.result === 'released');
+    if (!last) throw new ReleaseflowError(`no successful release recorded on ${toName}: nothing to roll back`, { host: toName, fix: 'releaseflow history shows what was recorded' });
+    const names = last.containers.map((c) => c.name);
+    const live = await inspectContainers<InspectLike>(to, [...names, ...last.containers.map((c) => c.prevName)]);
+    for (const c of last.containers) {
+      if (!live.get(c.prevName)) {
+        throw new ReleaseflowError(`the previous container ${c.prevName} of release ${last.releaseId} no longer exists on ${toName}`, {
+          host: toName,
+          fix: `it was pruned or removed by hand; recreate it from the snapshot in ${statePaths(to.config.stateDir, config.app, last.releaseId).release}/${c.name}.inspect.json (releaseflow run-command shows the command)`,
+        });
+      }
+    }
+    restoredFrom = new Map(last.containers.map((c) => [c.name, c.prevName]));
+    const releaseId = makeReleaseId(ports.clock());
+    const health = new Map(
+      config.containers.map((c) => [c.name, { url: c.healthUrl, dockerHealth: false, timeoutMs: c.healthTimeoutMs }] as const),
+    );
+    plan = planManualRollback({ app: config.app, releaseId, stateDir: to.config.stateDir, to: { name: toName, address: to.config.address }, previous: last, health, intervalMs: config.health.intervalMs });
+    bus.emit({ type: 'release-started', kind: 'rollback', to: toName, header: plan.header });
+    bus.emit({ type: 'plan', text: renderPlan(plan, { header: false }) });
+    if (!(await opts.confirm(plan))) {
+      bus.emit({ type: 'release-finished', result: 'failed', exitCode: ExitCode.usage, durationMs: Date.now() - started, message: 'not confirmed: nothing changed' });
+      return ExitCode.usage;
+    }
+    await acquireLock(to, config, releaseId, 'rollback');
+  } catch (e) {
+    return fail(e);
+  }
+  try {
+    const before = await inspectContainers<InspectLike>(to, plan.containers.map((c) => c.name));
+    const exec = await executePlan(plan, { hosts: ports.hosts, bus, signal: opts.signal });
+    const after = await inspectContainers<InspectLike>(to, plan.containers.map((c) => c.name));
+    const containers: HistoryContainer[] = plan.containers.map((c) => ({
+      name: c.name,
+      fromRef: c.fromRef ?? '',
+      fromId: c.fromId ?? '',
+      toRef: c.toRef,
+      toId: c.toId,
+      prevName: prevContainerName(c.name, plan.releaseId),
+      prevTag: c.prevTag,
+      restartPolicy: before.get(c.name)?.HostConfig.RestartPolicy?.Name || 'no',
+      prevContainerId: before.get(c.name)?.Id,
+      containerId: after.get(c.name)?.Id,
+    }));
+    let result = 'released';
+    let code: number = ExitCode.ok;
+    if (!exec.ok) {
+      // put the containers that were live before this rollback back in place
+      const undo = planUndoSteps(
+        toName,
+        containers.map((c) => ({
+          name: c.name,
+          prevName: c.prevName,
+          expectId: c.prevContainerId,
+          restartPolicy: c.restartPolicy,
+          // the container we tried to bring back goes back under its kept name, for a later try
+          displaced: { renameTo: restoredFrom.get(c.name) ?? `${c.name}-rf-failed-${plan.releaseId}` },
+          wasRunning: true,
+          healthUrl: config.containers.find((x) => x.name === c.name)?.healthUrl,
+          dockerHealth: false,
+          healthTimeoutMs: config.containers.find((x) => x.name === c.name)?.healthTimeoutMs ?? 60_000,
+        })),
+        config.health.intervalMs,
+        'the rollback failed: put back what was live before it',
+      );
+      const rb = await executePlan({ ...plan, steps: undo }, { hosts: ports.hosts, bus });
+      result = rb.ok ? 'rolled-back' : 'rollback-failed';
+      code = rb.ok ? ExitCode.failed : ExitCode.rollbackIncomplete;
+    }
+    const entry = { releaseId: plan.releaseId, kind: 'rollback', at: new Date(started).toISOString(), durationMs: Date.now() - started, operator: operatorName(), to: plan.to, result, exitCode: code, logFile: config.logFile, undoes: plan.header[0], containers };
+    const p = statePaths(to.config.stateDir, config.app);
+    await to.run({ script: `umask 077 && cat >> ${shQuote(p.history)}` }, { stdin: `${JSON.stringify(entry)}\n` });
+    bus.emit({
+      type: 'release-finished',
+      result: result as 'released',
+      exitCode: code,
+      durationMs: Date.now() - started,
+      message: exec.ok ? `rolled back: ${plan.containers.map((c) => `${c.name} ${c.fromRef} -> ${c.toRef}`).join(', ')}` : `rollback failed at step ${exec.failedIndex}/${plan.steps.length}: ${renderError(exec.error)}`,
+    });
+    return code;
+  } finally {
+    await releaseLock(to, config).catch(() => bus.warn(`could not remove the lock on ${toName}; run: releaseflow lock release`));
+  }
+}

@@ -1,0 +1,184 @@
+// The dashboard end to end: `releaseflow ui` against the lab, driven by headless chromium; screenshots of each tab.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, readEventIds, screenshot, startUi, type UiServer } from '../web/harness.ts';
+import { labInfo, labInspect, labScript, labSkip } from './lab.ts';
+
+const RELEASE_MS = 180_000;
+const BACKEND = 'ragflowauth-backend';
+
+describe('dashboard', labSkip(), () => {
+  let ui: UiServer;
+  let browser: Browser;
+  let page: Page;
+  const api = (path: string, init: RequestInit = {}) => fetch(`${ui.base}${path}${path.includes('?') ? '&' : '?'}token=${ui.token}`, init);
+  const post = (path: string, body: unknown = {}) => api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const openPage = async () => {
+    const p = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    p.on('pageerror', (e) => assert.fail(`error on the page: ${e.message}`));
+    await p.goto(ui.url);
+    return p;
+  };
+  const prodImage = (name: string) => labInspect('prod', name).Config.Image as string;
+  const confirmText = async (p: Page) => {
+    await p.locator('#confirm').waitFor();
+    return (await p.locator('#confirm').innerText()).replace(/\s+/g, ' ');
+  };
+
+  before(async () => {
+    labScript(['seed']);
+    ui = await startUi(labInfo()!.config);
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await ui?.stop();
+  });
+
+  test('every request needs the token from the printed URL (403 without it)', async () => {
+    assert.match(ui.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{20,}$/);
+    for (const path of ['/', '/api/status', '/api/plan', '/api/events', `/s/${ui.token}x/app.js`, '/s/nope/app.js']) {
+      const r = await fetch(`${ui.base}${path}`);
+      assert.equal(r.status, 403, path);
+      await r.body?.cancel();
+    }
+    const wrong = await fetch(`${ui.base}/api/status?token=${ui.token.slice(0, -1)}A`);
+    assert.equal(wrong.status, 403);
+    const release = await fetch(`${ui.base}/api/release`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(release.status, 403, 'a page elsewhere cannot start a release');
+    assert.equal(prodImage(BACKEND), `${BACKEND}:v1`);
+    const ok = await fetch(ui.url);
+    assert.equal(ok.status, 200);
+    assert.match(await ok.text(), new RegExp(`s/${ui.token}/app\\.js`));
+  });
+
+  test('the plan shows; Release (confirmed) runs to success; a second page sees it; a second Release is refused', async () => {
+    labScript(['seed']);
+    page = await openPage();
+    await page.locator('#plan-steps').waitFor({ timeout: 60_000 });
+    const plan = await page.locator('#plan').innerText();
+    assert.match(plan, /TEST 10\.213\.\d+\.11/);
+    assert.match(plan, new RegExp(`${BACKEND}:v1[\\s\\S]*${BACKEND}:v2`));
+    assert.match(plan, /transfer ragflowauth-frontend:v2/);
+    assert.match(await page.locator('#plan-bytes').innerText(), /2 image\(s\) to move, up to [\d.]+ MiB/);
+    await screenshot(page, 'release-plan');
+
+    const second = await openPage();
+    await page.locator('#release-button:enabled').click();
+    const text = await confirmText(page);
+    assert.match(text, /Release TEST → PROD\?/);
+    assert.match(text, new RegExp(`${BACKEND}: ${BACKEND}:v1 → ${BACKEND}:v2`));
+    await page.locator('#confirm-ok').click();
+
+    await second.locator('#run [data-run]').waitFor({ timeout: 30_000 });
+    const again = await post('/api/release');
+    assert.equal(again.status, 409, 'one release at a time');
+    assert.match((await again.json()).error.message, /still running/);
+
+    for (const p of [page, second]) await p.locator('#run-result[data-result="released"]').waitFor({ timeout: RELEASE_MS });
+    for (const p of [page, second]) {
+      assert.match(await p.locator('#run-progress').innerText(), /step 8\/8 health ragflowauth-frontend \(ok\)/);
+      assert.equal(await p.locator('#run .step[data-status="ok"]').count(), 8);
+      assert.equal(await p.locator('#run .step[data-status="failed"]').count(), 0);
+      assert.match(await p.locator('#run-log').innerText(), /result: released \(exit 0\)/);
+    }
+    assert.equal(prodImage(BACKEND), `${BACKEND}:v2`);
+    assert.equal(prodImage('ragflowauth-frontend'), 'ragflowauth-frontend:v2');
+    // the same log file as the CLI writes
+    const log = readFileSync(labInfo()!.config.replace(/releaseflow\.yml$/, 'tool_log.log'), 'utf8');
+    assert.match(log, /\[ReleaseFlow\] result: released \(exit 0\)/);
+    await page.locator('#plan-uptodate').waitFor({ timeout: 60_000 });
+    await screenshot(page, 'release');
+
+    // a page opened afterwards replays the last release from memory
+    const late = await openPage();
+    await late.locator('#run-result[data-result="released"]').waitFor({ timeout: 10_000 });
+    await Promise.all([second.close(), late.close()]);
+  });
+
+  test('the event stream resumes after Last-Event-ID', async () => {
+    const state = (await (await api('/api/run')).json()).state;
+    const url = `${ui.base}/api/events?token=${ui.token}`;
+    assert.deepEqual(await readEventIds(url, {}, 3), [`${state.run}.1`, `${state.run}.2`, `${state.run}.3`]);
+    assert.deepEqual(await readEventIds(url, { 'last-event-id': `${state.run}.5` }, 2), [`${state.run}.6`, `${state.run}.7`]);
+  });
+
+  test('Status shows both hosts side by side: mode, containers, images, health', async () => {
+    await page.locator('#tabbtn-status').click();
+    const prod = page.locator(`.host[data-host="prod"] tr[data-container="${BACKEND}"]`);
+    await prod.waitFor({ timeout: 30_000 });
+    assert.match(await prod.innerText(), new RegExp(`run\\s+running\\s+${BACKEND}:v2`));
+    assert.match(await prod.innerText(), /URL ok/);
+    assert.match(await page.locator('.host[data-host="test"]').innerText(), /ragflowauth-frontend:v2[\s\S]*docker: healthy/);
+    assert.match(await page.locator('.host[data-host="prod"] .kept').innerText(), new RegExp(`${BACKEND}-rf-prev-`));
+    await screenshot(page, 'status');
+  });
+
+  test('History lists the release with result, duration and versions, and opens its log', async () => {
+    await page.locator('#tabbtn-history').click();
+    const row = page.locator('#history-list tr[data-result="released"]').first();
+    await row.waitFor({ timeout: 30_000 });
+    assert.match(await row.innerText(), new RegExp(`promote[\\s\\S]*released[\\s\\S]*${BACKEND}: v1 → v2`));
+    const id = await row.getAttribute('data-release');
+    await row.locator('button').click();
+    const log = page.locator('#history-log-text');
+    await log.waitFor({ timeout: 30_000 });
+    const text = await log.innerText();
+    assert.match(text, /\[ReleaseFlow\] ==== promote test -> prod ====/);
+    assert.match(text, new RegExp(`release ${id} of app ragflowauth`));
+    assert.match(text, /result: released/);
+    await screenshot(page, 'history');
+  });
+
+  test('Diagnostics runs doctor with a fix per check, and shows a container log on demand', async () => {
+    await page.locator('#tabbtn-diagnostics').click();
+    await page.locator('#doctor-run').click();
+    await page.locator('#doctor-summary').waitFor({ timeout: 60_000 });
+    assert.match(await page.locator('#doctor-summary').innerText(), /\d+ passed, 0 failed, \d+ warnings: OK/);
+    assert.ok((await page.locator('.check[data-status="PASS"]').count()) >= 8);
+    await page.locator('#logs-host').selectOption('prod');
+    await page.locator('#logs-container').selectOption('ragflowauth-frontend');
+    await page.locator('#logs-show').click();
+    await page.locator('#container-logs:visible').waitFor({ timeout: 30_000 });
+    assert.match(await page.locator('#tab-diagnostics').innerText(), /docker logs --tail 200 ragflowauth-frontend/);
+    await screenshot(page, 'diagnostics');
+  });
+
+  test('Rollback (confirmed) brings back the previous release', async () => {
+    await page.locator('#tabbtn-release').click();
+    await page.locator('#rollback-button:enabled').click();
+    const text = await confirmText(page);
+    assert.match(text, new RegExp(`Roll back PROD\\?.*${BACKEND}: ${BACKEND}:v2 → ${BACKEND}:v1`));
+    await page.locator('#confirm-ok').click();
+    await page.locator('#run-title', { hasText: 'rollback' }).waitFor({ timeout: 30_000 });
+    await page.locator('#run-result[data-result="released"]').waitFor({ timeout: RELEASE_MS });
+    assert.equal(prodImage(BACKEND), `${BACKEND}:v1`);
+    assert.equal(labInspect('prod', BACKEND).State.Running, true);
+  });
+
+  test('a failing release (TEST on v3) shows the failed step and the automatic rollback', async () => {
+    labScript(['seed', 'v3']);
+    await page.reload();
+    await page.locator('#plan-steps').waitFor({ timeout: 60_000 });
+    assert.match(await page.locator('#plan').innerText(), new RegExp(`${BACKEND}:v3`));
+    await page.locator('#release-button:enabled').click();
+    assert.match(await confirmText(page), new RegExp(`${BACKEND}: ${BACKEND}:v1 → ${BACKEND}:v3`));
+    await page.locator('#confirm-ok').click();
+    await page.locator('#run-result[data-result="rolled-back"]').waitFor({ timeout: RELEASE_MS });
+    const failed = page.locator('.phase[data-phase="release"] .step[data-status="failed"]');
+    assert.equal(await failed.count(), 1);
+    assert.match(await failed.innerText(), new RegExp(`step 6/8 health ${BACKEND}[\\s\\S]*not healthy`));
+    const rollback = page.locator('.phase[data-phase="rollback"]');
+    assert.match(await rollback.innerText(), /Automatic rollback/);
+    assert.ok((await rollback.locator('.step[data-status="ok"]').count()) >= 2);
+    assert.equal(await rollback.locator('.step[data-status="failed"]').count(), 0);
+    assert.match(await page.locator('#run-result').innerText(), /Failed, rolled back \(exit 1\)/);
+    assert.equal(prodImage(BACKEND), `${BACKEND}:v1`);
+    assert.equal(labInspect('prod', BACKEND).State.Running, true);
+    await screenshot(page, 'release-failed');
+    labScript(['seed']);
+  });
+});

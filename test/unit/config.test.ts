@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { loadConfig, locateConfig, parseConfig } from '../../src/core/config.ts';
+import { ConfigError } from '../../src/core/errors.ts';
+
+// The sample configuration of the foundation issue.
+const SAMPLE = `app: ragflowauth
+hosts:
+  test:
+    address: 192.168.1.10
+    user: deploy
+  prod:
+    address: prod.example.com
+    user: deploy
+    port: 2222
+    identityFile: keys/prod_ed25519
+    sudo: true
+from: test
+to: prod
+containers:
+  - ragflowauth-backend
+  - name: ragflowauth-frontend
+    health: { url: "http://127.0.0.1:8080/", timeout: 2m }
+health:
+  url: http://127.0.0.1:8001/health
+  timeout: 60s
+  interval: 500ms
+log:
+  file: logs/releaseflow.log
+secrets: [RAGFLOW_API_KEY]
+keepReleases: 5
+ssh:
+  connectTimeout: 10s
+`;
+
+const FILE = '/etc/releaseflow/releaseflow.yml';
+
+function configError(text: string): ConfigError {
+  try {
+    parseConfig(text, FILE);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+    assert.equal(e.exitCode, 2);
+    assert.ok(e.detail.fix, 'a ConfigError carries a fix');
+    return e;
+  }
+  assert.fail('the config was accepted');
+}
+
+test('the sample config parses, with durations in ms, defaults, and per-container health', () => {
+  const c = parseConfig(SAMPLE, FILE);
+  assert.equal(c.app, 'ragflowauth');
+  assert.equal(c.file, FILE);
+  assert.equal(c.from, 'test');
+  assert.equal(c.to, 'prod');
+  assert.deepEqual(Object.keys(c.hosts), ['test', 'prod']);
+  assert.equal(c.hosts.prod!.name, 'prod');
+  assert.equal(c.hosts.prod!.port, 2222);
+  assert.equal(c.hosts.prod!.sudo, true);
+  assert.equal(c.hosts.test!.sudo, false);
+  assert.equal(c.hosts.prod!.identityFile, '/etc/releaseflow/keys/prod_ed25519');
+  assert.equal(c.hosts.test!.stateDir, '/var/lib/releaseflow');
+  assert.deepEqual(c.containers, [
+    { name: 'ragflowauth-backend', healthUrl: 'http://127.0.0.1:8001/health', healthTimeoutMs: 60_000 },
+    { name: 'ragflowauth-frontend', healthUrl: 'http://127.0.0.1:8080/', healthTimeoutMs: 120_000 },
+  ]);
+  assert.deepEqual(c.health, { url: 'http://127.0.0.1:8001/health', timeoutMs: 60_000, intervalMs: 500 });
+  assert.equal(c.logFile, '/etc/releaseflow/logs/releaseflow.log');
+  assert.deepEqual(c.secrets, ['RAGFLOW_API_KEY']);
+  assert.equal(c.keepReleases, 5);
+  assert.equal(c.ssh.connectTimeoutMs, 10_000);
+  assert.equal(c.ssh.commandTimeoutMs, 300_000);
+});
+
+test('a minimal config gets from: test, to: prod and the default timeouts', () => {
+  const c = parseConfig('app: a\nhosts:\n  test: { address: t }\n  prod: { address: p }\ncontainers: [web]\n', FILE);
+  assert.equal(c.from, 'test');
+  assert.equal(c.to, 'prod');
+  assert.equal(c.health.timeoutMs, 60_000);
+  assert.equal(c.ssh.connectTimeoutMs, 10_000);
+  assert.equal(c.logFile, '/etc/releaseflow/releaseflow.log');
+});
+
+test('a YAML syntax error names the file, line and column', () => {
+  const e = configError(SAMPLE.replace('  timeout: 60s', '  timeout: [60s'));
+  assert.match(e.message, /releaseflow\.yml:\d+:\d+: YAML syntax error/);
+});
+
+test('a missing required key is named', () => {
+  assert.match(configError(SAMPLE.replace('app: ragflowauth\n', '')).message, /: app: is required/);
+  assert.match(configError(SAMPLE.replace(/containers:\n( {2}- .*\n| {4}.*\n)+/, '')).message, /containers: is required/);
+});
+
+test('a value of the wrong type names its key path', () => {
+  assert.match(configError(SAMPLE.replace('port: 2222', 'port: twenty')).message, /hosts\.prod\.port: .*expected number/);
+  assert.match(configError(SAMPLE.replace('keepReleases: 5', 'keepReleases: [5]')).message, /keepReleases: /);
+  assert.match(configError(SAMPLE.replace('sudo: true', 'sudo: "yes please"')).message, /hosts\.prod\.sudo: /);
+});
+
+test('an unknown key is named at its own path, with a fix', () => {
+  const top = configError(`${SAMPLE}helath: {}\n`);
+  assert.match(top.message, /: helath: unknown key/);
+  assert.match(top.detail.fix!, /remove helath/);
+  assert.match(configError(SAMPLE.replace('    user: deploy\n    port', '    usr: deploy\n    port')).message, /hosts\.prod\.usr: unknown key/);
+  assert.match(configError(SAMPLE.replace('  interval: 500ms', '  intervall: 500ms')).message, /health\.intervall: unknown key/);
+});
+
+test('from: or to: naming an unknown host says which hosts exist', () => {
+  const e = configError(SAMPLE.replace('from: test', 'from: staging'));
+  assert.match(e.message, /from: names host 'staging', which is not under hosts \(known: test, prod\)/);
+  assert.match(e.detail.fix!, /from:/);
+  assert.match(configError(SAMPLE.replace('to: prod', 'to: prdo')).message, /to: names host 'prdo'/);
+  assert.match(configError(SAMPLE.replace('to: prod', 'to: test')).message, /to: is the same host as from/);
+});
+
+test('a bad duration names its key path', () => {
+  assert.match(configError(SAMPLE.replace('timeout: 60s', 'timeout: soon')).message, /health\.timeout: expected a duration/);
+  assert.match(configError(SAMPLE.replace('connectTimeout: 10s', 'connectTimeout: -3')).message, /ssh\.connectTimeout: expected a duration/);
+  assert.match(configError(SAMPLE.replace('timeout: 2m', 'timeout: 2 minutes')).message, /containers\.1\.health\.timeout: expected a duration/);
+});
+
+test('an address with quotes, $(...), spaces or a leading dash is refused', () => {
+  for (const bad of [`"prod'; reboot; '"`, '"$(reboot)"', '"`id`"', '"prod host"', '"-oProxyCommand=x"', '"a\\"b"']) {
+    const e = configError(SAMPLE.replace('address: prod.example.com', `address: ${bad}`));
+    assert.match(e.message, /hosts\.prod\.address: expected an IP, DNS name/, bad);
+  }
+});
+
+test('a health URL with quotes or spaces is refused', () => {
+  assert.match(configError(SAMPLE.replace('url: http://127.0.0.1:8001/health', `url: "http://x/$(id)"`)).message, /health\.url: expected an http/);
+  assert.match(configError(SAMPLE.replace('url: http://127.0.0.1:8001/health', 'url: ftp://x/')).message, /health\.url: /);
+});
+
+test('a container listed twice or with a bad name is refused with its index', () => {
+  assert.match(configError(SAMPLE.replace('  - ragflowauth-backend', '  - ragflowauth-backend\n  - ragflowauth-backend')).message, /containers\.1: lists 'ragflowauth-backend' twice/);
+  assert.match(configError(SAMPLE.replace('  - ragflowauth-backend', '  - "-rm"')).message, /containers\.0/);
+});
+
+test('a config that is not a mapping is refused', () => {
+  assert.match(configError('- a\n- b\n').message, /expected a mapping/);
+});
+
+test('loadConfig reads a file; a missing file is a ConfigError naming where the path came from', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rf-config-'));
+  const file = join(dir, 'releaseflow.yml');
+  writeFileSync(file, SAMPLE);
+  assert.equal(loadConfig(file).logFile, join(dir, 'logs/releaseflow.log'));
+  assert.equal(locateConfig(undefined, {}, dir), file);
+  assert.equal(locateConfig(undefined, { RELEASEFLOW_CONFIG: file }, '/'), file);
+  assert.throws(() => locateConfig('nope.yml', {}, dir), (e: unknown) => e instanceof ConfigError && /from --config/.test(e.message) && e.exitCode === 2);
+  assert.throws(() => locateConfig(undefined, { RELEASEFLOW_CONFIG: '/nope.yml' }, dir), /from RELEASEFLOW_CONFIG/);
+});

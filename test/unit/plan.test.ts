@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type ContainerInput, planPromotion, type PromotionInput } from '../../src/core/plan.ts';
+import { renderPlan } from '../../src/core/render-plan.ts';
+import { rebuildContainer } from '../../src/workflows/rebuild.ts';
+import { fixture } from './fixtures.ts';
+
+const prodBackend = fixture('prod-backend-v1.inspect.json');
+const testBackend = fixture('test-backend-v2.inspect.json');
+const imgV1 = fixture('image-backend-v1.inspect.json');
+const imgV2 = fixture('image-backend-v2.inspect.json');
+const prodFrontend = fixture('prod-frontend-v1.inspect.json');
+const testFrontend = fixture('test-frontend-v2.inspect.json');
+const imgFrontV1 = fixture('image-frontend-v1.inspect.json');
+
+function input(containers: ContainerInput[]): PromotionInput {
+  return {
+    app: 'ragflowauth',
+    releaseId: '20261128T150102Z',
+    stateDir: '/var/lib/releaseflow',
+    from: { name: 'test', address: '10.213.7.11' },
+    to: { name: 'prod', address: '10.213.7.12' },
+    containers,
+    intervalMs: 1000,
+    rebuild: (c, image, envFile) => rebuildContainer(c, image, envFile, ['EXTRA_SECRET_NAME']),
+  };
+}
+
+const backend = (over: Partial<ContainerInput> = {}): ContainerInput => ({
+  name: 'ragflowauth-backend',
+  healthUrl: 'http://127.0.0.1:8001/health',
+  healthTimeoutMs: 30_000,
+  source: testBackend,
+  sourceImage: imgV2,
+  target: prodBackend,
+  targetImage: imgV1,
+  targetMode: 'run',
+  targetHasSourceImage: false,
+  ...over,
+});
+
+test('plans snapshot, transfer, tags, swap and health for a changed container', () => {
+  const plan = planPromotion(input([backend()]));
+  assert.equal(plan.upToDate, false);
+  assert.deepEqual(
+    plan.steps.map((s) => s.name),
+    ['snapshot', 'transfer ragflowauth-backend:v2', 'tag images', 'swap ragflowauth-backend', 'health ragflowauth-backend'],
+  );
+  const transfer = plan.steps[1]!;
+  assert.equal(transfer.kind === 'transfer' && transfer.imageId, testBackend.Image);
+  const swap = plan.steps[3]!;
+  assert.ok(swap.kind === 'exec');
+  const lines = swap.commands.map((c) => (c.argv ? c.argv.join(' ') : c.script));
+  assert.equal(lines[1], 'docker rename ragflowauth-backend ragflowauth-backend-rf-prev-20261128T150102Z');
+  assert.match(lines[2]!, /^docker create .*--env-file \/var\/lib\/releaseflow\/ragflowauth\/releases\/20261128T150102Z\/ragflowauth-backend\.env/);
+  assert.match(lines[2]!, / ragflowauth-backend:v2$/);
+  assert.ok(lines.indexOf('docker stop ragflowauth-backend-rf-prev-20261128T150102Z') < lines.indexOf('docker start ragflowauth-backend'));
+  assert.ok(lines.includes('docker update --restart no ragflowauth-backend-rf-prev-20261128T150102Z'));
+});
+
+test('secrets never reach argv or the rendered plan; they go to the env file', () => {
+  const plan = planPromotion(input([backend()]));
+  const text = renderPlan(plan);
+  assert.doesNotMatch(text, /s3cr3t-Pa55|another-secret-value/);
+  assert.match(text, /DB_PASSWORD=\*{8}/);
+  const swap = plan.steps[3]!;
+  assert.ok(swap.kind === 'exec');
+  const argvText = swap.commands.flatMap((c) => c.argv ?? []).join('\n');
+  assert.doesNotMatch(argvText, /s3cr3t-Pa55/);
+  assert.match(swap.commands[0]!.stdin!, /^DB_PASSWORD=s3cr3t-Pa55$/m);
+});
+
+test('PROD already has the image: no transfer step', () => {
+  const plan = planPromotion(input([backend({ targetHasSourceImage: true })]));
+  assert.ok(!plan.steps.some((s) => s.kind === 'transfer'));
+});
+
+test('same image IDs on both hosts: up to date, no steps', () => {
+  const plan = planPromotion(input([backend({ source: prodBackend, sourceImage: imgV1 })]));
+  assert.equal(plan.upToDate, true);
+  assert.equal(plan.steps.length, 0);
+  assert.match(renderPlan(plan), /already up to date/);
+});
+
+test('a missing container on PROD is an operator error (exit 2) naming the fix', () => {
+  assert.throws(
+    () => planPromotion(input([backend({ target: undefined, targetImage: undefined })])),
+    (e: any) => e.exitCode === 2 && /not found on prod/.test(e.message) && /run-command/.test(e.detail.fix),
+  );
+});
+
+test('frontend health waits for Docker HEALTHCHECK because its image defines one', () => {
+  const front: ContainerInput = {
+    name: 'ragflowauth-frontend',
+    healthUrl: 'http://127.0.0.1:8080/',
+    healthTimeoutMs: 30_000,
+    source: testFrontend,
+    sourceImage: imgFrontV1,
+    target: prodFrontend,
+    targetImage: imgFrontV1,
+    targetMode: 'run',
+    targetHasSourceImage: false,
+  };
+  const plan = planPromotion(input([backend(), front]));
+  const h = plan.steps.find((s) => s.kind === 'health' && s.container === 'ragflowauth-frontend');
+  assert.ok(h && h.kind === 'health' && h.dockerHealth === true);
+  const hb = plan.steps.find((s) => s.kind === 'health' && s.container === 'ragflowauth-backend');
+  assert.ok(hb && hb.kind === 'health' && hb.dockerHealth === false);
+});
