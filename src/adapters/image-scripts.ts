@@ -37,7 +37,7 @@ export function buildSaveFullScript(opts: { imageId: string; marker: string; sud
     opts.rawBytes !== undefined ? `printf '%s bytes %s\\n' ${m} ${shQuote(String(opts.rawBytes))}` : ':',
     `printf '%s start\\n' ${m}`,
     `if rc=$( { { d ${shJoin(['save', opts.imageId])} </dev/null; echo $? >&4; } | ${compressTo3(opts.compression)}; } 4>&1 ); then :; else echo 'releaseflow: the compressor failed' >&2; exit 5; fi`,
-    '[ "$rc" = 0 ] || exit "${rc:-1}"',
+    '[ "$rc" = 0 ] || { [ -n "$rc" ] || rc=1; exit "$rc"; }',
   ].join('\n');
 }
 
@@ -53,6 +53,7 @@ export function buildSaveDeltaScript(opts: { imageId: string; marker: string; su
     'umask 077',
     dockerFn(opts.sudo),
     'exec 3>&1',
+    `printf '%s pid %s\\n' ${m} $$`,
     `tmp=$(mktemp -d ${shQuote(`${tempDirPrefix(opts.tmpBase, opts.token)}XXXXXX`)})`,
     `trap 'rm -rf "$tmp"' EXIT`,
     signalTraps,
@@ -83,7 +84,16 @@ export function buildLoadScript(opts: { imageId: string; marker: string; sudo: b
   ].join('\n');
 }
 
-/** Remove one transfer's temporary directory (the operator's side of the clean-up). */
-export function buildCleanupScript(tmpBase: string, token: string): string {
-  return `rm -rf -- ${shQuote(tempDirPrefix(tmpBase, token))}*`;
+/**
+ * The operator's side of the clean-up of a cut delta stream: stop the save script's process group
+ * (only while its directory exists, so a reused PID is never signalled), then remove the directory.
+ */
+export function buildCleanupScript(tmpBase: string, token: string, pid?: number): string {
+  const glob = `${shQuote(tempDirPrefix(tmpBase, token))}*`;
+  const lines = [`found=; for f in ${glob}; do [ -d "$f" ] && found=1; done`];
+  if (pid !== undefined && Number.isInteger(pid) && pid > 1) {
+    lines.push(`if [ -n "$found" ]; then kill -TERM -- -${pid} 2>/dev/null || kill -TERM ${pid} 2>/dev/null || true; sleep 0.2 2>/dev/null || sleep 1; fi`);
+  }
+  lines.push(`rm -rf -- ${glob}`);
+  return lines.join('\n');
 }

@@ -28,10 +28,15 @@ export class RelayError extends CommandError {
 export interface RelayOptions {
   marker: string;
   imageId: string;
-  gzipped: boolean;
+  /** How the stream is encoded: gzip is inflated on the side to count raw bytes for the ETA. */
+  encoding: 'gzip' | 'identity' | 'other';
   /** Delta: given the source's manifest.json, the members to send. Absent: the source sends at once. */
   selectMembers?: (manifestJson: string) => string[];
   onProgress?: (p: TransferProgress) => void;
+  /** The source announced how many bytes (before compression) follow; throw to refuse before the target is touched. */
+  onRawTotal?: (bytes: number) => void;
+  /** The source script's PID (its process group), for the clean-up of a cut stream. */
+  onRemotePid?: (pid: number) => void;
   signal?: AbortSignal;
   stallMs: number;
   /** How long the source may work before its first data (docker save + extraction). */
@@ -57,10 +62,15 @@ const exited = (c: ChildProcess) =>
     else c.on('close', (code) => res(code));
   });
 
+function splitOnce(s: string): [string, string] {
+  const i = s.indexOf(' ');
+  return i < 0 ? [s, ''] : [s.slice(0, i), s.slice(i + 1)];
+}
+
 /** Read up to and including the next line that starts with `marker `; lines before it (banners) are dropped. */
 export function readMarkerLine(stream: Readable, marker: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     const done = (err?: Error, line?: string) => {
       stream.off('readable', onReadable);
       stream.off('end', onEnd);
@@ -100,6 +110,7 @@ export async function relayImage(from: SshHost, to: SshHost, saveScript: string,
   src.child.stdin!.on('error', () => {});
   let dst: { child: ChildProcess; command: string } | undefined;
   let why: RelayFailure | undefined;
+  let refused: unknown;
   const kill = (reason: RelayFailure) => {
     why ??= reason;
     src.child.kill('SIGTERM');
@@ -108,7 +119,7 @@ export async function relayImage(from: SshHost, to: SshHost, saveScript: string,
   const onAbort = () => kill('aborted');
   if (o.signal?.aborted) onAbort();
   o.signal?.addEventListener('abort', onAbort, { once: true });
-  const meter = new ByteMeter(o.gzipped, o.onProgress);
+  const meter = new ByteMeter(o.encoding, o.onProgress);
   const headerTimer = setTimeout(() => kill('stalled'), o.headerTimeoutMs);
   let watchdog: NodeJS.Timeout | undefined;
   let pipeError: unknown;
@@ -117,23 +128,32 @@ export async function relayImage(from: SshHost, to: SshHost, saveScript: string,
   let dstCode: number | null = null;
   try {
     const stdout = src.child.stdout!;
-    let header = await readMarkerLine(stdout, o.marker);
-    if (header.startsWith('manifest ')) {
-      let members: string[];
-      try {
-        members = o.selectMembers!(header.slice('manifest '.length));
-      } catch (e) {
-        why = 'plan';
-        throw e;
+    let sentMembers = false;
+    for (let header = await readMarkerLine(stdout, o.marker); header !== 'start'; header = await readMarkerLine(stdout, o.marker)) {
+      const [key = '', value = ''] = splitOnce(header);
+      if (key === 'pid') o.onRemotePid?.(Number(value));
+      else if (key === 'bytes') {
+        meter.rawTotal = Number(value) || undefined;
+        try {
+          if (meter.rawTotal !== undefined) o.onRawTotal?.(meter.rawTotal);
+        } catch (e) {
+          refused = e;
+          throw e;
+        }
       }
-      src.child.stdin!.end(`${members.join('\n')}\n.\n`);
-      header = await readMarkerLine(stdout, o.marker);
-    } else src.child.stdin!.end();
-    if (header.startsWith('bytes ')) {
-      meter.rawTotal = Number(header.slice('bytes '.length)) || undefined;
-      header = await readMarkerLine(stdout, o.marker);
+      else if (key === 'manifest' && o.selectMembers) {
+        let members: string[];
+        try {
+          members = o.selectMembers(value);
+        } catch (e) {
+          why = 'plan';
+          throw e;
+        }
+        src.child.stdin!.end(`${members.join('\n')}\n.\n`);
+        sentMembers = true;
+      } else throw new Error(`unexpected header from the source: ${header.slice(0, 80)}`);
     }
-    if (header !== 'start') throw new Error(`unexpected header from the source: ${header.slice(0, 80)}`);
+    if (!sentMembers) src.child.stdin!.end();
     clearTimeout(headerTimer);
     meter.lastByteAt = Date.now();
     dst = to.spawnStream({ script: loadScript });
@@ -160,7 +180,7 @@ export async function relayImage(from: SshHost, to: SshHost, saveScript: string,
     o.signal?.removeEventListener('abort', onAbort);
   }
   const srcCode = await srcExit;
-  meter.finish();
+  await meter.finish();
   const loadOut = stripNoise(dstOut());
   const idLine = loadOut.split('\n').find((l) => l.startsWith(`${o.marker} id `));
   const loadedId = idLine?.slice(`${o.marker} id `.length).trim();
@@ -179,6 +199,7 @@ export async function relayImage(from: SshHost, to: SshHost, saveScript: string,
           : 'check docker on both hosts (releaseflow doctor)';
     return new RelayError(message, side, exit, loadOutput, output, { host, command: `${from.name}: ${src.command}  |  ${to.name}: ${dst?.command ?? '(not started)'}`, output: tail(output, 20), fix });
   };
+  if (refused) throw refused;
   if (why === 'aborted' || o.signal?.aborted) throw fail('aborted', 'image transfer interrupted', to.name, null);
   if (why === 'plan') throw fail('plan', `cannot select the layers to send: ${pipeError instanceof Error ? pipeError.message : String(pipeError)}`, from.name, srcCode);
   if (why === 'stalled') throw fail('stalled', `image transfer stalled: no bytes for ${Math.round(o.stallMs / 1000)}s`, from.name, null);
@@ -190,7 +211,7 @@ export async function relayImage(from: SshHost, to: SshHost, saveScript: string,
   if (loadedId !== o.imageId) {
     throw fail('mismatch', `after docker load, ${to.name} has ${loadedId === 'missing' || !loadedId ? 'no image' : loadedId} under ${o.imageId}`, to.name, dstCode);
   }
-  return { bytes: meter.bytes, rawBytes: meter.raw, durationMs: Date.now() - started, loadOutput };
+  return { bytes: meter.bytes, rawBytes: meter.raw || undefined, durationMs: Date.now() - started, loadOutput };
 }
 
 /** Re-export for callers that only need to know an error means "interrupted". */

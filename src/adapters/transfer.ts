@@ -1,83 +1,190 @@
-// Image transfer: `docker save` on the source streamed through this machine into `docker load` on
-// the target. Nothing touches this machine's disk; backpressure through stream.pipeline.
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { CommandError } from '../core/errors.ts';
-import { stripNoise, tail } from '../core/noise.ts';
+// Image transfer: plan from both hosts' facts, then send only the layers the target lacks,
+// compressed, from `docker save` on the source through this machine into `docker load` on the
+// target. Nothing touches this machine's disk. Falls back to the whole image once on a failure.
+import { randomBytes } from 'node:crypto';
+import { ReleaseflowError } from '../core/errors.ts';
+import {
+  type Compression,
+  chooseCompression,
+  checkSpace,
+  describeBytes,
+  type LayeredImage,
+  type LayerPlan,
+  memberList,
+  parseSaveManifest,
+  planLayers,
+  type SpaceNeed,
+  withMargin,
+} from '../core/layers.ts';
+import { type ImageHostFacts, readImageFacts } from './image-facts.ts';
+import { buildCleanupScript, buildLoadScript, buildSaveDeltaScript, buildSaveFullScript } from './image-scripts.ts';
 import type { SshHost } from './ssh.ts';
+import type { TransferProgress } from './transfer-progress.ts';
+import { RelayError, relayImage } from './transfer-stream.ts';
+
+export type { TransferProgress } from './transfer-progress.ts';
+
+/** How an image went over: not at all (target had it), only missing layers, or whole. */
+export type TransferStrategy = 'present' | 'delta' | 'full';
 
 export interface TransferResult {
+  /** Bytes on the wire (compressed), summed over attempts. */
   bytes: number;
   durationMs: number;
   loadOutput: string;
+  strategy: TransferStrategy;
+  /** True when the layer-only attempt failed and the whole image was sent instead. */
+  fellBack: boolean;
+  compression: Compression;
+  layers: { total: number; sent: number };
+  /** Bytes before compression of the successful attempt, when measured. */
+  rawBytes?: number;
 }
 
-/** Stream an image (by ID, so a moving tag cannot change what is sent) from one host to another. */
-export async function transferImage(
-  from: SshHost,
-  to: SshHost,
-  imageId: string,
-  opts: { onProgress?: (bytes: number, rateBps: number) => void; signal?: AbortSignal; stallMs?: number } = {},
-): Promise<TransferResult> {
-  const started = Date.now();
-  const src = from.spawnStream({ argv: ['docker', 'save', imageId] });
-  const dst = to.spawnStream({ argv: ['docker', 'load'] });
-  let bytes = 0;
-  let lastReport = 0;
-  let lastByteAt = Date.now();
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      bytes += chunk.length;
-      lastByteAt = Date.now();
-      const now = Date.now();
-      if (opts.onProgress && now - lastReport > 250) {
-        lastReport = now;
-        opts.onProgress(bytes, (bytes * 1000) / Math.max(1, now - started));
-      }
-      cb(null, chunk);
-    },
-  });
-  const collect = (s: NodeJS.ReadableStream) => {
-    const parts: Buffer[] = [];
-    s.on('data', (b: Buffer) => parts.push(b));
-    return () => Buffer.concat(parts).toString('utf8');
-  };
-  const srcErr = collect(src.child.stderr!);
-  const dstOut = collect(dst.child.stdout!);
-  const dstErr = collect(dst.child.stderr!);
-  const exit = (c: typeof src.child) => new Promise<number | null>((res) => c.on('close', (code) => res(code)));
-  const srcExit = exit(src.child);
-  const dstExit = exit(dst.child);
-  const kill = () => {
-    src.child.kill('SIGTERM');
-    dst.child.kill('SIGTERM');
-  };
-  opts.signal?.addEventListener('abort', kill, { once: true });
-  const stallMs = opts.stallMs ?? 120_000;
-  const watchdog = setInterval(() => {
-    if (Date.now() - lastByteAt > stallMs) kill();
-  }, 1000);
-  let pipeError: unknown;
-  try {
-    await pipeline(src.child.stdout!, counter, dst.child.stdin!);
-  } catch (e) {
-    pipeError = e;
-    kill();
-  } finally {
-    clearInterval(watchdog);
+/** What planTransfer decided, from both hosts' facts. */
+export interface TransferPlan {
+  imageId: string;
+  image: LayeredImage;
+  layers: LayerPlan;
+  compression: Compression;
+  source: ImageHostFacts;
+  target: ImageHostFacts;
+}
+
+export interface TransferOptions {
+  /** Wire bytes and rate (bytes/s); `p` adds the estimated total and ETA. */
+  onProgress?: (bytes: number, rateBps: number, p: TransferProgress) => void;
+  onInfo?: (message: string) => void;
+  /** A fallback to the whole image is reported here. */
+  onWarning?: (message: string) => void;
+  signal?: AbortSignal;
+  /** Abort when no byte moved for this long (default 120 s). */
+  stallMs?: number;
+  /** 'full' sends the whole image even when the target shares layers. */
+  strategy?: 'auto' | 'full';
+  compression?: Compression | 'auto';
+  /** A plan made earlier (tests use it to simulate a stale plan). */
+  plan?: TransferPlan;
+}
+
+/** Read both hosts' facts (one SSH round trip each, in parallel) and decide what to send. Changes nothing. */
+export async function planTransfer(from: SshHost, to: SshHost, imageId: string, opts: TransferOptions = {}): Promise<TransferPlan> {
+  const [source, target] = await Promise.all([readImageFacts(from, { imageId, signal: opts.signal }), readImageFacts(to, { signal: opts.signal })]);
+  const image = source.images.find((i) => i.id === imageId);
+  if (!image) {
+    throw new ReleaseflowError(`image ${imageId} is not on ${from.name}`, { host: from.name, fix: `check the image on ${from.name}: docker image inspect ${imageId}` });
   }
-  const [sc, dc] = await Promise.all([srcExit, dstExit]);
-  opts.onProgress?.(bytes, (bytes * 1000) / Math.max(1, Date.now() - started));
-  if (sc !== 0 || dc !== 0 || pipeError) {
-    const stalled = Date.now() - lastByteAt > stallMs;
-    const failed = sc !== 0 ? `docker save on ${from.name}` : `docker load on ${to.name}`;
-    const output = [stripNoise(srcErr()), stripNoise(dstErr()), stripNoise(dstOut())].filter(Boolean).join('\n');
-    throw new CommandError(stalled ? `transfer stalled: no bytes for ${stallMs / 1000}s` : `${failed} failed (save exit ${sc}, load exit ${dc})`, dc ?? sc, dstOut(), output, {
-      host: sc !== 0 ? from.name : to.name,
-      command: `${from.name}: ${src.command}  |  ${to.name}: ${dst.command}`,
-      output: tail(output, 20),
-      fix: /no space left/i.test(output) ? `free disk space on ${to.name} (docker system df; docker image prune)` : `check docker on both hosts (releaseflow doctor)`,
+  let layers = planLayers(image, target.images, target.store);
+  if (opts.strategy === 'full' && layers.kind === 'delta') layers = wholeImage(image, 'a full transfer was asked for');
+  const compression = opts.compression && opts.compression !== 'auto' ? opts.compression : chooseCompression(source.tools, target.dockerVersion);
+  const plan = { imageId, image, layers, compression, source, target };
+  const err = checkSpace(spaceNeeds(plan, from.name, to.name));
+  if (err) throw err;
+  return plan;
+}
+
+function wholeImage(image: LayeredImage, reason: string): LayerPlan {
+  return { kind: 'full', total: image.layers.length, shared: 0, missing: [...image.layers], missingBytes: image.size, reason };
+}
+
+/** Disk the transfer will use: docker's save staging (+ our extracted copy for a delta) and the target's load. */
+export function spaceNeeds(plan: TransferPlan, fromName: string, toName: string): SpaceNeed[] {
+  const { layers, image, source, target } = plan;
+  if (layers.kind === 'present') return [];
+  const srcFix = `free disk space on ${fromName} (docker system df; docker image prune; docker builder prune)`;
+  const needs: SpaceNeed[] = [];
+  const root = source.dataRoot;
+  if (root) needs.push({ host: fromName, path: root.path, mount: root.mount, free: root.free, need: withMargin(image.size), what: 'docker save staging', fix: srcFix });
+  const tmp = source.tmpBase;
+  if (layers.kind === 'delta' && tmp) needs.push({ host: fromName, path: tmp.path, mount: tmp.mount, free: tmp.free, need: withMargin(image.size), what: 'extracted copy of the image', fix: srcFix });
+  const troot = target.dataRoot;
+  // a delta's size is known exactly only once the source has extracted it: checked then (targetNeed)
+  if (troot && layers.kind === 'full') {
+    needs.push({
+      host: toName,
+      path: troot.path,
+      mount: troot.mount,
+      free: troot.free,
+      need: withMargin(2 * layers.missingBytes),
+      what: 'docker load staging and unpacked layers',
+      fix: `free disk space on ${toName} (docker system df; docker image prune -a removes images no container uses)`,
     });
   }
-  return { bytes, durationMs: Date.now() - started, loadOutput: stripNoise(dstOut()) };
+  return needs;
+}
+
+/** The target's disk check for a delta, once the source announced the exact bytes before compression. */
+export function targetNeed(plan: TransferPlan, toName: string, rawBytes: number): SpaceNeed[] {
+  const t = plan.target.dataRoot;
+  if (!t) return [];
+  const fix = `free disk space on ${toName} (docker system df; docker image prune -a removes images no container uses)`;
+  return [{ host: toName, path: t.path, mount: t.mount, free: t.free, need: withMargin(2 * rawBytes), what: 'docker load staging and unpacked layers', fix }];
+}
+
+/** A one-line description of the plan for the log. */
+export function describePlan(plan: TransferPlan, toName: string): string {
+  const l = plan.layers;
+  if (l.kind === 'present') return `${toName} already has image ${plan.imageId}: nothing to send`;
+  const what = l.kind === 'delta' ? `the other ${l.missing.length} of ${l.total} layers` : `the whole image, ${l.total} layers (${describeBytes(plan.image.size)} before compression)`;
+  return `transfer plan: ${l.reason}; sending ${what}, compressed with ${plan.compression === 'none' ? 'nothing' : `${plan.compression} -1`}`;
+}
+
+/** Stream an image (by ID, so a moving tag cannot change what is sent) from one host to another; verifies the ID on the target. */
+export async function transferImage(from: SshHost, to: SshHost, imageId: string, opts: TransferOptions = {}): Promise<TransferResult> {
+  const started = Date.now();
+  const plan = opts.plan ?? (await planTransfer(from, to, imageId, opts));
+  opts.onInfo?.(describePlan(plan, to.name));
+  const l = plan.layers;
+  const base = { compression: plan.compression, fellBack: false };
+  if (l.kind === 'present') return { ...base, bytes: 0, durationMs: Date.now() - started, loadOutput: '', strategy: 'present', layers: { total: l.total, sent: 0 } };
+  try {
+    const r = await sendOnce(from, to, plan, l.kind, opts);
+    return { ...base, ...r, durationMs: Date.now() - started, strategy: l.kind, layers: { total: l.total, sent: l.missing.length } };
+  } catch (e) {
+    if (l.kind !== 'delta' || !(e instanceof RelayError) || !['source', 'plan', 'target', 'mismatch'].includes(e.side)) throw e;
+    opts.onWarning?.(`sending only the missing layers failed (${e.message}${e.detail.output ? `: ${e.detail.output.split('\n').at(-1)}` : ''}); sending the whole image once instead`);
+    const full = { ...plan, layers: wholeImage(plan.image, 'fallback after a failed layer-only transfer') };
+    const err = checkSpace(spaceNeeds(full, from.name, to.name));
+    if (err) throw err;
+    const r = await sendOnce(from, to, full, 'full', opts);
+    return { ...base, ...r, fellBack: true, durationMs: Date.now() - started, strategy: 'full', layers: { total: l.total, sent: l.total } };
+  }
+}
+
+async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'delta' | 'full', opts: TransferOptions) {
+  const marker = `@@rfx-${randomBytes(6).toString('hex')}`;
+  const token = randomBytes(8).toString('hex');
+  const tmpBase = plan.source.tmpBase?.path ?? '/tmp';
+  const common = { imageId: plan.imageId, marker, sudo: from.config.sudo, compression: plan.compression };
+  const save = kind === 'delta' ? buildSaveDeltaScript({ ...common, tmpBase, token }) : buildSaveFullScript({ ...common, rawBytes: plan.image.size });
+  const load = buildLoadScript({ imageId: plan.imageId, marker, sudo: to.config.sudo });
+  const stallMs = opts.stallMs ?? 120_000;
+  let remotePid: number | undefined;
+  try {
+    return await relayImage(from, to, save, load, {
+      marker,
+      imageId: plan.imageId,
+      encoding: plan.compression === 'none' ? 'identity' : plan.compression === 'zstd' ? 'other' : 'gzip',
+      selectMembers: kind === 'delta' && plan.layers.kind === 'delta' ? (json) => memberList(parseSaveManifest(json), plan.image.layers, (plan.layers as { missing: string[] }).missing) : undefined,
+      onProgress: opts.onProgress ? (p) => opts.onProgress!(p.bytes, p.rateBps, p) : undefined,
+      onRawTotal:
+        kind === 'delta'
+          ? (raw) => {
+              const err = checkSpace(targetNeed(plan, to.name, raw));
+              if (err) throw err;
+            }
+          : undefined,
+      onRemotePid: (pid) => {
+        remotePid = pid;
+      },
+      signal: opts.signal,
+      stallMs,
+      // docker save and the extraction on the source, at a pessimistic 10 MB/s
+      headerTimeoutMs: stallMs + plan.image.size / 10_000,
+    });
+  } catch (e) {
+    // the stream was cut or failed: the save script's trap cleans up; this is the belt to its braces
+    if (kind === 'delta') await from.run({ script: buildCleanupScript(tmpBase, token, remotePid) }, { timeoutMs: 20_000 }).catch(() => undefined);
+    throw e;
+  }
 }

@@ -91,14 +91,17 @@ async function runStep(step: Step, index: number, ctx: ExecuteContext): Promise<
       ctx.bus.emit({ type: 'info', message: `transfer source: ${step.from} (${from.config.address}) docker save ${step.imageId} -> target: ${step.to} (${host.config.address}) docker load, streamed through this machine` });
       const r = await transferImage(from, host, step.imageId, {
         signal: ctx.signal,
-        onProgress: (bytes, rateBps) => ctx.bus.emit({ type: 'progress', index, bytes, totalBytes: step.bytes, rateBps }),
+        onInfo: (message) => ctx.bus.emit({ type: 'info', message }),
+        onWarning: (message) => ctx.bus.emit({ type: 'warning', message }),
+        onProgress: (bytes, rateBps, p) => ctx.bus.emit({ type: 'progress', index, bytes, totalBytes: p.totalBytes, rateBps }),
       });
-      ctx.bus.emit({ type: 'info', message: `transfer done: ${r.bytes} bytes in ${r.durationMs}ms; ${r.loadOutput.trim()}` });
+      const how = r.strategy === 'present' ? 'nothing sent' : `${r.strategy}${r.fellBack ? ' after a failed layer-only attempt' : ''}, ${r.layers.sent} of ${r.layers.total} layers, ${r.compression}${r.rawBytes ? `, ${r.rawBytes} bytes before compression` : ''}`;
+      ctx.bus.emit({ type: 'info', message: `transfer done: ${r.bytes} bytes in ${r.durationMs}ms (${how}); ${r.loadOutput.trim()}` });
       const v = await host.run({ argv: ['docker', 'image', 'inspect', '-f', '{{.Id}}', step.imageId] });
       if (v.code !== 0 || v.stdout.trim() !== step.imageId) {
         throw new CommandError(`image ${step.imageId} is not on ${step.to} after docker load`, v.code, v.stdout, v.stderr, { host: step.to, fix: 'check docker load output above; run releaseflow doctor' });
       }
-      return `${r.bytes} bytes, image ID verified`;
+      return `${r.bytes} bytes (${r.strategy}), image ID verified`;
     }
     case 'health':
       return await waitHealthy(step, index, host, ctx);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { loadConfig } from '../../src/core/config.ts';
 import { launchChromium, readEventIds, screenshot, startUi, type UiServer } from '../web/harness.ts';
 import { labInfo, labInspect, labScript, labSkip } from './lab.ts';
 
@@ -88,7 +89,7 @@ describe('dashboard', labSkip(), () => {
     assert.equal(prodImage(BACKEND), `${BACKEND}:v2`);
     assert.equal(prodImage('ragflowauth-frontend'), 'ragflowauth-frontend:v2');
     // the same log file as the CLI writes
-    const log = readFileSync(labInfo()!.config.replace(/releaseflow\.yml$/, 'tool_log.log'), 'utf8');
+    const log = readFileSync(loadConfig(labInfo()!.config).logFile, 'utf8');
     assert.match(log, /\[ReleaseFlow\] result: released \(exit 0\)/);
     await page.locator('#plan-uptodate').waitFor({ timeout: 60_000 });
     await screenshot(page, 'release');
@@ -110,7 +111,7 @@ describe('dashboard', labSkip(), () => {
     await page.locator('#tabbtn-status').click();
     const prod = page.locator(`.host[data-host="prod"] tr[data-container="${BACKEND}"]`);
     await prod.waitFor({ timeout: 30_000 });
-    assert.match(await prod.innerText(), new RegExp(`run\\s+running\\s+${BACKEND}:v2`));
+    assert.match(await prod.innerText(), new RegExp(`docker run\\s+running\\s+${BACKEND}:v2`));
     assert.match(await prod.innerText(), /URL ok/);
     assert.match(await page.locator('.host[data-host="test"]').innerText(), /ragflowauth-frontend:v2[\s\S]*docker: healthy/);
     assert.match(await page.locator('.host[data-host="prod"] .kept').innerText(), new RegExp(`${BACKEND}-rf-prev-`));
@@ -159,6 +160,18 @@ describe('dashboard', labSkip(), () => {
     assert.equal(labInspect('prod', BACKEND).State.Running, true);
   });
 
+  test('a release while another process holds the PROD lock is refused, and PROD is untouched', async () => {
+    labScript(['seed']);
+    labScript(['exec', 'prod', 'sh', '-c', 'mkdir -p /var/lib/releaseflow/ragflowauth/lock && echo \'{"holder":"ops@elsewhere","kind":"promote","releaseId":"X","at":"now","pid":1}\' > /var/lib/releaseflow/ragflowauth/lock/info.json']);
+    await page.reload();
+    await page.locator('#release-button:enabled').click({ timeout: 60_000 });
+    await confirmText(page);
+    await page.locator('#confirm-ok').click();
+    await page.locator('#run-result[data-result="failed"]').waitFor({ timeout: 60_000 });
+    assert.match(await page.locator('#run-result').innerText(), /another release holds the lock on prod: ops@elsewhere[\s\S]*fix:/);
+    assert.equal(prodImage(BACKEND), `${BACKEND}:v1`);
+  });
+
   test('a failing release (TEST on v3) shows the failed step and the automatic rollback', async () => {
     labScript(['seed', 'v3']);
     await page.reload();
@@ -178,6 +191,7 @@ describe('dashboard', labSkip(), () => {
     assert.match(await page.locator('#run-result').innerText(), /Failed, rolled back \(exit 1\)/);
     assert.equal(prodImage(BACKEND), `${BACKEND}:v1`);
     assert.equal(labInspect('prod', BACKEND).State.Running, true);
+    await page.locator('#plan-steps').waitFor({ timeout: 60_000 });
     await screenshot(page, 'release-failed');
     labScript(['seed']);
   });

@@ -106,4 +106,20 @@ export const CASES: Case[] = [
   { name: 'stopped-cmd-equals-image', image: IMG1, args: ['-e', 'A=1'], cmd: ['sleep', '3600'], start: false },
   { name: 'blkio-swappiness', args: ['--blkio-weight', '300', '--memory', '64m', '--memory-swappiness', '10', '--kernel-memory', '0'] },
   { name: 'mac-address-cli20', cli: '/usr/bin/docker', args: ['--network', 'rt-net1', '--mac-address', '02:aa:bb:cc:dd:ee'] },
+  { name: 'link-noalias-limits', args: ['--link', 'rt-peer', '--memory', '64m', '--memory-swap', '-1', '--pids-limit', '-1', '--oom-score-adj', '250', '--stop-signal', '9', '--shm-size', '64m', '--restart', 'no'] },
+  {
+    name: 'disconnected-primary',
+    args: ['--network', 'rt-net1', '--network-alias', 'gone'],
+    after: (n) => {
+      dk(['network', 'connect', '--alias', 'stays', 'rt-net2', n]);
+      dk(['network', 'disconnect', 'rt-net1', n]);
+    },
+    warns: [/not attached/],
+    compare: 'networks-only',
+  },
+  { name: 'host-net-hostname', args: ['--network', 'host', '--hostname', 'hh', '--add-host', 'x:10.9.9.9'] },
+  { name: 'entrypoint-with-space', start: false, args: ['--entrypoint', '/bin/echo hi there', '-w', '/'], cmd: ['a b', "c'd"] },
+  { name: 'tmpfs-opts', args: ['--tmpfs', '/run:rw,size=1g,mode=1777,uid=1000,gid=1000', '--tmpfs', '/var/cache:noexec,nosuid,nodev', '--mount', 'type=tmpfs,dst=/t3,tmpfs-size=1048576'] },
+  { name: 'blkio-throttle', args: ['--device-read-bps', '/dev/vda:1mb', '--device-write-bps', '/dev/vda:2mb', '--device-read-iops', '/dev/vda:100', '--device-write-iops', '/dev/vda:200', '--blkio-weight-device', '/dev/vda:300'] },
+  { name: 'everything-web', image: IMG1, envFile: true, args: ['-e', 'DB_PASSWORD=x y', '-e', 'API_TOKEN=t$k', '-e', 'ML=a\nb', '--label', 'team=web', '-p', '127.0.0.1:18100:7001', '--network', 'rt-net1', '--network-alias', 'web', '--ip', '172.30.0.70', '-v', 'rt-vol:/data', '-v', '/srv/rt-ro:/conf:ro', '--tmpfs', '/run', '--restart', 'unless-stopped', '--memory', '256m', '--cpus', '0.5', '--log-opt', 'max-size=10m', '--hostname', 'web1', '--user', '1000', '--read-only', '--cap-drop', 'ALL', '--cap-add', 'NET_BIND_SERVICE', '--security-opt', 'no-new-privileges:true', '--health-cmd', 'wget -qO- http://127.0.0.1:7001/ || exit 1', '--init', '--stop-timeout', '20'] },
 ];

@@ -53,6 +53,8 @@ export interface Case {
   cli?: string;
   /** Warnings that must appear (each regexp matches one warning). */
   warns?: RegExp[];
+  /** Compare only the network endpoints (for a container whose NetworkMode no longer matches its networks). */
+  compare?: 'networks-only';
 }
 
 /** Normalise a container inspect to its requested configuration (daemon-assigned runtime values removed). */

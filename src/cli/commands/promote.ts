@@ -21,7 +21,8 @@ function releaseCommand(name: 'promote' | 'plan', holder: { code: number }) {
       const from = o.from ?? config.from;
       const to = o.to ?? config.to;
       const dry = name === 'plan' || Boolean(o.dryRun);
-      const s = openSession(config, [from, to], { json: o.json, verbose: o.verbose, log: !dry });
+      // plan prints the plan itself; the live step view is for changes
+      const s = openSession(config, [from, to], { json: o.json || name === 'plan', verbose: o.verbose, log: !dry });
       try {
         const r = await promote(s.ports, {
           from,
@@ -30,7 +31,11 @@ function releaseCommand(name: 'promote' | 'plan', holder: { code: number }) {
           signal: s.signal,
           confirm: confirmer(o.yes, (p) => `Release ${p.containers.map((x) => x.fromRef).join(', ')} from ${from} (${p.from?.address}) to ${to} (${p.to.address})?`),
         });
-        if (dry && r.plan && !o.json && !r.plan.upToDate) process.stdout.write(`${renderPlan(r.plan)}\n`);
+        if (name === 'plan' && !o.json) {
+          const fin = s.events.filter((e) => e.type === 'release-finished').at(-1);
+          if (r.plan && r.code === 0) process.stdout.write(`${renderPlan(r.plan)}\n`);
+          else if (fin?.type === 'release-finished') process.stderr.write(`${fin.message}\n`);
+        } else if (dry && r.plan && !o.json && !r.plan.upToDate) process.stdout.write(`${renderPlan(r.plan)}\n`);
         if (o.json) {
           const fin = s.events.filter((e) => e.type === 'release-finished').at(-1);
           process.stdout.write(`${JSON.stringify({ exitCode: r.code, result: fin?.type === 'release-finished' ? fin.result : undefined, message: fin?.type === 'release-finished' ? fin.message : undefined, plan: r.plan ? { releaseId: r.plan.releaseId, upToDate: r.plan.upToDate, containers: r.plan.containers.map(({ runCommand: _rc, ...x }) => x), steps: r.plan.steps.map((st) => ({ name: st.name, host: st.host, kind: st.kind, cause: st.cause })) } : undefined, events: s.events }, null, 2)}\n`);

@@ -118,7 +118,7 @@ export function renderRun(root) {
   view.bar.value = run.finished?.result === 'released' ? view.bar.max : done;
   view.bar.dataset.phase = phase?.name ?? '';
   const p = run.progress && cur && run.progress.index === cur.index ? ` — ${fmtBytes(run.progress.bytes)}${run.progress.totalBytes ? ` of ~${fmtBytes(run.progress.totalBytes)}` : ''} at ${fmtBytes(run.progress.rateBps)}/s` : '';
-  fill(view.progress, cur ? `${phase.name === 'release' ? '' : `${phase.name}: `}step ${cur.index}/${cur.total} ${cur.name} (${cur.status})${p}` : run.state.running ? 'observing the hosts…' : '');
+  fill(view.progress, cur ? `${phase.name === 'release' || cur.name.startsWith(phase.name) ? '' : `${phase.name}: `}step ${cur.index}/${cur.total} ${cur.name} (${cur.status})${p}` : run.state.running ? 'observing the hosts…' : '');
   fill(
     view.phases,
     run.phases.map((ph) =>

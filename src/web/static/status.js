@@ -47,6 +47,11 @@ function healthOf(host, c) {
   return h('td', { class: 'health', title: check?.message ?? '' }, docker, ' ', url, !docker && !url ? '-' : null);
 }
 
+function modeText(m) {
+  if (!m) return '-';
+  return m.mode === 'compose' ? `compose ${m.project}/${m.service}` : 'docker run';
+}
+
 function hostCard(f) {
   const head = h(
     'div',
@@ -60,16 +65,14 @@ function hostCard(f) {
     h(
       'tr',
       { 'data-container': c.name, 'data-state': c.state },
-      h('td', {}, c.name),
-      h('td', {}, c.mode?.mode ?? '-'),
+      h('td', {}, h('strong', {}, c.name), h('div', { class: 'muted small' }, modeText(c.mode))),
       h('td', {}, badge(c.state, c.state === 'running' ? 'ok' : c.state === 'missing' ? 'bad' : 'warn')),
-      h('td', { class: 'image' }, c.imageRef ?? '-', h('div', { class: 'id' }, shortId(c.imageId))),
+      h('td', { class: 'image' }, c.imageRef ?? '-', h('div', { class: 'id' }, `${shortId(c.imageId)}${c.created ? `  created ${fmtTime(c.created)}` : ''}`)),
       healthOf(f, c),
-      h('td', { class: 'muted' }, fmtTime(c.created)),
     ),
   );
   const table = f.reachable
-    ? h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['container', 'mode', 'state', 'image / ID', 'health', 'created'].map((t) => h('th', {}, t)))), h('tbody', {}, rows))
+    ? h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['container / mode', 'state', 'image / ID', 'health'].map((t) => h('th', {}, t)))), h('tbody', {}, rows))
     : null;
   const kept = f.kept?.length ? h('div', { class: 'kept' }, h('h3', {}, 'kept for rollback'), h('ul', {}, f.kept.map((k) => h('li', {}, `${k.name} — ${k.image} (${k.status})`)))) : null;
   return h('div', { class: 'card host', 'data-host': f.host }, head, problem, table, kept);

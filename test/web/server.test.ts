@@ -1,0 +1,55 @@
+// The dashboard server without hosts: the token guard on every path, the page and its assets, API errors with a fix.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { parseConfig } from '../../src/core/config.ts';
+import { type Dashboard, startDashboard } from '../../src/web/server.ts';
+
+const CONFIG = parseConfig('app: a\nhosts:\n  test: { address: 192.0.2.1 }\n  prod: { address: 192.0.2.2 }\ncontainers: [web]\nlog: { file: /nonexistent/rf.log }\n', '/tmp/releaseflow.yml');
+let d: Dashboard;
+
+before(async () => {
+  d = await startDashboard({ config: CONFIG, port: 0, bind: '127.0.0.1' });
+});
+after(() => d.close());
+
+const get = (path: string, headers: Record<string, string> = {}) => fetch(`${new URL(d.url).origin}${path}`, { headers });
+
+test('the printed URL carries a random token; the server listens on 127.0.0.1', () => {
+  assert.match(d.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{32}$/);
+  assert.equal(d.token, new URL(d.url).searchParams.get('token'));
+});
+
+test('every path answers 403 without the token, also API, SSE and assets', async () => {
+  for (const p of ['/', '/index.html', '/api/run', '/api/events', '/api/plan', '/s/x/app.js', `/s/${d.token}/../app.js`, '/nope']) {
+    const r = await get(p);
+    assert.equal(r.status, 403, p);
+    assert.match(await r.text(), /needs the token/);
+  }
+  const post = await fetch(`${new URL(d.url).origin}/api/release?token=wrong`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  assert.equal(post.status, 403);
+});
+
+test('with the token: the page names its assets under /s/<token>/, which are served with a strict CSP', async () => {
+  const page = await get(`/?token=${d.token}`);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+  const html = await page.text();
+  assert.match(html, new RegExp(`src="s/${d.token}/app\\.js"`));
+  for (const f of ['app.js', 'run.js', 'release.js', 'status.js', 'diagnostics.js', 'history.js', 'ui.js', 'style.css']) {
+    const r = await get(`/s/${d.token}/${f}`);
+    assert.equal(r.status, 200, f);
+  }
+  assert.equal((await get(`/s/${d.token}/server.ts`)).status, 404);
+});
+
+test('API errors come back as JSON with a fix', async () => {
+  const run = await (await get(`/api/run?token=${d.token}`)).json();
+  assert.deepEqual([run.state, run.config.from, run.config.to, run.config.containers], [null, 'test', 'prod', ['web']]);
+  const bad = await get(`/api/logs?token=${d.token}&host=prod&container=sshd`);
+  assert.equal(bad.status, 400);
+  assert.match((await bad.json()).error.fix, /use one of: web/);
+  const noType = await fetch(`${new URL(d.url).origin}/api/release?token=${d.token}`, { method: 'POST', body: '{}' });
+  assert.equal(noType.status, 415);
+  const badId = await get(`/api/history/log?token=${d.token}&releaseId=../../etc`);
+  assert.equal(badId.status, 400);
+});
