@@ -11,4 +11,4 @@ echo "[test] type check"
 npx tsc --noEmit
 echo "[test] unit and lab tests"
 # one runner for all files so node prints one summary; lab files share the lab, so no concurrency
-node --import tsx --test --test-concurrency=1 test/unit/*.test.ts test/lab/*.test.ts
+node --import tsx --test --test-concurrency=1 test/unit/*.test.ts test/web/*.test.ts test/lab/*.test.ts

@@ -92,7 +92,9 @@ export function buildCleanupScript(tmpBase: string, token: string, pid?: number)
   const glob = `${shQuote(tempDirPrefix(tmpBase, token))}*`;
   const lines = [`found=; for f in ${glob}; do [ -d "$f" ] && found=1; done`];
   if (pid !== undefined && Number.isInteger(pid) && pid > 1) {
-    lines.push(`if [ -n "$found" ]; then kill -TERM -- -${pid} 2>/dev/null || kill -TERM ${pid} 2>/dev/null || true; sleep 0.2 2>/dev/null || sleep 1; fi`);
+    // dash's builtin kill takes no process group: the external one does (procps needs --, busybox refuses it)
+    const g = `-${pid}`;
+    lines.push(`if [ -n "$found" ]; then env kill -s TERM -- ${g} 2>/dev/null || env kill -s TERM ${g} 2>/dev/null || kill -s TERM ${pid} 2>/dev/null || true; sleep 0.2 2>/dev/null || sleep 1; fi`);
   }
   lines.push(`rm -rf -- ${glob}`);
   return lines.join('\n');

@@ -16,6 +16,8 @@ export class RelayError extends CommandError {
   constructor(
     message: string,
     readonly side: RelayFailure,
+    /** Bytes that went over the wire before the failure. */
+    readonly bytes: number,
     exit: number | null,
     stdout: string,
     stderr: string,
@@ -197,7 +199,7 @@ export async function relayImage(from: SshHost, to: SshHost, saveScript: string,
         : /no space left/i.test(output)
           ? `free disk space on ${host} (docker system df; docker image prune)`
           : 'check docker on both hosts (releaseflow doctor)';
-    return new RelayError(message, side, exit, loadOutput, output, { host, command: `${from.name}: ${src.command}  |  ${to.name}: ${dst?.command ?? '(not started)'}`, output: tail(output, 20), fix });
+    return new RelayError(message, side, meter.bytes, exit, loadOutput, output, { host, command: `${from.name}: ${src.command}  |  ${to.name}: ${dst?.command ?? '(not started)'}`, output: tail(output, 20), fix });
   };
   if (refused) throw refused;
   if (why === 'aborted' || o.signal?.aborted) throw fail('aborted', 'image transfer interrupted', to.name, null);

@@ -147,7 +147,7 @@ export async function transferImage(from: SshHost, to: SshHost, imageId: string,
     const err = checkSpace(spaceNeeds(full, from.name, to.name));
     if (err) throw err;
     const r = await sendOnce(from, to, full, 'full', opts);
-    return { ...base, ...r, fellBack: true, durationMs: Date.now() - started, strategy: 'full', layers: { total: l.total, sent: l.total } };
+    return { ...base, ...r, bytes: e.bytes + r.bytes, fellBack: true, durationMs: Date.now() - started, strategy: 'full', layers: { total: l.total, sent: l.total } };
   }
 }
 

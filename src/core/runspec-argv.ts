@@ -4,7 +4,7 @@ import type { MountRequest } from './inspect.ts';
 import { shQuote } from './quote.ts';
 import { isSecretName, MASK } from './redact.ts';
 import type { Flag, HealthSpec, NetworkEndpoint, PortSpec, RunSpec } from './runspec-types.ts';
-import { csvRecord, envKey, formatDuration } from './runspec-util.ts';
+import { csvRecord, envKey, formatBytes, formatDuration } from './runspec-util.ts';
 
 /** A network joined after create with `docker network connect` (engine API < 1.44 takes one network per create). */
 export interface ExtraNetwork {
@@ -75,7 +75,7 @@ export function mountValue(m: MountRequest): string {
   for (const [k, x] of Object.entries(v?.DriverConfig?.Options ?? {})) f.push(`volume-opt=${k}=${x}`);
   if (v?.Subpath) f.push(`volume-subpath=${v.Subpath}`);
   const t = m.TmpfsOptions;
-  if (t?.SizeBytes) f.push(`tmpfs-size=${t.SizeBytes}`);
+  if (t?.SizeBytes) f.push(`tmpfs-size=${formatBytes(t.SizeBytes)}`);
   if (t?.Mode) f.push(`tmpfs-mode=${t.Mode.toString(8)}`);
   return csvRecord(f);
 }

@@ -15,7 +15,7 @@ export type { ArgvOptions, ExtraNetwork, RunSpecArgv } from './runspec-argv.ts';
 const CONFIG_KNOWN = new Set([
   'Hostname', 'Domainname', 'User', 'AttachStdin', 'AttachStdout', 'AttachStderr', 'ExposedPorts', 'Tty', 'OpenStdin',
   'StdinOnce', 'Env', 'Cmd', 'Healthcheck', 'ArgsEscaped', 'Image', 'Volumes', 'WorkingDir', 'Entrypoint', 'MacAddress',
-  'OnBuild', 'Labels', 'StopSignal', 'StopTimeout', 'Shell',
+  'OnBuild', 'Labels', 'StopSignal', 'StopTimeout', 'Shell', 'NetworkDisabled',
 ]);
 
 /** The env entries the operator set: the daemon appends the image's entries (keys not set) after them, in image order. */
@@ -124,6 +124,9 @@ export function toRunSpec(facts: ContainerFacts, oldImage: ImageFacts, opts: ToR
   if (containerNet && spec.expose.length > 0) {
     w.push(`Config.ExposedPorts ${spec.expose.join(' ')}: --expose is rejected with --network container:…; dropped`);
     spec.expose = [];
+  }
+  if (Object.keys(spec.labels).some((k) => k.startsWith('com.docker.compose.'))) {
+    w.push('Config.Labels com.docker.compose.*: kept, so docker compose still sees the container as its own (with a stale config-hash)');
   }
   if (c.NetworkDisabled) w.push('Config.NetworkDisabled=true has no docker run flag (API only); dropped');
   for (const [k, v] of Object.entries(c)) {

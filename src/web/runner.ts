@@ -35,7 +35,8 @@ export type Expected = Record<string, string>;
 /** Runs promote and rollback for the dashboard, exactly as the CLI does, and fans their events out. */
 export class ReleaseRunner {
   private current: Run | undefined;
-  private runs = 0;
+  /** Run numbers come from the clock, so a page that outlived a server restart never mixes two runs. */
+  private lastRun = 0;
   private readonly listeners = new Set<(m: RunMessage) => void>();
 
   constructor(
@@ -88,7 +89,8 @@ export class ReleaseRunner {
       throw new HttpError(409, `a ${busy.kind} started at ${busy.startedAt} is still running from this dashboard`, 'wait for it to finish: the Release tab shows its progress');
     }
     const session = this.open(this.config, hostNames, {});
-    const state: RunState = { run: ++this.runs, kind, running: true, startedAt: new Date().toISOString() };
+    this.lastRun = Math.max(Date.now(), this.lastRun + 1);
+    const state: RunState = { run: this.lastRun, kind, running: true, startedAt: new Date().toISOString() };
     const run: Run = { state, events: session.events, done: Promise.resolve() };
     this.current = run;
     session.ports.bus.add((event) => this.broadcast({ type: 'event', run: state.run, event }));

@@ -13,10 +13,10 @@ export const HOST = 'test';
 export const BASE = 'ragflowauth-base:1';
 export const TMP = mkdtempSync(join(tmpdir(), 'rt-runspec-'));
 
-/** docker on the lab's test host through its admin socket; `cli` picks another docker binary. */
+/** docker on the lab's test host through its admin socket; `cli` (or RT_CLI for all) picks another docker binary. */
 export function dk(args: string[], o: { cli?: string; input?: string } = {}): string {
   const sock = labInfo()!.hosts[HOST]!.dockerSock;
-  return execFileSync(o.cli ?? 'docker', ['-H', sock, ...args], {
+  return execFileSync(o.cli ?? process.env.RT_CLI ?? 'docker', ['-H', sock, ...args], {
     encoding: 'utf8',
     input: o.input,
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -8,8 +8,9 @@ import { CASES, DOCKERFILES, EP, IMG1, IMG2, SECCOMP } from './runspec-roundtrip
 import { BASE, diff, dk, ensureImage, expected, inspect, recreate, requested, rm, TMP } from './runspec-roundtrip-lib.ts';
 
 const skip = labSkip().skip || (labInfo() && !hasBase() ? `${BASE} missing on the lab (run lab.sh images)` : false);
-const CAPTURE = process.env.RT_CAPTURE === '1';
-const PEERS = ['rt-peer', 'rt-peer2'];
+// RT_CAPTURE=all or a comma list of case names: save the originals' inspect JSON as test/fixtures/spec-<case>.inspect.json
+const CAPTURE = (process.env.RT_CAPTURE ?? '').split(',').filter(Boolean);
+const capturing = (name: string) => CAPTURE.includes('all') || CAPTURE.includes(name);
 const VOLUMES = ['rt-vol', 'rt-vol2', 'rt-vopt', 'rt-drv', 'rt-peervol', 'rt-up'];
 
 function hasBase(): boolean {
@@ -37,7 +38,7 @@ function cleanup(): void {
 }
 
 function capture(file: string, json: unknown): void {
-  if (CAPTURE) writeFileSync(join(REPO, 'test/fixtures', file), `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(join(REPO, 'test/fixtures', file), `${JSON.stringify(json, null, 2)}\n`);
 }
 
 describe('runspec round trip on the lab', { ...labSkip(), skip, concurrency: false }, () => {
@@ -51,7 +52,7 @@ describe('runspec round trip on the lab', { ...labSkip(), skip, concurrency: fal
     dk(['run', '-d', '--name', 'rt-peer2', '--network', 'rt-net1', BASE, 'sleep', '3600']);
     writeFileSync(join(TMP, 'seccomp.json'), SECCOMP);
     rmSync('/tmp/rt-cidfile-test', { force: true });
-    if (CAPTURE) for (const tag of [BASE, IMG1, IMG2, EP]) capture(`spec-image-${tag.replace(/[:/]/g, '-')}.inspect.json`, JSON.parse(dk(['image', 'inspect', tag])));
+    if (CAPTURE.length > 0) for (const tag of [BASE, IMG1, IMG2, EP]) capture(`spec-image-${tag.replace(/[:/]/g, '-')}.inspect.json`, JSON.parse(dk(['image', 'inspect', tag])));
   });
   after(() => {
     cleanup();
@@ -70,7 +71,7 @@ describe('runspec round trip on the lab', { ...labSkip(), skip, concurrency: fal
         c.after?.(name);
         const start = c.start ?? true;
         if (start) dk(['start', name]);
-        capture(`spec-${c.name}.inspect.json`, [inspect(name)]);
+        if (capturing(c.name)) capture(`spec-${c.name}.inspect.json`, [inspect(name)]);
         const r = recreate(name, image, { envFile: c.envFile, anon, cli: c.cli, start });
         const want = expected(r.before, r.oldImage.Config.Volumes ?? {}, anon);
         const got = requested(r.after);

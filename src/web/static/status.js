@@ -67,12 +67,12 @@ function hostCard(f) {
       { 'data-container': c.name, 'data-state': c.state },
       h('td', {}, h('strong', {}, c.name), h('div', { class: 'muted small' }, modeText(c.mode))),
       h('td', {}, badge(c.state, c.state === 'running' ? 'ok' : c.state === 'missing' ? 'bad' : 'warn')),
-      h('td', { class: 'image' }, c.imageRef ?? '-', h('div', { class: 'id' }, `${shortId(c.imageId)}${c.created ? `  created ${fmtTime(c.created)}` : ''}`)),
+      h('td', { class: 'image' }, h('div', { class: 'ref' }, c.imageRef ?? '-'), h('div', { class: 'id' }, shortId(c.imageId)), c.created ? h('div', { class: 'id' }, `created ${fmtTime(c.created)}`) : null),
       healthOf(f, c),
     ),
   );
   const table = f.reachable
-    ? h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['container / mode', 'state', 'image / ID', 'health'].map((t) => h('th', {}, t)))), h('tbody', {}, rows))
+    ? h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['container', 'state', 'image / ID', 'health'].map((t) => h('th', {}, t)))), h('tbody', {}, rows))
     : null;
   const kept = f.kept?.length ? h('div', { class: 'kept' }, h('h3', {}, 'kept for rollback'), h('ul', {}, f.kept.map((k) => h('li', {}, `${k.name} — ${k.image} (${k.status})`)))) : null;
   return h('div', { class: 'card host', 'data-host': f.host }, head, problem, table, kept);
