@@ -33,7 +33,7 @@ export async function closeHosts(hosts: Iterable<SshHost>): Promise<void> {
 }
 
 /** Run a command body; print errors the operator can act on; return the exit code. */
-export async function runCommand(body: () => Promise<number | undefined | void>): Promise<number> {
+export async function runCommand(body: () => Promise<number | undefined>): Promise<number> {
   try {
     return (await body()) ?? ExitCode.ok;
   } catch (e) {

@@ -150,7 +150,10 @@ interface Built {
 
 function build(spec: RunSpec, opts: ArgvOptions): Built {
   const g: Flag[] = [['--name', opts.name]];
-  const fileEnv = opts.envFile ? spec.env.filter(fitsEnvFile) : [];
+  // a key with any entry the file cannot hold stays wholly in argv, so the last-wins order of its entries holds
+  const argvKeys = new Set(spec.env.filter((e) => !fitsEnvFile(e)).map(envKey));
+  const inFile = (e: string) => opts.envFile !== undefined && fitsEnvFile(e) && !argvKeys.has(envKey(e));
+  const fileEnv = spec.env.filter(inFile);
   const put = (cond: unknown, f: Flag) => cond && g.push(f);
   put(spec.hostname, ['--hostname', spec.hostname ?? '']);
   put(spec.domainname, ['--domainname', spec.domainname ?? '']);
@@ -159,7 +162,7 @@ function build(spec: RunSpec, opts: ArgvOptions): Built {
   const [ep, ...epRest] = spec.entrypoint ?? [];
   put(spec.entrypoint, ['--entrypoint', ep ?? '']);
   if (fileEnv.length > 0 && opts.envFile) g.push(['--env-file', opts.envFile]);
-  for (const e of spec.env) if (!fileEnv.includes(e)) g.push(['-e', e]);
+  for (const e of spec.env) if (!inFile(e)) g.push(['-e', e]);
   for (const k of Object.keys(spec.labels).sort()) g.push(['--label', `${k}=${spec.labels[k]}`]);
   for (const p of spec.publish) g.push(['--publish', publishValue(p)]);
   put(spec.publishAll, ['--publish-all']);

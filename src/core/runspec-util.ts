@@ -68,7 +68,3 @@ export function envKey(entry: string): string {
   return i < 0 ? entry : entry.slice(0, i);
 }
 
-/** Strip the leading slash docker puts on container names. */
-export function bareName(name: string): string {
-  return name.replace(/^\//, '');
-}

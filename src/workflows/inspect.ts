@@ -1,6 +1,7 @@
 // Read-only docker inspection over SSH: containers and images by name, missing ones reported as absent.
 import type { SshHost } from '../adapters/ssh.ts';
 import { CommandError } from '../core/errors.ts';
+import { type DaemonFacts, parseDaemonInfo } from '../core/inspect.ts';
 
 /** Parse a JSON array out of stdout, tolerating banner text printed before it by a login shell. */
 export function parseJsonArray(stdout: string): unknown[] {
@@ -40,4 +41,35 @@ export async function inspectImages<T>(host: SshHost, refs: readonly string[]): 
   const found = parseJsonArray(r.stdout) as (T & { Id: string; RepoTags?: string[] })[];
   for (const ref of uniq) out.set(ref, found.find((i) => i.Id === ref || (i.RepoTags ?? []).includes(ref)));
   return out;
+}
+
+/** What the rebuild needs to know about a target's daemon: its defaults, API version and container names. */
+export interface DaemonContext {
+  daemon: DaemonFacts;
+  apiVersion?: string;
+  /** Full container ID → name, to write `container:<name>` references. */
+  names: Record<string, string>;
+}
+
+/** Read the daemon context in one round trip. */
+export async function readDaemonContext(host: SshHost): Promise<DaemonContext> {
+  const script = [
+    "docker info --format '{{json .}}' 2>/dev/null",
+    'echo',
+    "docker version --format 'api={{.Server.APIVersion}}' 2>/dev/null",
+    "docker ps -a --no-trunc --format 'name={{.ID}} {{.Names}}' 2>/dev/null",
+    'true',
+  ].join('\n');
+  const r = await host.run({ script });
+  const infoLine = r.stdout.split('\n').find((l) => l.startsWith('{'));
+  let daemon: DaemonFacts = {};
+  try {
+    daemon = infoLine ? parseDaemonInfo(JSON.parse(infoLine)) : {};
+  } catch {
+    /* an unreadable docker info only costs the daemon defaults; the rebuild assumes Docker's */
+  }
+  const names: Record<string, string> = {};
+  for (const m of r.stdout.matchAll(/^name=([0-9a-f]{64}) (\S+)$/gm)) names[m[1]!] = m[2]!;
+  const api = /^api=(\d+\.\d+)$/m.exec(r.stdout)?.[1];
+  return { daemon, apiVersion: api, names };
 }

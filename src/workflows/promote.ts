@@ -2,17 +2,19 @@
 import type { SshHost } from '../adapters/ssh.ts';
 import type { Config } from '../core/config.ts';
 import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
-import { detectMode, describeMode } from '../core/mode.ts';
-import { type ContainerInput, type ImageLike, type InspectLike, planPromotion } from '../core/plan.ts';
+import { isComposePlan, planWithCompose } from '../core/compose-plan.ts';
+import type { ContainerInput, ImageLike, InspectLike } from '../core/plan.ts';
 import { secretValues } from '../core/redact.ts';
 import { renderPlan } from '../core/render-plan.ts';
 import { makeReleaseId } from '../core/state.ts';
 import type { Plan } from '../core/step.ts';
 import type { EventBus } from '../events/bus.ts';
-import { inspectContainers, inspectImages } from './inspect.ts';
+import { inspectContainers, inspectImages, readDaemonContext } from './inspect.ts';
 import { acquireLock, releaseLock } from './lock.ts';
 import { rebuildContainer } from './rebuild.ts';
 import { finishRelease, type ReleaseOutcome } from './finish.ts';
+import { observeComposeTargets } from './compose-observe.ts';
+import { finishComposeRelease } from './compose-release.ts';
 
 export interface PromoteOptions {
   from?: string;
@@ -37,23 +39,18 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
   const to = hosts.get(toName)!;
   await Promise.all([from.connect(), to.connect()]);
   const names = config.containers.map((c) => c.name);
-  const [src, dst] = await Promise.all([inspectContainers<InspectLike>(from, names), inspectContainers<InspectLike>(to, names)]);
+  const [src, dst, daemon] = await Promise.all([inspectContainers<InspectLike>(from, names), inspectContainers<InspectLike>(to, names), readDaemonContext(to)]);
   const srcIds = [...src.values()].filter((c) => c).map((c) => c!.Image);
   const dstIds = [...dst.values()].filter((c) => c).map((c) => c!.Image);
   const [srcImages, dstImages] = await Promise.all([inspectImages<ImageLike>(from, srcIds), inspectImages<ImageLike>(to, [...dstIds, ...srcIds])]);
   // secrets of both hosts' containers are scrubbed from every event from here on
   for (const c of [...src.values(), ...dst.values()]) if (c) bus.redactor.add(secretValues(c.Config.Env ?? [], config.secrets));
+  // compose-labelled targets: released through their compose project, or in run mode with a warning (compose-observe.ts)
+  const compose = await observeComposeTargets(to, dst);
 
   const inputs: ContainerInput[] = config.containers.map((cc) => {
     const s = src.get(cc.name);
     const t = dst.get(cc.name);
-    const mode = detectMode(t?.Config.Labels ?? null);
-    if (mode.mode === 'compose') {
-      throw new ReleaseflowError(`${cc.name} on ${toName} was started by ${describeMode(mode)}; compose releases are not supported by this version`, {
-        host: toName,
-        fix: 'release compose projects with docker compose for now, or recreate the container with docker run',
-      }, ExitCode.usage);
-    }
     return {
       name: cc.name,
       healthUrl: cc.healthUrl,
@@ -62,11 +59,11 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
       sourceImage: s ? srcImages.get(s.Image) : undefined,
       target: t,
       targetImage: t ? dstImages.get(t.Image) : undefined,
-      targetMode: 'run',
+      targetMode: compose.targets.has(cc.name) ? 'compose' : 'run',
       targetHasSourceImage: s ? dstImages.get(s.Image) !== undefined : false,
     };
   });
-  return planPromotion({
+  return planWithCompose({
     app: config.app,
     releaseId: makeReleaseId(ports.clock()),
     stateDir: config.hosts[toName]!.stateDir,
@@ -74,8 +71,8 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
     to: { name: toName, address: config.hosts[toName]!.address },
     containers: inputs,
     intervalMs: config.health.intervalMs,
-    rebuild: (c, image, envFile) => rebuildContainer(c, image, envFile, config.secrets),
-  });
+    rebuild: (c, image, envFile) => rebuildContainer(c, image, envFile, config.secrets, daemon),
+  }, compose);
 }
 
 /** The whole release. Returns the exit code (0, 1, 2 or 3). */
@@ -116,7 +113,7 @@ export async function promote(ports: Ports, opts: PromoteOptions): Promise<{ cod
   }
   let outcome: ReleaseOutcome | undefined;
   try {
-    outcome = await finishRelease(ports, plan, started, opts.signal);
+    outcome = isComposePlan(plan) ? await finishComposeRelease(ports, plan, started, opts.signal) : await finishRelease(ports, plan, started, opts.signal);
     return { code: outcome.code, plan };
   } finally {
     await releaseLock(to, config).catch(() => bus.warn(`could not remove the lock on ${toName}; run: releaseflow lock release`));

@@ -117,6 +117,13 @@ export const CASES: Case[] = [
     warns: [/not attached/],
     compare: 'networks-only',
   },
+  {
+    name: 'bridge-plus-user-net',
+    args: ['-p', '18200:80', '--link', 'rt-peer:pp'],
+    after: (n) => {
+      dk(['network', 'connect', '--alias', 'z1', '--link', 'rt-peer2:p2', 'rt-net1', n]);
+    },
+  },
   { name: 'host-net-hostname', args: ['--network', 'host', '--hostname', 'hh', '--add-host', 'x:10.9.9.9'] },
   { name: 'entrypoint-with-space', start: false, args: ['--entrypoint', '/bin/echo hi there', '-w', '/'], cmd: ['a b', "c'd"] },
   { name: 'tmpfs-opts', args: ['--tmpfs', '/run:rw,size=1g,mode=1777,uid=1000,gid=1000', '--tmpfs', '/var/cache:noexec,nosuid,nodev', '--mount', 'type=tmpfs,dst=/t3,tmpfs-size=1048576'] },

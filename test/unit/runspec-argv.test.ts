@@ -68,6 +68,8 @@ test('env file: values with a newline or a trailing CR, and pass-through names, 
   assert.equal(r.argv[9], 'CR=ends\r');
   assert.deepEqual([fitsEnvFile('K'), fitsEnvFile('#K=1'), fitsEnvFile('K K=1'), fitsEnvFile('K=a\tb')], [false, false, false, true]);
   assert.throws(() => renderEnvFile(['A=1\n2']), /cannot be written to an env file/);
+  const dup = runSpecToArgv({ ...spec, env: ['K=a\nb', 'K=1', 'L=2'] }, { mode: 'create', name: 'x', image: 'i', envFile: '/e' });
+  assert.deepEqual([dup.env, dup.argv.slice(4, 10)], [['L=2'], ['--env-file', '/e', '-e', 'K=a\nb', '-e', 'K=1']], 'all of K stays in argv, in order');
   assert.equal(renderEnvFile([]), '');
 });
 

@@ -19,6 +19,7 @@ export const registerLock: Register = (program, holder) => {
           await hosts.get(to)!.connect();
           await releaseLock(hosts.get(to)!, config);
           process.stdout.write(`lock on ${to} removed\n`);
+          return 0;
         } finally {
           await closeHosts(hosts.values());
         }

@@ -3,7 +3,7 @@ import { Command } from '@commander-js/extra-typings';
 import { ReleaseflowError } from '../../core/errors.ts';
 import { parseImageInspect, parseInspect } from '../../core/inspect.ts';
 import { renderRunCommand, toRunSpec } from '../../core/runspec.ts';
-import { inspectContainers, inspectImages } from '../../workflows/inspect.ts';
+import { inspectContainers, inspectImages, readDaemonContext } from '../../workflows/inspect.ts';
 import { closeHosts, configFrom, openHosts, runCommand } from '../common.ts';
 import type { Register } from './index.ts';
 
@@ -23,10 +23,11 @@ export const registerRunCommand: Register = (program, holder) => {
           await h.connect();
           const found = (await inspectContainers<{ Name: string; Image: string; Config: { Image: string } }>(h, [container])).get(container);
           if (!found) throw new ReleaseflowError(`container ${container} not found on ${hostName}`, { host: hostName, fix: `list containers with: ssh ${h.config.address} docker ps -a` }, 2);
-          const img = (await inspectImages(h, [found.Image])).get(found.Image);
-          const { spec, warnings } = toRunSpec(parseInspect(found), parseImageInspect(img ?? { Id: found.Image }), { image: opts.image });
+          const [images, ctx] = await Promise.all([inspectImages(h, [found.Image]), readDaemonContext(h)]);
+          const img = images.get(found.Image);
+          const { spec, warnings } = toRunSpec(parseInspect(found), parseImageInspect(img ?? { Id: found.Image }), { image: opts.image, daemon: ctx.daemon, names: ctx.names });
           for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-          process.stdout.write(`${renderRunCommand(spec, { name: container, image: opts.image ?? found.Config.Image, secrets: config.secrets, reveal: Boolean(opts.reveal) })}\n`);
+          process.stdout.write(`${renderRunCommand(spec, { name: container, image: opts.image ?? found.Config.Image, secrets: config.secrets, reveal: Boolean(opts.reveal), apiVersion: ctx.apiVersion })}\n`);
           return 0;
         } finally {
           await closeHosts(hosts.values());
