@@ -1,5 +1,5 @@
 // Shared by the benchmarks: their own lab (up, down, link cap), counters, docker on the hosts, tables.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -90,6 +90,18 @@ export function shell(cmd: string): { ms: number; out: string } {
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`failed (${r.status}): ${cmd}\n${r.stdout}\n${r.stderr}`);
   return { ms, out: r.stdout + r.stderr };
+}
+
+/** The same without blocking the event loop (a probe must keep running meanwhile). */
+export function shellAsync(cmd: string): Promise<{ ms: number; out: string }> {
+  const t0 = performance.now();
+  const child = spawn('sh', ['-c', cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (b) => (out += b));
+  child.stderr.on('data', (b) => (out += b));
+  return new Promise((resolve, reject) =>
+    child.on('close', (code) => (code === 0 ? resolve({ ms: performance.now() - t0, out }) : reject(new Error(`failed (${code}): ${cmd}\n${out}`)))),
+  );
 }
 
 export function median(xs: number[]): number {

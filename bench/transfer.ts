@@ -23,7 +23,7 @@ type Method = 'a' | 'b' | 'c';
 type Scenario = 'delta' | 'first';
 const METHODS: Record<Method, string> = {
   a: 'seed: docker save -o, scp -3, docker load -i',
-  b: 'stream: ssh docker save | ssh docker load',
+  b: 'stream: ssh docker save \\| ssh docker load',
   c: 'releaseflow transferImage',
 };
 interface Run {

@@ -17,6 +17,8 @@ export interface ProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** Bytes kept of each of stdout and stderr; the rest is dropped (the head is kept). */
   maxBuffer?: number;
+  /** Run in its own process group, so a terminal's Ctrl-C reaches only us (we decide how to stop it). */
+  detached?: boolean;
 }
 
 /** Run a program to completion and capture its output. Never throws for a non-zero exit. */
@@ -26,7 +28,7 @@ export function runProcess(cmd: string, args: readonly string[], opts: ProcessOp
   return new Promise((resolveResult, reject) => {
     let child: ChildProcess;
     try {
-      child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+      child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env, detached: opts.detached ?? false });
     } catch (e) {
       reject(e);
       return;

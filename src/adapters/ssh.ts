@@ -45,17 +45,44 @@ export function remoteString(r: Remote, sudo = false): string {
   return shJoin(argv);
 }
 
+/** OpenSSH's own lines about a host key, from its stderr (the big warning box without its decoration). */
+export function hostKeyLines(stderr: string): string {
+  return stderr
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => /HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed|Offending .* key in|No .* host key is known for|host key for .* differs|Host key verification failed|fingerprint for the .* key sent by the remote host is|^SHA256:|Add correct host key in|Matching host key in/i.test(l))
+    .join('\n');
+}
+
+/** The known_hosts file and line OpenSSH names in "Offending ... key in FILE:LINE". */
+function offending(stderr: string): { file: string; line: string } | undefined {
+  const m = /Offending \S+ key in (\S+):(\d+)/.exec(stderr);
+  return m ? { file: m[1]!, line: m[2]! } : undefined;
+}
+
 /** Lines from ssh's own stderr that mean the connection itself failed, with the fix. */
 export function diagnoseSsh(host: HostConfig, stderr: string): { message: string; fix: string } {
   const where = `${host.name} (${host.user ? `${host.user}@` : ''}${host.address}${host.port ? `:${host.port}` : ''})`;
-  if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/i.test(stderr)) {
+  const target = host.port ? `[${host.address}]:${host.port}` : host.address;
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed/i.test(stderr)) {
+    const off = offending(stderr);
+    const file = off?.file ?? host.sshOptions?.UserKnownHostsFile ?? '~/.ssh/known_hosts';
     return {
-      message: `host key of ${where} is unknown or has CHANGED; connection refused`,
-      fix: `if the server was really reinstalled, verify its new key out of band, then: ssh-keygen -R ${host.address} and add the new key to known_hosts`,
+      message: `the host key of ${where} has CHANGED since it was recorded${off ? ` (${off.file} line ${off.line})` : ''}: OpenSSH refused to connect, nothing was run. Someone may be impersonating the server, or it was reinstalled. OpenSSH said:\n${hostKeyLines(stderr)}`,
+      fix: `do not release until you know why. If the server really was reinstalled, get its new key fingerprint from its console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and compare it with the one above, then: ssh-keygen -R ${target} -f ${file} and connect once with ssh to record the new key`,
+    };
+  }
+  if (/Host key verification failed|No .* host key is known for/i.test(stderr)) {
+    return {
+      message: `the host key of ${where} is not in known_hosts: OpenSSH refused to connect (strict host key checking). OpenSSH said:\n${hostKeyLines(stderr) || 'Host key verification failed.'}`,
+      fix: `record the server's key after checking its fingerprint out of band: ssh-keyscan ${host.port ? `-p ${host.port} ` : ''}${host.address} >> ${host.sshOptions?.UserKnownHostsFile ?? '~/.ssh/known_hosts'} (compare with ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the server)`,
     };
   }
   if (/Permission denied/i.test(stderr)) {
     return { message: `${where} refused our key (Permission denied)`, fix: `check identityFile/user in the config, and that the key is in ~/.ssh/authorized_keys on ${host.address}` };
+  }
+  if (/Timeout, server .* not responding|closed by remote host|Broken pipe|Connection reset|client_loop/i.test(stderr)) {
+    return { message: `the connection to ${where} was lost: ${tail(stderr, 1).trim()}`, fix: `check the network to ${host.address}; then run releaseflow status, which shows an interrupted release, and releaseflow recover` };
   }
   if (/timed out|Connection refused|No route to host|Could not resolve|Network is unreachable|Connection closed/i.test(stderr)) {
     return { message: `${where} is unreachable: ${tail(stderr, 1).trim()}`, fix: `check that ${host.address} is up and sshd listens on port ${host.port ?? 22} (try: ssh -v ${host.address})` };
@@ -68,6 +95,7 @@ export class SshHost {
   readonly name: string;
   private readonly controlDir: string | undefined;
   private masterUp = false;
+  private banner: string[] = [];
 
   constructor(
     readonly config: HostConfig,
@@ -77,16 +105,31 @@ export class SshHost {
     this.controlDir = settings.controlMaster ? mkdtempSync(join(tmpdir(), 'rf-ssh-')) : undefined;
   }
 
-  /** The ssh argv up to and including the destination. */
+  /** Warnings to print on every run: host key checking switched off for this host. */
+  warnings(): string[] {
+    if (!this.config.insecureIgnoreHostKeys) return [];
+    return [
+      `INSECURE: host key checking is OFF for ${this.name} (${this.config.address}) because insecureIgnoreHostKeys: true is set in the config: anyone on the network path can impersonate this server and receive your images, env values and commands. Remove it and record the server's key in known_hosts.`,
+    ];
+  }
+
+  /**
+   * The ssh argv up to and including the destination. OpenSSH keeps the FIRST value it sees for an
+   * option, so: ours that must not change first (BatchMode, ControlMaster, ControlPath, and the
+   * explicit host key opt-out), then the operator's sshOptions, then our defaults.
+   */
   sshArgs(): string[] {
     const c = this.config;
-    const args = ['-T', '-o', 'BatchMode=yes', '-o', `ConnectTimeout=${Math.ceil(this.settings.connectTimeoutMs / 1000)}`];
-    args.push('-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=3');
-    const opts = c.sshOptions ?? {};
-    if (!Object.keys(opts).some((k) => k.toLowerCase() === 'stricthostkeychecking')) args.push('-o', 'StrictHostKeyChecking=yes');
-    if (this.controlDir) args.push('-o', `ControlPath=${this.controlDir}/%C`, '-o', 'ControlMaster=no');
+    const args = ['-T', '-o', 'BatchMode=yes'];
+    if (this.controlDir) args.push('-o', 'ControlMaster=no', '-o', `ControlPath=${this.controlDir}/%C`);
     else args.push('-o', 'ControlMaster=no', '-o', 'ControlPath=none');
-    for (const [k, v] of Object.entries(opts)) args.push('-o', `${k}=${v}`);
+    if (c.insecureIgnoreHostKeys) args.push('-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'GlobalKnownHostsFile=/dev/null');
+    const opts = c.sshOptions ?? {};
+    const fixed = /^(batchmode|controlmaster|controlpath|controlpersist)$/i;
+    for (const [k, v] of Object.entries(opts)) if (!fixed.test(k)) args.push('-o', `${k}=${v}`);
+    args.push('-o', `ConnectTimeout=${Math.ceil(this.settings.connectTimeoutMs / 1000)}`);
+    args.push('-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=3');
+    args.push('-o', 'StrictHostKeyChecking=yes');
     if (c.identityFile) args.push('-i', c.identityFile);
     if (c.port) args.push('-p', String(c.port));
     if (c.user) args.push('-l', c.user);
@@ -98,7 +141,7 @@ export class SshHost {
   async connect(signal?: AbortSignal): Promise<void> {
     if (this.masterUp) return;
     if (!this.controlDir) {
-      await this.run({ argv: ['true'] }, { signal, timeoutMs: this.settings.connectTimeoutMs + 5000 });
+      await this.learnBanner(signal);
       return;
     }
     // The master runs in the background (-f): its stdio must not be our pipes, or we would wait
@@ -121,9 +164,16 @@ export class SshHost {
     if (code !== 0) {
       const stderr = readFileSync(errFile, 'utf8');
       const d = diagnoseSsh(this.config, stderr || 'no answer within the connect timeout');
-      throw new HostUnreachableError(d.message, { host: this.name, fix: d.fix, output: tail(stripNoise(stderr), 10) });
+      throw new HostUnreachableError(d.message, { host: this.name, command: `ssh ${this.config.address} (connect)`, fix: d.fix, output: tail(stripNoise(stderr), 10) });
     }
     this.masterUp = true;
+    await this.learnBanner(signal);
+  }
+
+  /** Lines the remote shell prints on every command (a banner from .bashrc): learned once, then removed from output. */
+  private async learnBanner(signal?: AbortSignal): Promise<void> {
+    const r = await this.run({ argv: ['true'] }, { signal, timeoutMs: this.settings.connectTimeoutMs + 5000 });
+    this.banner = [...r.stdout.split('\n'), ...r.stderr.split('\n')].map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
   }
 
   /** Run a command; resolves with its result whatever the exit code, rejects only when ssh itself failed. */
@@ -133,13 +183,16 @@ export class SshHost {
       stdin: opts.stdin,
       timeoutMs: opts.timeoutMs ?? this.settings.commandTimeoutMs,
       signal: opts.signal,
+      // its own process group: a Ctrl-C on the terminal reaches releaseflow, which finishes the
+      // command and rolls back, instead of cutting the command in the middle
+      detached: true,
     });
     const result: RunResult = {
       host: this.name,
       command,
       code: r.code ?? -1,
-      stdout: stripNoise(r.stdout),
-      stderr: stripNoise(r.stderr),
+      stdout: stripNoise(r.stdout, this.banner),
+      stderr: stripNoise(r.stderr, this.banner),
       rawStdout: r.stdout,
       rawStderr: r.stderr,
       durationMs: r.durationMs,
@@ -152,7 +205,15 @@ export class SshHost {
         fix: 'check the host is responsive (load, disk, docker daemon); raise ssh.commandTimeout if the command is legitimately slow',
       });
     }
-    if (result.code === 255 && /^ssh: |Host key|Permission denied|Connection (closed|refused|timed out)|kex_exchange/m.test(r.stderr)) {
+    if (r.signal && !opts.signal?.aborted) {
+      throw new HostUnreachableError(`the connection to ${this.name} was cut: ssh was killed by ${r.signal} while running the command`, {
+        host: this.name,
+        command,
+        output: tail(result.stderr || result.stdout, 10),
+        fix: `check the network to ${this.name}; a release rolls back by itself (and PROD's crash guard restores on its own); if releaseflow status then shows an interrupted release: releaseflow recover`,
+      });
+    }
+    if (result.code === 255 && /^ssh: |Host key|HOST IDENTIFICATION|Permission denied|Connection (closed|refused|timed out|reset)|kex_exchange|Timeout, server|closed by remote host|Broken pipe|client_loop|mux_client/m.test(r.stderr)) {
       const d = diagnoseSsh(this.config, r.stderr);
       throw new HostUnreachableError(d.message, { host: this.name, command, fix: d.fix, output: tail(result.stderr, 10) });
     }
@@ -176,7 +237,7 @@ export class SshHost {
   /** Start a streaming command: the caller pipes its stdin/stdout (docker save / docker load). */
   spawnStream(remote: Remote): { child: ChildProcess; command: string } {
     const command = remoteString(remote, this.config.sudo);
-    const child = spawn('ssh', [...this.sshArgs(), command], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('ssh', [...this.sshArgs(), command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     return { child, command };
   }
 

@@ -56,7 +56,7 @@ export class ByteMeter {
     this.firstByteAt ??= now;
     this.bytes += chunk.length;
     this.lastByteAt = now;
-    if (this.inflater) {
+    if (this.inflater && !this.inflater.writableEnded) {
       // progress is best effort: never let a slow inflater hold memory
       if (this.inflater.writableLength > MAX_INFLATE_BACKLOG) this.stopInflating();
       else this.inflater.write(chunk);

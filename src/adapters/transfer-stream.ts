@@ -142,8 +142,7 @@ export async function relayImage(from: SshHost, to: SshHost, saveScript: string,
           refused = e;
           throw e;
         }
-      }
-      else if (key === 'manifest' && o.selectMembers) {
+      } else if (key === 'manifest' && o.selectMembers) {
         let members: string[];
         try {
           members = o.selectMembers(value);
@@ -205,6 +204,8 @@ export async function relayImage(from: SshHost, to: SshHost, saveScript: string,
   if (why === 'aborted' || o.signal?.aborted) throw fail('aborted', 'image transfer interrupted', to.name, null);
   if (why === 'plan') throw fail('plan', `cannot select the layers to send: ${pipeError instanceof Error ? pipeError.message : String(pipeError)}`, from.name, srcCode);
   if (why === 'stalled') throw fail('stalled', `image transfer stalled: no bytes for ${Math.round(o.stallMs / 1000)}s`, from.name, null);
+  // the target went away first (we stopped the source then): a load failure, not a save failure
+  if (why === 'target') throw fail('target', `docker load on ${to.name} failed (exit ${dstCode})`, to.name, dstCode);
   if (srcCode !== 0 || (pipeError && !dst)) {
     const detail = pipeError instanceof Error && !dst ? `: ${pipeError.message}` : '';
     throw fail('source', `docker save on ${from.name} failed (exit ${srcCode})${detail}`, from.name, srcCode);

@@ -126,7 +126,7 @@ export function describePlan(plan: TransferPlan, toName: string): string {
   const l = plan.layers;
   if (l.kind === 'present') return `${toName} already has image ${plan.imageId}: nothing to send`;
   const what = l.kind === 'delta' ? `the other ${l.missing.length} of ${l.total} layers` : `the whole image, ${l.total} layers (${describeBytes(plan.image.size)} before compression)`;
-  return `transfer plan: ${l.reason}; sending ${what}, compressed with ${plan.compression === 'none' ? 'nothing' : `${plan.compression} -1`}`;
+  return `transfer plan: ${l.reason.replace(/^the target/, toName)}; sending ${what}, compressed with ${plan.compression === 'none' ? 'nothing' : `${plan.compression} -1`}`;
 }
 
 /** Stream an image (by ID, so a moving tag cannot change what is sent) from one host to another; verifies the ID on the target. */

@@ -25,6 +25,8 @@ export function hostConfig(config: Config, name: string) {
 export function openHosts(config: Config, names: readonly string[]): Map<string, SshHost> {
   const m = new Map<string, SshHost>();
   for (const n of names) if (!m.has(n)) m.set(n, new SshHost(hostConfig(config, n), config.ssh));
+  // host key checking switched off (insecureIgnoreHostKeys): said loudly on every run
+  for (const h of m.values()) for (const w of h.warnings()) process.stderr.write(`WARNING ${w}\n`);
   return m;
 }
 

@@ -25,20 +25,23 @@ export function openSession(config: Config, hostNames: string[], opts: { json?: 
   const hosts = openHosts(config, hostNames);
   const ac = new AbortController();
   let interrupts = 0;
-  const onSigint = () => {
+  // Ctrl-C, and a stop from systemd/CI (SIGTERM) or a closed terminal (SIGHUP): finish the current
+  // command, then roll back. A second signal does not skip that; SIGKILL is covered by PROD's crash guard.
+  const onSigint = (sig: NodeJS.Signals) => {
     interrupts++;
     if (interrupts === 1) {
-      process.stderr.write('\n[ReleaseFlow] interrupted: finishing the current command, then restoring the previous state (Ctrl-C again does not skip this)\n');
+      process.stderr.write(`\n[ReleaseFlow] interrupted (${sig}): finishing the current command, then restoring the previous state (Ctrl-C again does not skip this)\n`);
       ac.abort();
     }
   };
-  process.on('SIGINT', onSigint);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const sig of signals) process.on(sig, onSigint);
   return {
     ports: { config, hosts, bus, clock: () => new Date() },
     signal: ac.signal,
     events: bus.history,
     close: async () => {
-      process.off('SIGINT', onSigint);
+      for (const sig of signals) process.off(sig, onSigint);
       await closeHosts(hosts.values());
     },
   };

@@ -80,7 +80,7 @@ export function renderOverride(services: readonly { service: string; image: stri
     `# Written by releaseflow, release ${opts.releaseId} (images from ${opts.from}). It pins the image of each`,
     '# released service; COMPOSE_FILE in the .env beside it lists it, so a plain `docker compose up -d`',
     '# keeps running these images. The next release rewrites it; `releaseflow rollback` restores the previous one.',
-    stringify(doc, { lineWidth: 0 }).trimEnd(),
+    stringify(doc, { lineWidth: 0, version: '1.1' }).trimEnd(),
     '',
   ].join('\n');
 }

@@ -12,10 +12,24 @@ const duration = z
   .union([z.string(), z.number()])
   .refine((v) => parseDuration(v) !== undefined, { message: 'expected a duration such as 60s, 2m or 500ms' })
   .transform((v) => parseDuration(v) as number);
+/** A timeout: a duration of at least `minMs` (0 would mean "wait forever"). */
+const timeout = (minMs: number) => duration.refine((ms) => ms >= minMs, { message: `expected at least ${minMs >= 1000 ? `${minMs / 1000}s` : `${minMs}ms`}` });
 const httpUrl = z
   .string()
   .refine((v) => /^https?:\/\/[^\s'"`$\\]+$/.test(v), { message: 'expected an http:// or https:// URL without spaces or quotes' });
-const sshOptionValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+const sshOptionValue = z
+  .union([z.string(), z.number(), z.boolean()])
+  .transform(String)
+  .refine((v) => !/[\x00-\x1f\x7f]/.test(v), { message: 'expected a value on one line, without control characters' });
+
+/** sshOptions that switch host key checking off: allowed only with insecureIgnoreHostKeys: true. */
+export function hostKeyOptOut(opts: Record<string, string>): string | undefined {
+  for (const [k, v] of Object.entries(opts)) {
+    if (/^stricthostkeychecking$/i.test(k) && /^(no|off|false)$/i.test(v.trim())) return `${k}: ${v}`;
+    if (/^(userknownhostsfile|globalknownhostsfile)$/i.test(k) && v.trim() === '/dev/null') return `${k}: ${v}`;
+  }
+  return undefined;
+}
 
 const hostSchema = z.strictObject({
   address: z
@@ -29,20 +43,31 @@ const hostSchema = z.strictObject({
   identityFile: z.string().min(1).optional(),
   sshOptions: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'expected an ssh_config keyword'), sshOptionValue).optional(),
   sudo: z.boolean().default(false),
-  stateDir: z.string().regex(/^\/[A-Za-z0-9_./-]+$/, 'expected an absolute path').default('/var/lib/releaseflow'),
+  stateDir: z
+    .string()
+    .regex(/^\/[A-Za-z0-9_./-]+$/, 'expected an absolute path')
+    .refine((v) => !v.split('/').includes('..'), { message: 'expected an absolute path without ..' })
+    .default('/var/lib/releaseflow'),
+  /** The one way to switch host key checking off for a host; logged as a warning on every run. */
+  insecureIgnoreHostKeys: z.boolean().default(false),
+}).superRefine((h, ctx) => {
+  const off = hostKeyOptOut(h.sshOptions ?? {});
+  if (off && !h.insecureIgnoreHostKeys) {
+    ctx.addIssue({ code: 'custom', path: ['sshOptions'], message: `${off} turns host key checking off; releaseflow refuses that unless you also set insecureIgnoreHostKeys: true for the host` });
+  }
 });
 
 const healthSchema = z.strictObject({
   url: httpUrl.optional(),
-  timeout: duration.default(60_000),
-  interval: duration.default(1000),
+  timeout: timeout(1000).default(60_000),
+  interval: timeout(100).default(1000),
 });
 
 const containerSchema = z.union([
   z.string().regex(NAME, 'expected a container name (letters, digits, _ . -)'),
   z.strictObject({
     name: z.string().regex(NAME, 'expected a container name (letters, digits, _ . -)'),
-    health: z.strictObject({ url: httpUrl.optional(), timeout: duration.optional() }).optional(),
+    health: z.strictObject({ url: httpUrl.optional(), timeout: timeout(1000).optional() }).optional(),
   }),
 ]);
 
@@ -59,11 +84,13 @@ export const configSchema = z
     keepReleases: z.number().int().min(1).max(50).default(3),
     ssh: z
       .strictObject({
-        connectTimeout: duration.default(10_000),
-        commandTimeout: duration.default(300_000),
+        connectTimeout: timeout(1000).default(10_000),
+        commandTimeout: timeout(1000).default(300_000),
         controlMaster: z.boolean().default(process.platform !== 'win32'),
+        /** PROD's crash guard restores the previous containers when it hears nothing from releaseflow this long. */
+        heartbeatTimeout: timeout(2000).default(60_000),
       })
-      .default({ connectTimeout: 10_000, commandTimeout: 300_000, controlMaster: process.platform !== 'win32' }),
+      .default({ connectTimeout: 10_000, commandTimeout: 300_000, controlMaster: process.platform !== 'win32', heartbeatTimeout: 60_000 }),
   })
   .superRefine((c, ctx) => {
     for (const key of ['from', 'to'] as const) {
@@ -101,7 +128,7 @@ export interface Config {
   logFile: string;
   secrets: string[];
   keepReleases: number;
-  ssh: { connectTimeoutMs: number; commandTimeoutMs: number; controlMaster: boolean };
+  ssh: { connectTimeoutMs: number; commandTimeoutMs: number; controlMaster: boolean; heartbeatTimeoutMs?: number };
 }
 
 const FIXES: Record<string, string> = {
@@ -160,8 +187,16 @@ export function parseConfig(text: string, file: string): Config {
     });
     const first = issues[0]!;
     const top = first.path.split('.')[0] ?? '';
+    const hostKey = /insecureIgnoreHostKeys/.test(first.msg);
+    const hostPath = first.path.replace(/\.sshOptions.*$/, '');
     throw new ConfigError(`${file}: ${issues.map((i) => `${i.path}: ${i.msg}`).join('; ')}`, {
-      fix: first.unknown ? `remove ${first.path} or correct its spelling (see the README, "Configuration")` : (FIXES[top] ?? `correct ${first.path} (see the README, "Configuration")`),
+      fix: first.unknown
+        ? `remove ${first.path} or correct its spelling (see the README, "Configuration")`
+        : hostKey
+          ? `keep host key checking on: remove that option and add the server's key to known_hosts after checking its fingerprint (ssh-keyscan, then compare with the server's console); to accept the risk anyway, set insecureIgnoreHostKeys: true under ${hostPath}`
+          : first.path === top || first.msg === 'is required'
+            ? (FIXES[top] ?? `correct ${first.path} (see the README, "Configuration")`)
+            : `correct ${first.path} (see the README, "Configuration")`,
     });
   }
   return normalise(parsed.data, file);
@@ -197,6 +232,6 @@ function normalise(c: RawConfig, file: string): Config {
     logFile: resolvePath(c.log.file, base),
     secrets: c.secrets,
     keepReleases: c.keepReleases,
-    ssh: { connectTimeoutMs: c.ssh.connectTimeout, commandTimeoutMs: c.ssh.commandTimeout, controlMaster: c.ssh.controlMaster },
+    ssh: { connectTimeoutMs: c.ssh.connectTimeout, commandTimeoutMs: c.ssh.commandTimeout, controlMaster: c.ssh.controlMaster, heartbeatTimeoutMs: c.ssh.heartbeatTimeout },
   };
 }

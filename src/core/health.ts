@@ -29,8 +29,9 @@ export function buildHealthProbeScript(container: string, url?: string): string 
 
 /** Parse the probe script's output. */
 export function parseHealthProbe(stdout: string): HealthProbe {
-  const state = /^state=(\S+)(?: (\S+))?(?: (\d+))?/m.exec(stdout);
-  const http = /^http=(\S+)(.*)$/m.exec(stdout);
+  // the probe prints last: a banner of the remote shell (even one with such lines) comes before it
+  const state = [...stdout.matchAll(/^state=(\S+)(?: (\S+))?(?: (\d+))?/gm)].at(-1);
+  const http = [...stdout.matchAll(/^http=(\S+)(.*)$/gm)].at(-1);
   return {
     state: state?.[1] ?? 'unknown',
     health: state?.[2] ?? 'none',

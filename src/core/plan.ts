@@ -155,10 +155,10 @@ export function planPromotion(input: PromotionInput): Plan {
       { argv: ['rm', '-f', envFile] },
       ...rb.networkConnects.map((argv) => ({ argv })),
       { script: `test "$(${shJoin(['docker', 'inspect', '-f', '{{.Image}}', c.name])})" = ${shQuote(c.source!.Image)} || { echo ${shQuote(`new container does not run image ${c.source!.Image}`)} >&2; exit 1; }` },
-      { argv: dockerStop(p.prevName).argv },
-      // a stopped previous container must not come back on a daemon restart and take the ports
+      // a stopped previous container must not come back on a daemon restart and take the ports;
+      // set while it still runs so the stop → start gap (the only downtime) is one round trip
       { argv: dockerUpdateRestart(p.prevName, 'no').argv },
-      { argv: dockerStart(c.name).argv },
+      { script: `${shJoin(dockerStop(p.prevName).argv)} >/dev/null && ${shJoin(dockerStart(c.name).argv)}` },
     ];
     steps.push({
       kind: 'exec',

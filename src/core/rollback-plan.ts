@@ -1,5 +1,6 @@
 // planRollback / planRestore: pure plans that put previous containers back, checking state before each undo.
 import { restartPolicyValue } from './docker.ts';
+import { withUndoLock } from './undo-lock.ts';
 import { shJoin, shQuote } from './quote.ts';
 import { prevContainerName, statePaths } from './state.ts';
 import type { Plan, PlannedContainer, Step } from './step.ts';
@@ -40,11 +41,18 @@ export function buildUndoScript(t: UndoTarget): string {
   return lines.join('\n');
 }
 
+/** The undo mutex of the release journal: when given, each restore runs under it (see undo-lock.ts). */
+export interface UndoLock {
+  lockDir: string;
+  outFile: string;
+}
+
 /** Steps that restore each target, then check its health. */
-export function planUndoSteps(host: string, targets: UndoTarget[], intervalMs: number, cause: string): Step[] {
+export function planUndoSteps(host: string, targets: UndoTarget[], intervalMs: number, cause: string, lock?: UndoLock): Step[] {
   const steps: Step[] = [];
   for (const t of targets) {
-    steps.push({ kind: 'exec', name: `rollback: restore ${t.name}`, host, container: t.name, cause, commands: [{ script: buildUndoScript(t) }] });
+    const script = lock ? withUndoLock(buildUndoScript(t), lock.lockDir, lock.outFile) : buildUndoScript(t);
+    steps.push({ kind: 'exec', name: `rollback: restore ${t.name}`, host, container: t.name, cause, commands: [{ script }] });
   }
   for (const t of targets) {
     if (!t.wasRunning) continue;
@@ -63,9 +71,20 @@ export function planUndoSteps(host: string, targets: UndoTarget[], intervalMs: n
   return steps;
 }
 
-/** The automatic rollback of a failed promotion: every container of the release, back as it was. */
-export function planRollbackOfPromotion(promotion: Plan, facts: { name: string; targetId: string; policy: { Name?: string; MaximumRetryCount?: number } | undefined; wasRunning: boolean; healthUrl?: string; dockerHealth: boolean; healthTimeoutMs: number }[], intervalMs: number): Plan {
-  const targets: UndoTarget[] = facts.map((f) => ({
+/** What the rollback of a promotion needs to know of each target container, as it was before the release. */
+export interface PromotionFact {
+  name: string;
+  targetId: string;
+  policy: { Name?: string; MaximumRetryCount?: number } | undefined;
+  wasRunning: boolean;
+  healthUrl?: string;
+  dockerHealth: boolean;
+  healthTimeoutMs: number;
+}
+
+/** The undo targets of a promotion: each new container removed, the kept one renamed back and started. */
+export function undoTargetsOfPromotion(promotion: Plan, facts: PromotionFact[]): UndoTarget[] {
+  return facts.map((f) => ({
     name: f.name,
     prevName: prevContainerName(f.name, promotion.releaseId),
     expectId: f.targetId,
@@ -76,11 +95,16 @@ export function planRollbackOfPromotion(promotion: Plan, facts: { name: string; 
     dockerHealth: f.dockerHealth,
     healthTimeoutMs: f.healthTimeoutMs,
   }));
+}
+
+/** The automatic rollback of a failed promotion: every container of the release, back as it was. */
+export function planRollbackOfPromotion(promotion: Plan, facts: PromotionFact[], intervalMs: number, lock?: UndoLock): Plan {
+  const targets = undoTargetsOfPromotion(promotion, facts);
   return {
     ...promotion,
     kind: 'rollback',
     header: [`rollback of release ${promotion.releaseId}`],
-    steps: planUndoSteps(promotion.to.name, targets, intervalMs, `release ${promotion.releaseId} failed: put the previous containers back`),
+    steps: planUndoSteps(promotion.to.name, targets, intervalMs, `release ${promotion.releaseId} failed: put the previous containers back`, lock),
   };
 }
 

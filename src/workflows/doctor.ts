@@ -8,6 +8,7 @@ import { describeMode } from '../core/mode.ts';
 import { shJoin } from '../core/quote.ts';
 import { formatBytes } from '../events/logfile.ts';
 import { type HostFacts, observeHost, parseSections, section, shortId } from './observe.ts';
+import { describeReleaseState, describeRunning, readReleaseState } from './release-state.ts';
 
 export type CheckStatus = 'PASS' | 'FAIL' | 'WARN';
 
@@ -167,6 +168,14 @@ async function diagnoseHost(config: Config, host: SshHost, f: HostFacts, source:
     });
     r.checks.push(...h.checks);
     r.failing.push(...h.failing.filter((x) => !r.failing.some((y) => y.container === x.container)));
+  }
+  if (f.reachable && f.host === config.to) {
+    // an interrupted release or a lock left behind (release-state.ts)
+    const st = await readReleaseState(host, config).catch(() => undefined);
+    const d = st ? describeReleaseState(st) : undefined;
+    for (const p of d?.problems ?? []) r.checks.push({ host: f.host, status: 'FAIL', message: `release: ${p}`, fix: d?.fix });
+    for (const x of st?.running ?? []) r.checks.push({ host: f.host, status: 'WARN', message: `release: ${describeRunning(x)}`, fix: 'wait for it to finish' });
+    if (st && d?.problems.length === 0 && st.running.length === 0) r.checks.push({ host: f.host, status: 'PASS', message: 'release: no interrupted release, lock free' });
   }
   if (usable && r.failing.length) {
     await readFailureLogs(host, f, r.failing).catch((e) => {

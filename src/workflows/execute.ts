@@ -1,10 +1,10 @@
 // The executor: runs a plan's steps in order and makes no decisions; emits step events.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { transferImage } from '../adapters/transfer.ts';
-import type { SshHost } from '../adapters/ssh.ts';
+import { type Remote, remoteString, type SshHost } from '../adapters/ssh.ts';
 import { CommandError, ReleaseflowError } from '../core/errors.ts';
 import { buildHealthProbeScript, judgeHealth, parseHealthProbe } from '../core/health.ts';
-import { shJoin } from '../core/quote.ts';
+import { shJoin, shQuote } from '../core/quote.ts';
 import { describeCommand, type Plan, type Step } from '../core/step.ts';
 import type { EventBus } from '../events/bus.ts';
 
@@ -18,11 +18,26 @@ export interface ExecuteResult {
   done: number[];
 }
 
+/** The crash guard of a release, as the executor sees it (see crash-guard.ts). */
+export interface GuardView {
+  /** The target host the guard watches. */
+  host: string;
+  /** Why the guard is gone, if it is: the release must stop (the guard may be restoring). */
+  lost(): string | undefined;
+  /** The guard's "decided" directory: once it exists, no forward command may run on the target. */
+  decidedDir: string;
+}
+
 export interface ExecuteContext {
   hosts: Map<string, SshHost>;
   bus: EventBus;
   signal?: AbortSignal;
+  /** Forward steps of a guarded release: stop when the guard is lost; refuse commands once it decided. */
+  guard?: GuardView;
 }
+
+const interrupted = () =>
+  new ReleaseflowError('interrupted (Ctrl-C or a stop signal)', { fix: 'nothing to do: the release is rolled back; releaseflow status shows the state' });
 
 /** Run every step; stop at the first failure and report it. */
 export async function executePlan(plan: Plan, ctx: ExecuteContext): Promise<ExecuteResult> {
@@ -34,12 +49,19 @@ export async function executePlan(plan: Plan, ctx: ExecuteContext): Promise<Exec
     const started = Date.now();
     ctx.bus.emit({ type: 'step-started', index, total, name: step.name, host: step.host, cause: step.cause });
     try {
-      if (ctx.signal?.aborted) throw new ReleaseflowError('interrupted (Ctrl-C)', { fix: 'run releaseflow status to see the state; the release was rolled back' });
+      if (ctx.signal?.aborted) throw interrupted();
+      checkGuard(ctx, step.host);
       const note = await runStep(step, index, ctx);
       done.push(index);
       ctx.bus.emit({ type: 'step-succeeded', index, total, name: step.name, durationMs: Date.now() - started, note });
-    } catch (error) {
-      const e = error instanceof ReleaseflowError ? error : undefined;
+    } catch (caught) {
+      // an unexpected error still names its step and host
+      let error: unknown = caught;
+      if (!(caught instanceof ReleaseflowError)) {
+        error = new ReleaseflowError(`${caught instanceof Error ? caught.message : String(caught)}`, { host: step.host, fix: 'see the log file; run releaseflow status and doctor' });
+      }
+      const e = error as ReleaseflowError;
+      if (ctx.signal?.aborted && !/interrupted/.test(e.message)) e.message = `interrupted (Ctrl-C or a stop signal): ${e.message}`;
       if (error instanceof CommandError) {
         if (error.stdout.trim()) ctx.bus.emit({ type: 'output', index, host: step.host, stream: 'stdout', text: error.stdout, raw: error.stdout });
         if (error.stderr.trim()) ctx.bus.emit({ type: 'output', index, host: step.host, stream: 'stderr', text: error.stderr, raw: error.stderr });
@@ -50,11 +72,12 @@ export async function executePlan(plan: Plan, ctx: ExecuteContext): Promise<Exec
         total,
         name: step.name,
         durationMs: Date.now() - started,
-        message: e?.message ?? String(error),
-        fix: e?.detail.fix,
+        message: e.message,
+        fix: e.detail.fix,
         exit: error instanceof CommandError ? error.exit : undefined,
       });
-      if (e) e.detail.step = `step ${index}/${total} ${step.name}`;
+      e.detail.step = `step ${index}/${total} ${step.name}`;
+      e.detail.host ??= step.host;
       return { ok: false, failedIndex: index, failedStep: step, error, done };
     }
   }
@@ -72,13 +95,24 @@ async function runStep(step: Step, index: number, ctx: ExecuteContext): Promise<
   switch (step.kind) {
     case 'exec': {
       for (const c of step.commands) {
-        ctx.bus.emit({ type: 'command', index, host: step.host, command: describeCommand(c, shJoin) });
-        const remote = c.argv ? { argv: c.argv } : { script: c.script ?? 'true' };
-        const r = await host.run(remote, { stdin: c.stdin, signal: ctx.signal });
+        // Ctrl-C: stop between commands, never in the middle of one (the rollback restores what was done)
+        if (ctx.signal?.aborted) throw interrupted();
+        checkGuard(ctx, step.host);
+        const shown = describeCommand(c, shJoin);
+        ctx.bus.emit({ type: 'command', index, host: step.host, command: shown });
+        let remote: Remote = c.argv ? { argv: c.argv } : { script: c.script ?? 'true' };
+        if (ctx.guard && ctx.guard.host === step.host) remote = { script: `${refuseAfterGuard(ctx.guard.decidedDir)}\n${remoteString(remote, host.config.sudo)}` };
+        const r = await host.run(remote, { stdin: c.stdin }).catch((err: unknown) => {
+          if (err instanceof ReleaseflowError) err.detail.command = shown;
+          throw err;
+        });
+        if (r.code === GUARD_REFUSED) {
+          throw new ReleaseflowError(`the crash guard on ${step.host} has taken over (it restores the previous containers): command not run`, { host: step.host, command: shown, fix: 'nothing to do: the release is rolled back; releaseflow status shows the state' });
+        }
         if (r.code !== 0 && !c.allowFail) {
           throw new CommandError(`command failed on ${step.host} (exit ${r.code})`, r.code, r.rawStdout, r.rawStderr, {
             host: step.host,
-            command: r.command,
+            command: shown,
             output: (r.stderr || r.stdout).trim().split('\n').slice(-20).join('\n'),
             fix: hintFor(r.stderr),
           });
@@ -91,6 +125,8 @@ async function runStep(step: Step, index: number, ctx: ExecuteContext): Promise<
       ctx.bus.emit({ type: 'info', message: `transfer source: ${step.from} (${from.config.address}) docker save ${step.imageId} -> target: ${step.to} (${host.config.address}) docker load, streamed through this machine` });
       const r = await transferImage(from, host, step.imageId, {
         signal: ctx.signal,
+        // no byte for this long is a stalled transfer: never longer than any remote command may take
+        stallMs: Math.min(120_000, host.settings.commandTimeoutMs),
         onInfo: (message) => ctx.bus.emit({ type: 'info', message }),
         onWarning: (message) => ctx.bus.emit({ type: 'warning', message }),
         onProgress: (bytes, rateBps, p) => ctx.bus.emit({ type: 'progress', index, bytes, totalBytes: p.totalBytes, rateBps }),
@@ -98,7 +134,8 @@ async function runStep(step: Step, index: number, ctx: ExecuteContext): Promise<
       const how = r.strategy === 'present' ? 'nothing sent' : `${r.strategy}${r.fellBack ? ' after a failed layer-only attempt' : ''}, ${r.layers.sent} of ${r.layers.total} layers, ${r.compression}${r.rawBytes ? `, ${r.rawBytes} bytes before compression` : ''}`;
       ctx.bus.emit({ type: 'info', message: `transfer done: ${r.bytes} bytes in ${r.durationMs}ms (${how}); ${r.loadOutput.trim()}` });
       const v = await host.run({ argv: ['docker', 'image', 'inspect', '-f', '{{.Id}}', step.imageId] });
-      if (v.code !== 0 || v.stdout.trim() !== step.imageId) {
+      // a banner printed by the remote shell may precede the answer: look for the line
+      if (v.code !== 0 || !v.stdout.split('\n').some((l) => l.trim() === step.imageId)) {
         throw new CommandError(`image ${step.imageId} is not on ${step.to} after docker load`, v.code, v.stdout, v.stderr, { host: step.to, fix: 'check docker load output above; run releaseflow doctor' });
       }
       return `${r.bytes} bytes (${r.strategy}), image ID verified`;
@@ -113,7 +150,9 @@ async function waitHealthy(step: Extract<Step, { kind: 'health' }>, index: numbe
   const script = buildHealthProbeScript(step.container, step.url);
   let last = '';
   for (;;) {
+    checkGuard(ctx, step.host);
     const r = await host.run({ script }, { signal: ctx.signal, timeoutMs: 30_000 });
+    if (ctx.signal?.aborted) throw interrupted();
     const probe = parseHealthProbe(r.stdout);
     const { verdict, reason } = judgeHealth(probe, step.dockerHealth);
     if (reason !== last) ctx.bus.emit({ type: 'info', message: `step ${index} health ${step.container}: ${reason}` });
@@ -128,8 +167,28 @@ async function waitHealthy(step: Extract<Step, { kind: 'health' }>, index: numbe
         fix: `read the container's logs below; check the health URL (${step.url ?? 'none'}) and health.timeout in the config`,
       });
     }
-    if (ctx.signal?.aborted) throw new ReleaseflowError('interrupted (Ctrl-C)');
+    if (ctx.signal?.aborted) throw interrupted();
     await sleep(step.intervalMs);
+  }
+}
+
+/** Exit code of a forward command refused because the guard already decided. */
+const GUARD_REFUSED = 97;
+
+/** The prefix of every forward command of a guarded release on the target. */
+function refuseAfterGuard(decidedDir: string): string {
+  return `if [ -d ${shQuote(decidedDir)} ]; then echo 'releaseflow: the crash guard has taken over this release' >&2; exit ${GUARD_REFUSED}; fi`;
+}
+
+/** Stop the release when its crash guard is gone (it may be restoring the previous containers). */
+function checkGuard(ctx: ExecuteContext, host: string): void {
+  const why = ctx.guard && ctx.guard.host === host ? ctx.guard.lost() : undefined;
+  if (why) {
+    throw new ReleaseflowError(`lost the crash guard on ${host}: ${why}`, {
+      host,
+      command: `the guard's ssh session to ${host} (sh guard script)`,
+      fix: 'the connection to the host failed; the guard restores the previous containers by itself, and releaseflow rolls back too; check the network, then releaseflow status',
+    });
   }
 }
 

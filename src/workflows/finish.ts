@@ -1,17 +1,17 @@
-// Execute a planned release, and on failure gather diagnostics and roll every container back.
-import { dockerLogs, dockerPsAll } from '../core/docker.ts';
-import { ExitCode, renderError } from '../core/errors.ts';
+// Execute a planned release under its journal and crash guard; on failure gather diagnostics and roll every container back.
+import { dockerLogs, dockerPsAll, restartPolicyValue } from '../core/docker.ts';
+import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
+import type { InspectLike } from '../core/plan.ts';
 import { shQuote } from '../core/quote.ts';
-import { planRollbackOfPromotion, type HistoryContainer } from '../core/rollback-plan.ts';
+import { type HistoryContainer, type PromotionFact, planRollbackOfPromotion, undoTargetsOfPromotion } from '../core/rollback-plan.ts';
 import { statePaths } from '../core/state.ts';
 import type { Plan } from '../core/step.ts';
-import { executePlan } from './execute.ts';
+import type { ReleaseResult } from '../events/types.ts';
+import { type ExecuteResult, executePlan } from './execute.ts';
+import { inspectContainers } from './inspect.ts';
+import { GUARD_GRACE_S, newJournal, type OpenJournal, openJournal, setJournalState, waitGuardGone } from './journal.ts';
 import { operatorName } from './lock.ts';
 import type { Ports } from './promote.ts';
-import type { InspectLike } from '../core/plan.ts';
-import { restartPolicyValue } from '../core/docker.ts';
-import { inspectContainers } from './inspect.ts';
-import type { ReleaseResult } from '../events/types.ts';
 
 export interface ReleaseOutcome {
   code: number;
@@ -20,19 +20,49 @@ export interface ReleaseOutcome {
 
 /** Run the plan; success records history, failure rolls back all containers. */
 export async function finishRelease(ports: Ports, plan: Plan, started: number, signal?: AbortSignal): Promise<ReleaseOutcome> {
-  const { bus, hosts } = ports;
+  const { bus, hosts, config } = ports;
   const to = hosts.get(plan.to.name)!;
   // the targets as they were, for rollback facts and history
   const before = await inspectContainers<InspectLike>(to, plan.containers.map((c) => c.name));
-  const exec = await executePlan(plan, { hosts, bus, signal });
-  if (exec.ok) {
-    const after = await inspectContainers<InspectLike>(to, plan.containers.map((c) => c.name));
-    await record(ports, plan, 'released', ExitCode.ok, started, before, after);
-    await prune(ports, plan);
-    bus.emit({ type: 'release-finished', result: 'released', exitCode: ExitCode.ok, durationMs: Date.now() - started, message: `released: ${plan.containers.map((c) => `${c.name} ${c.toRef} -> ${c.fromRef}`).join(', ')}` });
-    return { code: ExitCode.ok, result: 'released' };
+  const facts = promotionFacts(plan, before);
+  const history = historyContainers(plan, before, new Map());
+
+  // before the first change: the journal (how to undo) and the crash guard that runs it if we vanish
+  let j: OpenJournal;
+  try {
+    j = await openJournal(to, config, newJournal({ releaseId: plan.releaseId, kind: 'promote', app: plan.app, stateDir: to.config.stateDir, from: plan.from, to: plan.to, logFile: config.logFile, targets: undoTargetsOfPromotion(plan, facts), history }), bus);
+  } catch (e) {
+    bus.emit({ type: 'release-finished', result: 'failed', exitCode: ExitCode.failed, durationMs: Date.now() - started, message: `nothing was changed on ${plan.to.name}.\n${renderError(e)}` });
+    return { code: ExitCode.failed, result: 'failed' };
   }
 
+  let exec: ExecuteResult = await executePlan(plan, { hosts, bus, signal, guard: j.view });
+  if (exec.ok) {
+    const end = await j.guard.end('committed');
+    if (end.ok) {
+      const after = await inspectContainers<InspectLike>(to, plan.containers.map((c) => c.name));
+      await record(ports, plan, 'released', ExitCode.ok, started, historyContainers(plan, before, after));
+      await setJournalState(to, j.paths, 'done').catch((e) => bus.warn(`could not mark the release done on ${to.name}: ${e instanceof Error ? e.message : e}; releaseflow recover will record it`));
+      await prune(ports, plan);
+      bus.emit({ type: 'release-finished', result: 'released', exitCode: ExitCode.ok, durationMs: Date.now() - started, message: `released: ${plan.containers.map((c) => `${c.name} ${c.toRef} -> ${c.fromRef}`).join(', ')}` });
+      return { code: ExitCode.ok, result: 'released' };
+    }
+    // healthy, but the guard could not record the commit: it restores (or did), so this release must not stand
+    const error = new ReleaseflowError(`every step passed, but the release could not be committed on ${to.name}: ${end.detail}`, {
+      step: `commit (after step ${plan.steps.length}/${plan.steps.length})`,
+      host: to.name,
+      command: 'end committed (to the crash guard)',
+      fix: `check the connection to ${to.name}; the previous containers are being put back; try the release again`,
+    });
+    exec = { ok: false, failedIndex: plan.steps.length, failedStep: plan.steps.at(-1), error, done: exec.done };
+  }
+  return await rollBack(ports, plan, j, exec, before, facts, started);
+}
+
+async function rollBack(ports: Ports, plan: Plan, j: OpenJournal, exec: ExecuteResult, before: Map<string, InspectLike | undefined>, facts: PromotionFact[], started: number): Promise<ReleaseOutcome> {
+  const { bus, hosts } = ports;
+  const to = hosts.get(plan.to.name)!;
+  const where = `step ${exec.failedIndex}/${plan.steps.length} ${exec.failedStep?.name ?? ''}`.trim();
   // diagnostics first: the failed container's logs are gone once it is removed
   const failed = exec.failedStep?.container;
   if (failed) {
@@ -42,10 +72,43 @@ export async function finishRelease(ports: Ports, plan: Plan, started: number, s
   const ps = await to.run(dockerPsAll()).catch(() => undefined);
   if (ps) bus.emit({ type: 'output', index: exec.failedIndex!, host: to.name, stream: 'stdout', text: `docker ps -a:\n${ps.stdout}`, raw: ps.rawStdout });
 
-  const facts = plan.containers
+  // a guard that is gone may be restoring right now: let it finish first (its restore and ours never overlap anyway)
+  const guardGone = j.guard.lost() ?? (j.guard.isEnded() ? 'it took over before the commit' : undefined);
+  if (guardGone) {
+    bus.warn(`the crash guard on ${to.name} is gone (${guardGone}); waiting for its restore to finish`);
+    await waitGuardGone(to, j.paths, (GUARD_GRACE_S + 150) * 1000).catch(() => false);
+  }
+  const rollback = planRollbackOfPromotion(plan, facts, ports.config.health.intervalMs, { lockDir: j.paths.undoLock, outFile: j.paths.undoOut });
+  bus.warn(`release failed at ${where}: ${exec.error instanceof Error ? exec.error.message : String(exec.error)}; rolling back all ${facts.length} container(s)`);
+  const rb = await executePlan(rollback, { hosts, bus });
+  const word = rb.ok ? 'rolled-back' : 'rollback-failed';
+  const end = guardGone ? { ok: false } : await j.guard.end(word);
+  if (!end.ok) await setJournalState(to, j.paths, word).catch(() => undefined);
+  if (rb.ok) {
+    await record(ports, plan, 'rolled-back', ExitCode.failed, started, historyContainers(plan, before, before)).catch(() => undefined);
+    await setJournalState(to, j.paths, 'done').catch(() => undefined);
+    bus.emit({ type: 'release-finished', result: 'rolled-back', exitCode: ExitCode.failed, durationMs: Date.now() - started, message: `failed at ${where} on ${to.name}; rolled back: ${plan.to.name} runs the previous containers again, healthy.\n${renderError(exec.error)}` });
+    return { code: ExitCode.failed, result: 'rolled-back' };
+  }
+  const manual = rollback.steps.flatMap((s) => (s.kind === 'exec' ? s.commands.map((c) => c.script ?? '') : []));
+  await record(ports, plan, 'rollback-failed', ExitCode.rollbackIncomplete, started, historyContainers(plan, before, before)).catch(() => undefined);
+  bus.emit({
+    type: 'release-finished',
+    result: 'rollback-failed',
+    exitCode: ExitCode.rollbackIncomplete,
+    durationMs: Date.now() - started,
+    message: `failed at ${where} and the rollback failed at its step ${rb.failedIndex}/${rollback.steps.length}: ${renderError(rb.error)}\nFirst try: releaseflow recover (it retries the restore from the journal on ${plan.to.name}).\nOr restore by hand on ${plan.to.name} (ssh ${plan.to.address}), running as the SSH user:\n${manual.join('\n\n')}`,
+  });
+  return { code: ExitCode.rollbackIncomplete, result: 'rollback-failed' };
+}
+
+/** Rollback facts of each changing container, from its inspect before the release. */
+function promotionFacts(plan: Plan, before: Map<string, InspectLike | undefined>): PromotionFact[] {
+  return plan.containers
     .filter((c) => c.changes)
     .map((c) => {
-      const b = before.get(c.name)!;
+      const b = before.get(c.name);
+      if (!b) throw new ReleaseflowError(`container ${c.name} disappeared from ${plan.to.name} after the plan was made`, { host: plan.to.name, fix: 'run releaseflow status; then plan again' });
       const step = plan.steps.find((s) => s.kind === 'health' && s.container === c.name);
       return {
         name: c.name,
@@ -57,43 +120,35 @@ export async function finishRelease(ports: Ports, plan: Plan, started: number, s
         healthTimeoutMs: step?.kind === 'health' ? step.timeoutMs : 60_000,
       };
     });
-  const rollback = planRollbackOfPromotion(plan, facts, ports.config.health.intervalMs);
-  bus.warn(`release failed at step ${exec.failedIndex}/${plan.steps.length} ${exec.failedStep?.name}: ${exec.error instanceof Error ? exec.error.message : String(exec.error)}; rolling back all ${facts.length} container(s)`);
-  const rb = await executePlan(rollback, { hosts, bus });
-  if (rb.ok) {
-    await record(ports, plan, 'rolled-back', ExitCode.failed, started, before, before).catch(() => undefined);
-    bus.emit({ type: 'release-finished', result: 'rolled-back', exitCode: ExitCode.failed, durationMs: Date.now() - started, message: `failed at step ${exec.failedIndex}/${plan.steps.length} ${exec.failedStep?.name}; rolled back: ${plan.to.name} runs the previous containers again, healthy.\n${renderError(exec.error)}` });
-    return { code: ExitCode.failed, result: 'rolled-back' };
-  }
-  const manual = rollback.steps
-    .filter((s) => s.kind === 'exec')
-    .flatMap((s) => (s.kind === 'exec' ? s.commands.map((c) => c.script ?? '') : []));
-  await record(ports, plan, 'rollback-failed', ExitCode.rollbackIncomplete, started, before, before).catch(() => undefined);
-  bus.emit({
-    type: 'release-finished',
-    result: 'rollback-failed',
-    exitCode: ExitCode.rollbackIncomplete,
-    durationMs: Date.now() - started,
-    message: `failed at step ${exec.failedIndex}/${plan.steps.length} and the rollback failed at its step ${rb.failedIndex}/${rollback.steps.length}: ${renderError(rb.error)}\nRestore by hand on ${plan.to.name} (ssh ${plan.to.address}), running as root:\n${manual.join('\n\n')}`,
-  });
-  return { code: ExitCode.rollbackIncomplete, result: 'rollback-failed' };
 }
 
-async function record(ports: Ports, plan: Plan, result: ReleaseResult, exitCode: number, started: number, before: Map<string, InspectLike | undefined>, after: Map<string, InspectLike | undefined>): Promise<void> {
-  const to = ports.hosts.get(plan.to.name)!;
-  const containers: HistoryContainer[] = plan.containers.filter((c) => c.changes).map((c) => ({
-    name: c.name,
-    fromRef: c.toRef,
-    fromId: c.toId,
-    toRef: c.fromRef ?? '',
-    toId: c.fromId ?? '',
-    prevName: c.prevName,
-    prevTag: c.prevTag,
-    restartPolicy: restartPolicyValue(before.get(c.name)?.HostConfig.RestartPolicy),
-    prevContainerId: before.get(c.name)?.Id,
-    containerId: after.get(c.name)?.Id,
-  }));
-  const entry = {
+/** History's record of each changing container. */
+function historyContainers(plan: Plan, before: Map<string, InspectLike | undefined>, after: Map<string, InspectLike | undefined>): HistoryContainer[] {
+  return plan.containers
+    .filter((c) => c.changes)
+    .map((c) => ({
+      name: c.name,
+      fromRef: c.toRef,
+      fromId: c.toId,
+      toRef: c.fromRef ?? '',
+      toId: c.fromId ?? '',
+      prevName: c.prevName,
+      prevTag: c.prevTag,
+      restartPolicy: restartPolicyValue(before.get(c.name)?.HostConfig.RestartPolicy),
+      prevContainerId: before.get(c.name)?.Id,
+      containerId: after.get(c.name)?.Id,
+    }));
+}
+
+/** Append one history line on the target. */
+export async function appendHistory(ports: Ports, toName: string, entry: object): Promise<void> {
+  const to = ports.hosts.get(toName)!;
+  const p = statePaths(to.config.stateDir, ports.config.app);
+  await to.check({ script: `umask 077 && mkdir -p ${shQuote(p.root)} && cat >> ${shQuote(p.history)}` }, { stdin: `${JSON.stringify(entry)}\n`, what: 'recording history' });
+}
+
+async function record(ports: Ports, plan: Plan, result: ReleaseResult, exitCode: number, started: number, containers: HistoryContainer[]): Promise<void> {
+  await appendHistory(ports, plan.to.name, {
     releaseId: plan.releaseId,
     kind: plan.kind,
     at: new Date(started).toISOString(),
@@ -105,9 +160,7 @@ async function record(ports: Ports, plan: Plan, result: ReleaseResult, exitCode:
     exitCode,
     logFile: ports.config.logFile,
     containers,
-  };
-  const p = statePaths(to.config.stateDir, plan.app);
-  await to.check({ script: `umask 077 && mkdir -p ${shQuote(p.root)} && cat >> ${shQuote(p.history)}` }, { stdin: `${JSON.stringify(entry)}\n`, what: 'recording history' });
+  });
 }
 
 /** Keep the previous containers and image tags of the last N releases; never remove an image in use. */
@@ -118,11 +171,13 @@ async function prune(ports: Ports, plan: Plan): Promise<void> {
     const pattern = `^${c.name.replace(/\./g, '\\.')}-rf-prev-[0-9]{8}T[0-9]{6}Z$`;
     const repo = c.prevTag.split(':')[0]!;
     const script = [
-      `docker ps -a --format '{{.Names}}' | grep -E ${shQuote(pattern)} | sort -r | tail -n +${keep + 1} | while read -r n; do docker rm "$n" >/dev/null && echo "removed $n"; done`,
-      `docker images --format '{{.Repository}}:{{.Tag}}' ${shQuote(repo)} | sort -r | tail -n +${keep + 1} | while read -r t; do docker rmi "$t" >/dev/null 2>&1 && echo "untagged $t"; done`,
+      `docker ps -a --format '{{.Names}}' | grep -E ${shQuote(pattern)} | sort -r | tail -n +${keep + 1} | while read -r n; do docker rm "$n" >/dev/null && echo "rf-pruned removed $n"; done`,
+      `docker images --format '{{.Repository}}:{{.Tag}}' ${shQuote(repo)} | sort -r | tail -n +${keep + 1} | while read -r t; do docker rmi "$t" >/dev/null 2>&1 && echo "rf-pruned untagged $t"; done`,
       'true',
     ].join('\n');
     const r = await to.run({ script }).catch(() => undefined);
-    if (r?.stdout.trim()) ports.bus.info(`pruned on ${to.name} (keeping ${keep} releases): ${r.stdout.trim().split('\n').join(', ')}`);
+    // only our own lines: a banner printed by the remote shell is not a pruned container
+    const lines = (r?.stdout ?? '').split('\n').filter((l) => l.startsWith('rf-pruned ')).map((l) => l.slice(10));
+    if (lines.length) ports.bus.info(`pruned on ${to.name} (keeping ${keep} releases): ${lines.join(', ')}`);
   }
 }

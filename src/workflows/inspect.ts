@@ -5,14 +5,16 @@ import { type DaemonFacts, parseDaemonInfo } from '../core/inspect.ts';
 
 /** Parse a JSON array out of stdout, tolerating banner text printed before it by a login shell. */
 export function parseJsonArray(stdout: string): unknown[] {
-  const start = stdout.search(/^\[/m);
-  if (start < 0) return [];
-  try {
-    const v = JSON.parse(stdout.slice(start));
-    return Array.isArray(v) ? v : [];
-  } catch {
-    return [];
+  // a banner line may itself start with '[': try each line that does, first to last
+  for (const m of stdout.matchAll(/^\[/gm)) {
+    try {
+      const v = JSON.parse(stdout.slice(m.index));
+      if (Array.isArray(v)) return v;
+    } catch {
+      /* not the JSON yet */
+    }
   }
+  return [];
 }
 
 /** `docker inspect` of containers; a name not present maps to undefined. */

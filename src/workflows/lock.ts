@@ -1,4 +1,6 @@
-// The release lock on the target: an atomic mkdir in the state folder, with holder, time and version.
+// The release lock on the target: an atomic mkdir in the state folder, with holder, machine, pid, time and release.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import type { SshHost } from '../adapters/ssh.ts';
 import type { Config } from '../core/config.ts';
@@ -17,31 +19,104 @@ export function operatorName(): string {
   return `${user}@${hostname()}`;
 }
 
-/** Take the lock or fail naming who holds it. */
+/** What the lock's info.json says about its holder. */
+export interface LockInfo {
+  holder?: string;
+  machine?: string;
+  pid?: number;
+  releaseId?: string;
+  kind?: string;
+  at?: string;
+}
+
+/** Is the holder still running? Only a holder on this machine can be checked (its pid). */
+export type Liveness = 'alive' | 'dead' | 'unknown';
+
+/** A process of ours (node running releaseflow) with this pid on this machine? */
+export function isReleaseflowPid(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // a recycled pid of an unrelated program does not hold our lock
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return /node|releaseflow|tsx/.test(cmd);
+  } catch {
+    return true;
+  }
+}
+
+/** Whether the lock's holder still runs, as far as this machine can tell. */
+export function holderLiveness(info: LockInfo | undefined): Liveness {
+  if (!info?.machine || !info.pid || info.machine !== hostname()) return 'unknown';
+  return isReleaseflowPid(info.pid) ? 'alive' : 'dead';
+}
+
+/** One line naming the holder: who, which release, since when, which pid on which machine, and whether it runs. */
+export function describeHolder(info: LockInfo | undefined): string {
+  if (!info) return 'an unknown holder (the lock has no info.json: a run was killed while taking it)';
+  const who = `${info.holder ?? 'unknown'} (${info.kind ?? 'release'} ${info.releaseId ?? '?'}, since ${info.at ?? '?'}, pid ${info.pid ?? '?'} on ${info.machine ?? '?'})`;
+  const l = holderLiveness(info);
+  if (l === 'dead') return `${who}; that run is DEAD: pid ${info.pid} no longer runs on this machine`;
+  if (l === 'alive') return `${who}; it is still running on this machine`;
+  return `${who}; it runs on another machine, so releaseflow cannot tell whether it is still running`;
+}
+
+/** Read the lock on the target: undefined when free. */
+export async function readLock(host: SshHost, config: Config): Promise<{ held: boolean; info?: LockInfo }> {
+  const p = statePaths(host.config.stateDir, config.app);
+  const m = `@@rf-${randomBytes(6).toString('hex')}`;
+  const r = await host.check({ script: `if [ -d ${shQuote(p.lock)} ]; then printf '%s held\\n' ${shQuote(m)}; cat ${shQuote(`${p.lock}/info.json`)} 2>/dev/null; else printf '%s free\\n' ${shQuote(m)}; fi` }, { what: 'reading the lock' });
+  return parseLockOutput(r.stdout, m);
+}
+
+/** Parse `<marker> held|free|locked|busy` and the info.json after it (banner lines before are ignored). */
+export function parseLockOutput(stdout: string, marker: string): { held: boolean; state?: string; info?: LockInfo } {
+  const i = stdout.indexOf(`${marker} `);
+  if (i < 0) return { held: false };
+  const rest = stdout.slice(i + marker.length + 1);
+  const nl = rest.indexOf('\n');
+  const state = (nl < 0 ? rest : rest.slice(0, nl)).trim();
+  let info: LockInfo | undefined;
+  try {
+    const text = nl < 0 ? '' : rest.slice(nl + 1).trim();
+    if (text) info = JSON.parse(text) as LockInfo;
+  } catch {
+    /* a lock cut while its info was written */
+  }
+  return { held: state === 'held' || state === 'busy', state, info };
+}
+
+/** Take the lock or fail naming who holds it, whether that run is alive, and what to do. */
 export async function acquireLock(host: SshHost, config: Config, releaseId: string, kind: string): Promise<void> {
   const p = statePaths(host.config.stateDir, config.app);
-  const info = JSON.stringify({ holder: operatorName(), pid: process.pid, releaseId, kind, at: new Date().toISOString() });
+  const info: LockInfo = { holder: operatorName(), machine: hostname(), pid: process.pid, releaseId, kind, at: new Date().toISOString() };
+  const m = `@@rf-${randomBytes(6).toString('hex')}`;
   const script = [
     `umask 077; mkdir -p ${shQuote(p.root)} || exit 3`,
-    `if mkdir ${shQuote(p.lock)} 2>/dev/null; then cat > ${shQuote(`${p.lock}/info.json`)}; echo locked; else echo busy; cat ${shQuote(`${p.lock}/info.json`)} 2>/dev/null; fi`,
+    `if mkdir ${shQuote(p.lock)} 2>/dev/null; then cat > ${shQuote(`${p.lock}/info.json`)}; printf '%s locked\\n' ${shQuote(m)}; else printf '%s busy\\n' ${shQuote(m)}; cat ${shQuote(`${p.lock}/info.json`)} 2>/dev/null; fi`,
   ].join('\n');
-  const r = await host.run({ script }, { stdin: info });
-  if (r.code === 0 && r.stdout.includes('locked')) return;
-  if (r.stdout.includes('busy')) {
-    let holder = 'unknown holder';
-    try {
-      const j = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
-      holder = `${j.holder} (${j.kind} ${j.releaseId}, since ${j.at}, pid ${j.pid})`;
-    } catch {
-      /* a lock without info: an older or interrupted run */
-    }
-    throw new ReleaseflowError(`another release holds the lock on ${host.name}: ${holder}`, {
+  const r = await host.run({ script }, { stdin: JSON.stringify(info) });
+  const out = parseLockOutput(r.stdout, m);
+  if (r.code === 0 && out.state === 'locked') return;
+  if (out.state === 'busy') {
+    const l = holderLiveness(out.info);
+    throw new ReleaseflowError(`another release holds the lock on ${host.name} (${p.lock}): ${describeHolder(out.info)}`, {
       host: host.name,
-      fix: `wait for it to finish; if that run is dead (releaseflow status shows no release running), remove the lock: releaseflow lock release`,
+      command: `mkdir ${p.lock}`,
+      fix:
+        l === 'alive'
+          ? `wait for it to finish (releaseflow status shows its progress)`
+          : l === 'dead'
+            ? `run: releaseflow recover (it finishes or rolls back the interrupted release and removes the lock)`
+            : `ask ${out.info?.holder ?? 'its holder'} whether it still runs; if it is dead: releaseflow recover (releaseflow lock release only removes the lock)`,
     });
   }
   throw new ReleaseflowError(`cannot create the state folder ${p.root} on ${host.name} (exit ${r.code}): ${r.stderr.trim()}`, {
     host: host.name,
+    command: `mkdir -p ${p.root}`,
     fix: `make ${host.config.stateDir} writable for the SSH user, or set stateDir: for the host`,
   });
 }

@@ -13,6 +13,7 @@ import { inspectContainers, inspectImages, readDaemonContext } from './inspect.t
 import { acquireLock, releaseLock } from './lock.ts';
 import { rebuildContainer } from './rebuild.ts';
 import { finishRelease, type ReleaseOutcome } from './finish.ts';
+import { assertNoInterrupted, describeInterrupted, readReleaseState } from './release-state.ts';
 import { observeComposeTargets } from './compose-observe.ts';
 import { finishComposeRelease } from './compose-release.ts';
 
@@ -75,22 +76,40 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
   }, compose);
 }
 
+/** Stop before planning when the target has an interrupted release: only `recover` may touch it now. */
+async function refuseIfInterrupted(ports: Ports, toName: string, dryRun: boolean): Promise<void> {
+  const to = ports.hosts.get(toName)!;
+  await to.connect();
+  if (!dryRun) {
+    await assertNoInterrupted(to, ports.config);
+    return;
+  }
+  const st = await readReleaseState(to, ports.config);
+  if (st.interrupted.length) ports.bus.warn(`${st.interrupted.map(describeInterrupted).join('; ')}; run: releaseflow recover before the next release`);
+}
+
 /** The whole release. Returns the exit code (0, 1, 2 or 3). */
 export async function promote(ports: Ports, opts: PromoteOptions): Promise<{ code: number; plan?: Plan }> {
   const { config, bus } = ports;
   const fromName = opts.from ?? config.from;
   const toName = opts.to ?? config.to;
   const started = Date.now();
+  // host key checking switched off (insecureIgnoreHostKeys): said loudly on every run
+  const insecure = [...new Set([fromName, toName])].flatMap((h) => ports.hosts.get(h)?.warnings() ?? []);
   let plan: Plan;
   try {
+    // a release interrupted earlier (killed, connection lost) must be recovered before the next one
+    await refuseIfInterrupted(ports, toName, Boolean(opts.dryRun));
     plan = await observeAndPlan(ports, fromName, toName);
   } catch (e) {
     bus.emit({ type: 'release-started', kind: 'promote', from: fromName, to: toName, header: [`hosts: ${fromName} -> ${toName}`] });
+    for (const w of insecure) bus.warn(w);
     const code = e instanceof ReleaseflowError ? e.exitCode : ExitCode.internal;
     bus.emit({ type: 'release-finished', result: 'failed', exitCode: code, durationMs: Date.now() - started, message: renderError(e) });
     return { code };
   }
   bus.emit({ type: 'release-started', kind: 'promote', from: fromName, to: toName, header: [...plan.header, ...plan.warnings.map((w) => `warning: ${w}`)] });
+  for (const w of insecure) bus.warn(w);
   if (plan.upToDate) {
     bus.emit({ type: 'release-finished', result: 'up-to-date', exitCode: ExitCode.ok, durationMs: Date.now() - started, message: `already up to date: ${toName} runs the same image IDs as ${fromName}; nothing changed` });
     return { code: ExitCode.ok, plan };

@@ -50,10 +50,11 @@ describe('image transfer (lab)', labSkip(), () => {
   });
 
   after(async () => {
-    for (const host of ['test', 'prod']) {
-      const refs = labDocker(host, ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=xfer-*:${RUN}`]).split('\n').filter(Boolean);
-      const ids = [...new Set(refs.map((r) => imageId(host, r)).filter(Boolean))] as string[];
-      if (refs.length) labDocker(host, ['rmi', '-f', ...refs]);
+    // prod has our images by ID only (loaded untagged) or by the tags seedProd copied
+    const refs = labDocker('test', ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=xfer-*:${RUN}`]).split('\n').filter(Boolean);
+    const ids = [...new Set(refs.map((r) => imageId('test', r)).filter(Boolean))] as string[];
+    for (const host of ['prod', 'test']) {
+      for (const ref of refs) if (imageId(host, ref)) labDocker(host, ['rmi', ref]);
       for (const id of ids) if (imageId(host, id)) labDocker(host, ['rmi', '-f', id]);
     }
     await Promise.all([from?.close(), to?.close()]);

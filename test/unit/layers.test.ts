@@ -2,13 +2,15 @@
 // run by the real /bin/sh (dash on Debian) with a fake `docker` on PATH.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { buildFactsScript, parseFacts } from '../../src/adapters/image-facts.ts';
 import { buildCleanupScript, buildLoadScript, buildSaveDeltaScript, buildSaveFullScript } from '../../src/adapters/image-scripts.ts';
+import { ByteMeter, type TransferProgress } from '../../src/adapters/transfer-progress.ts';
 import { readMarkerLine } from '../../src/adapters/transfer-stream.ts';
 import { chainIds, checkSpace, chooseCompression, memberList, parseImageLines, parseSaveManifest, planLayers, TransferSpaceError } from '../../src/core/layers.ts';
 import { fixture } from './fixtures.ts';
@@ -19,28 +21,29 @@ const frontV1 = fixture('image-frontend-v1.inspect.json');
 const asLayered = (i: { Id: string; Size: number; RootFS: { Layers: string[] } }) => ({ id: i.Id, size: i.Size, layers: i.RootFS.Layers });
 
 // `ls image/overlay2/layerdb/sha256/` on the lab's test host, with each directory's `diff` and
-// `parent` files: the chain IDs dockerd 20.10 computed for the images of test/fixtures.
+// `parent` files: chain IDs as dockerd 20.10 computed them (the first five belong to the images
+// captured in test/fixtures; the last two come from a second lab's daemon).
 const LAYERDB: [chain: string, diff: string, parent: string][] = [
   ['51a77fdcb5f5b065576c0fa9f2dc7388a6014a9d7d2f70ebbbe3f0bbb5429dbf', '51a77fdcb5f5b065576c0fa9f2dc7388a6014a9d7d2f70ebbbe3f0bbb5429dbf', ''],
   ['5449312f195f7c01e7ac5ae9a460cdae29713ae61d497b7fd3b6550295513907', '69d8d7bb2be8aeeaabbab4161a9fbff93eb68e743f5fe8a195595d0e13612749', '51a77fdcb5f5b065576c0fa9f2dc7388a6014a9d7d2f70ebbbe3f0bbb5429dbf'],
   ['0fbaa74e93872b60145e0163c0d11b002699d9f1b635f6e858272857f765df01', 'f1b540ee3fd324f446c1f7c1b6baa75e18420cb53f29c96b917e3a08078e090a', '5449312f195f7c01e7ac5ae9a460cdae29713ae61d497b7fd3b6550295513907'],
   ['4b27d6922658c07a50ce3c7fcfa2151c1a57a345900ee0b32593c2d9dba8ffed', '7691cfb6c5b2ade74e91c07c6da4b2a9e06f3a4046b5082d0ec607d2652695e5', '5449312f195f7c01e7ac5ae9a460cdae29713ae61d497b7fd3b6550295513907'],
   ['791977e08b9e8ab025e76aaa025ffe8281fcb9139e1c2234b95236f262ba4ba5', '25d5e7218f6a4b1c090c48065d2abbee5a90a8d72be9425778b994dd44d99cce', '5449312f195f7c01e7ac5ae9a460cdae29713ae61d497b7fd3b6550295513907'],
+  ['703132878ac5103f6d70e33de815926ef068280fa5b39ff5b23ff76810e4365c', '2f5f8a1b23e79aa2e128ea4811f763e990a01d595bfd1e21d2a930fa24376240', 'fc7a667c8d69bd039f2fb0bfa87bcc87ae075c4da3d0ad5c8f3c0576bded39a1'],
+  ['53d32b8fdf8fdce085f652029bfc85e723ad1a26e011359172c45b1ae1e3d5a0', 'a497a1229ee13e7dba582d9924698dd16b3ccdac74f83acc0f60c996673b0ac3', '81466ffc7fa8ecb1f432c76cd6ac88bf60c580c8c4c74983e03fd8fb4c2c177d'],
 ];
 const h = (hex: string) => `sha256:${hex}`;
 
 describe('chain IDs', () => {
-  test('equal the layerdb directory names dockerd computed, for every captured image', () => {
-    const known = new Map(LAYERDB.map(([c, d, p]) => [h(c), { diff: h(d), parent: p ? h(p) : undefined }]));
-    for (const img of [imgV1, imgV2, frontV1]) {
-      const chains = chainIds(img.RootFS.Layers);
-      chains.forEach((c, i) => {
-        const entry = known.get(c);
-        assert.ok(entry, `chain ${c} of ${img.RepoTags[0]} layer ${i} is not a layerdb directory`);
-        assert.equal(entry.diff, img.RootFS.Layers[i]);
-        assert.equal(entry.parent, i === 0 ? undefined : chains[i - 1]);
-      });
+  test('chain(n) = sha256(chain(n-1) + " " + diffID(n)), as the layerdb directory names dockerd wrote', () => {
+    for (const [chain, diff, parent] of LAYERDB) {
+      assert.equal(chainIds(parent ? [h(parent), h(diff)] : [h(diff)]).at(-1), h(chain), `layerdb ${chain.slice(0, 12)}`);
     }
+  });
+
+  test("the fixtures' layer stacks give their daemon's chain IDs, base first", () => {
+    const dirs = new Set(LAYERDB.slice(0, 5).map(([c]) => h(c)));
+    for (const img of [imgV1, imgV2, frontV1]) for (const c of chainIds(img.RootFS.Layers)) assert.ok(dirs.has(c), `${img.RepoTags[0]}: ${c}`);
     assert.deepEqual(chainIds(imgV1.RootFS.Layers).map((c) => c.slice(7, 19)), ['51a77fdcb5f5', '5449312f195f', '0fbaa74e9387']);
   });
 
@@ -59,8 +62,7 @@ describe('planLayers', () => {
 
   test('v2 on a PROD with v1: only the top layer goes', () => {
     const p = planLayers(asLayered(imgV2), prod, 'classic');
-    assert.equal(p.kind, 'delta');
-    assert.ok(p.kind !== 'present');
+    assert.ok(p.kind === 'delta');
     assert.equal(p.shared, 2);
     assert.deepEqual(p.missing, [imgV2.RootFS.Layers[2]]);
   });
@@ -133,6 +135,30 @@ test('space: needs on one filesystem add up; the error names host, bytes needed 
   assert.match(err.message, /on test .*200\.0 MB \(200,000,000 bytes\) needed .*150\.0 MB \(150,000,000 bytes\) free; nothing was changed/);
   assert.equal(err.detail.host, 'test');
   assert.equal(err.detail.fix, 'free disk space on test');
+});
+
+test('progress: wire bytes, raw bytes by inflating on the side, an estimated wire total and ETA', async () => {
+  const raw = Buffer.concat([Buffer.from('x'.repeat(3_000_000)), randomBytes(1_000_000)]);
+  const wire = gzipSync(raw, { level: 1 });
+  const seen: TransferProgress[] = [];
+  const meter = new ByteMeter('gzip', (p) => seen.push(p));
+  meter.rawTotal = raw.length;
+  const t = meter.transform();
+  t.resume();
+  for (let i = 0; i < wire.length; i += 4096) {
+    t.write(wire.subarray(i, i + 4096));
+    if (i === 40 * 4096) await new Promise((r) => setTimeout(r, 300));
+  }
+  await new Promise((r) => t.end(r));
+  await meter.finish();
+  assert.equal(meter.bytes, wire.length);
+  assert.equal(meter.raw, raw.length);
+  const last = seen.at(-1)!;
+  assert.deepEqual([last.bytes, last.totalBytes, last.etaSeconds], [wire.length, wire.length, 0]);
+  const mid = seen.slice(0, -1);
+  assert.ok(mid.length > 0 && mid.every((p) => p.totalBytes !== undefined && p.etaSeconds !== undefined), JSON.stringify(mid));
+  // an estimate from the first 3 MB of text, before the random MB: low, but a number of the right kind
+  assert.ok(mid[0]!.totalBytes! > mid[0]!.bytes && mid[0]!.rawBytes! > 256 * 1024);
 });
 
 test('facts output: version, store, data-root, disks, tools, images; banners ignored', () => {

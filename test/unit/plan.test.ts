@@ -54,7 +54,8 @@ test('plans snapshot, transfer, tags, swap and health for a changed container', 
   assert.equal(lines[1], 'docker rename ragflowauth-backend ragflowauth-backend-rf-prev-20261128T150102Z');
   assert.match(lines[2]!, /^docker create .*--env-file \/var\/lib\/releaseflow\/ragflowauth\/releases\/20261128T150102Z\/ragflowauth-backend\.env/);
   assert.match(lines[2]!, / ragflowauth-backend:v2$/);
-  assert.ok(lines.indexOf('docker stop ragflowauth-backend-rf-prev-20261128T150102Z') < lines.indexOf('docker start ragflowauth-backend'));
+  assert.ok(lines.includes('docker stop ragflowauth-backend-rf-prev-20261128T150102Z >/dev/null && docker start ragflowauth-backend'));
+  assert.ok(lines.indexOf('docker update --restart no ragflowauth-backend-rf-prev-20261128T150102Z') < lines.length - 1);
   assert.ok(lines.includes('docker update --restart no ragflowauth-backend-rf-prev-20261128T150102Z'));
 });
 

@@ -3,10 +3,12 @@ import type { Command } from '@commander-js/extra-typings';
 import { registerHistory } from './history.ts';
 import { registerLock } from './lock.ts';
 import { registerPromote } from './promote.ts';
+import { registerRecover } from './recover.ts';
 import { registerRollback } from './rollback.ts';
 import { registerRunCommand } from './run-command.ts';
 import { registerStatus } from './status.ts';
 import { registerDoctor } from './doctor.ts';
+import { registerExportCompose } from './export-compose.ts';
 import { registerUi } from './ui.ts';
 
 export type Register = (program: Command, holder: { code: number }) => void;
@@ -16,8 +18,10 @@ export const commands: Register[] = [
   registerDoctor,
   registerPromote,
   registerRollback,
+  registerRecover,
   registerHistory,
   registerRunCommand,
+  registerExportCompose,
   registerLock,
   registerUi,
 ];

@@ -1,6 +1,7 @@
 // `releaseflow status [HOST...] [--all] [--json]`: per host, reachability, docker, and each app container.
 import { ExitCode } from '../../core/errors.ts';
 import { type HostFacts, observeHost, shortId } from '../../workflows/observe.ts';
+import { describeReleaseState, describeRunning, type ReleaseState, readReleaseState } from '../../workflows/release-state.ts';
 import { closeHosts, configFrom, openHosts, runCommand } from '../common.ts';
 import type { Register } from './index.ts';
 
@@ -60,6 +61,16 @@ export function renderStatus(facts: HostFacts[]): string {
   return out.join('\n');
 }
 
+/** The target's interrupted releases, a release in progress, and the lock, for the readable status. */
+export function renderReleaseState(host: string, st: ReleaseState): string {
+  const out: string[] = [];
+  for (const r of st.running) out.push(`${host}: ${describeRunning(r)}`);
+  const d = describeReleaseState(st);
+  for (const p of d.problems) out.push(`${host}: ${/interrupted/.test(p) ? 'INTERRUPTED ' : ''}${p}`);
+  if (d.fix) out.push(`  fix: ${d.fix}`);
+  return out.length ? `${out.join('\n')}\n\n` : '';
+}
+
 export const registerStatus: Register = (program, holder) => {
   program
     .command('status')
@@ -81,8 +92,11 @@ export const registerStatus: Register = (program, holder) => {
               ),
             ),
           );
-          if (opts.json) process.stdout.write(`${JSON.stringify({ app: config.app, hosts: facts.map(statusOf) }, null, 2)}\n`);
-          else process.stdout.write(renderStatus(facts));
+          // the target's release journal: an interrupted release or a lock left behind (release-state.ts)
+          const target = hosts.get(config.to);
+          const release = target && facts.find((f) => f.host === config.to)?.reachable ? await readReleaseState(target, config).catch(() => undefined) : undefined;
+          if (opts.json) process.stdout.write(`${JSON.stringify({ app: config.app, hosts: facts.map(statusOf), ...(release ? { release: { host: config.to, ...release, ...describeReleaseState(release) } } : {}) }, null, 2)}\n`);
+          else process.stdout.write(renderStatus(facts) + (release ? renderReleaseState(config.to, release) : ''));
           return facts.every((f) => f.reachable) ? ExitCode.ok : ExitCode.failed;
         } finally {
           await closeHosts(hosts.values());

@@ -1,0 +1,158 @@
+// Observe compose projects on the target (read-only): compose CLIs, the project's files, its .env; decide compose or run mode.
+import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import type { SshHost } from '../adapters/ssh.ts';
+import { chooseComposeCli, type ComposeTools, composeFileValue, OVERRIDE_NAME } from '../core/compose.ts';
+import type { ComposeObservation, ComposeProjectTarget } from '../core/compose-plan.ts';
+import { type ComposeMode, composeFilePaths, detectMode } from '../core/mode.ts';
+import { shJoin, shQuote } from '../core/quote.ts';
+import { parseSections, section } from './observe.ts';
+
+/** What one compose project looks like on the host. */
+export interface ComposeProjectFacts {
+  files: { path: string; status: 'readable' | 'unreadable' | 'missing' }[];
+  envExists: boolean;
+  /** COMPOSE_PATH_SEPARATOR from the .env, when set there. */
+  pathSeparator?: string;
+  /** COMPOSE_FILE from the .env, when set there. */
+  envComposeFile?: string;
+  fileVersion?: string;
+}
+
+interface Project {
+  mode: ComposeMode;
+  labels: Record<string, string>;
+  paths: string[];
+  envPath: string;
+  containers: { name: string; service: string }[];
+}
+
+const ENV_VARS = `^[ \t]*(export[ \t]+)?COMPOSE_(FILE|PATH_SEPARATOR)[ \t]*=`;
+
+/** The env file of a project: v2's environment_file label when set, else `.env` in the working dir. */
+export function projectEnvPath(mode: ComposeMode, labels: Record<string, string>): string {
+  const fromLabel = labels['com.docker.compose.project.environment_file']?.split(',')[0]?.trim();
+  return fromLabel || posix.join(mode.workingDir || '.', '.env');
+}
+
+/** The one-round-trip script: compose CLIs, then per project its files, .env COMPOSE_* lines and `version:`. */
+export function buildComposeObserveScript(projects: readonly { paths: string[]; envPath: string }[], sudo: boolean, marker: string): string {
+  const pre = sudo ? 'sudo -n ' : '';
+  const out = [section(marker, 'tools', `printf 'plugin %s\\nstandalone %s\\n' "$(${pre}docker compose version --short 2>/dev/null)" "$(${pre}docker-compose version --short 2>/dev/null)"`)];
+  projects.forEach((p, i) => {
+    out.push(section(marker, `files${i}`, `for f in ${shJoin(p.paths)}; do if [ -r "$f" ] && [ -f "$f" ]; then echo readable; elif [ -e "$f" ]; then echo unreadable; else echo missing; fi; done`));
+    const env = shQuote(p.envPath);
+    out.push(section(marker, `env${i}`, `if [ -f ${env} ]; then echo present; grep -E ${shQuote(ENV_VARS)} ${env} || true; else echo absent; fi`));
+    const first = shQuote(p.paths[0] ?? '/dev/null');
+    out.push(section(marker, `version${i}`, `[ -r ${first} ] && sed -n -E 's/^version:[ \t]*//p' ${first} | head -n 1`));
+  });
+  return out.join('\n');
+}
+
+const unquote = (v: string) => v.replace(/\s+#.*$/, '').trim().replace(/^(["'])(.*)\1$/, '$2');
+
+/** Parse the script's output (pure). */
+export function parseComposeObserveOutput(stdout: string, marker: string, projects: readonly { paths: string[] }[]): { tools: ComposeTools; projects: ComposeProjectFacts[] } {
+  const s = parseSections(stdout, marker);
+  const tools: ComposeTools = {};
+  for (const line of (s.get('tools')?.text ?? '').split('\n')) {
+    const [k, v] = [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1).trim()];
+    if (v && (k === 'plugin' || k === 'standalone')) tools[k] = v.replace(/^v/, '');
+  }
+  const facts = projects.map((p, i) => {
+    const lines = (s.get(`files${i}`)?.text ?? '').trim().split('\n');
+    const files = p.paths.map((path, j) => ({ path, status: (['readable', 'unreadable'].includes(lines[j] ?? '') ? lines[j] : 'missing') as 'readable' | 'unreadable' | 'missing' }));
+    const env = (s.get(`env${i}`)?.text ?? '').split('\n');
+    const f: ComposeProjectFacts = { files, envExists: env[0]?.trim() === 'present' };
+    for (const l of env.slice(1)) {
+      const m = /^\s*(?:export\s+)?(COMPOSE_FILE|COMPOSE_PATH_SEPARATOR)\s*=(.*)$/.exec(l);
+      if (m?.[1] === 'COMPOSE_FILE') f.envComposeFile = unquote(m[2] ?? '');
+      if (m?.[1] === 'COMPOSE_PATH_SEPARATOR') f.pathSeparator = unquote(m[2] ?? '');
+    }
+    const version = unquote(s.get(`version${i}`)?.text.trim() ?? '');
+    if (version) f.fileVersion = version;
+    return f;
+  });
+  return { tools, projects: facts };
+}
+
+/** Group compose-labelled containers into projects (by project name and working dir). */
+function groupProjects(targets: Map<string, { Config: { Labels?: Record<string, string> | null } } | undefined>): Project[] {
+  const out: Project[] = [];
+  for (const [name, t] of targets) {
+    const labels = t?.Config.Labels ?? {};
+    const mode = detectMode(labels);
+    if (mode.mode !== 'compose') continue;
+    let p = out.find((x) => x.mode.project === mode.project && x.mode.workingDir === mode.workingDir);
+    if (!p) {
+      p = { mode, labels, paths: composeFilePaths(mode), envPath: projectEnvPath(mode, labels), containers: [] };
+      out.push(p);
+    }
+    p.containers.push({ name, service: mode.service });
+  }
+  return out;
+}
+
+/**
+ * For every container the target runs by compose: can compose mode release it? It can when the
+ * labels name a service, a working dir and compose files the SSH user can read, and the host has a
+ * compose CLI. Otherwise the container is released in run mode, with a warning in the log.
+ */
+export async function observeComposeTargets(host: SshHost, targets: Map<string, { Config: { Labels?: Record<string, string> | null } } | undefined>): Promise<ComposeObservation> {
+  const obs: ComposeObservation = { targets: new Map(), warnings: [], header: [] };
+  const projects = groupProjects(targets);
+  if (projects.length === 0) return obs;
+  const marker = `@@rf-${randomBytes(6).toString('hex')}`;
+  const r = await host.run({ script: buildComposeObserveScript(projects, host.config.sudo, marker) });
+  const facts = parseComposeObserveOutput(r.stdout, marker, projects);
+  for (const [i, p] of projects.entries()) {
+    const f = facts.projects[i]!;
+    const names = p.containers.map((c) => c.name).join(', ');
+    const composePath = p.paths[0] ?? '';
+    const bad = f.files.filter((x) => x.status !== 'readable');
+    const state = bad.length ? `; ${bad.map((x) => `${x.path} is ${x.status}`).join(', ')} on ${host.name}` : '';
+    obs.header.push(`compose_path: ${p.paths.join(', ') || '(no config_files label)'} (project ${p.mode.project}, working_dir ${p.mode.workingDir || '?'}${state})`, `env_path: ${p.envPath}${f.envExists ? '' : ' (not there yet)'}`);
+    const fallback = (why: string) => obs.warnings.push(`${names} on ${host.name}: ${why}; releasing ${p.containers.length > 1 ? 'them' : 'it'} in run mode (docker run) instead`);
+    if (p.paths.length === 0 || !p.mode.workingDir) {
+      fallback(`the compose labels of project ${p.mode.project} name no config_files or no working_dir`);
+      continue;
+    }
+    if (bad.length > 0) {
+      fallback(`the compose labels name ${bad.map((x) => `${x.path}, which is ${x.status}`).join(' and ')} on ${host.name}`);
+      continue;
+    }
+    const unnamed = p.containers.filter((c) => !c.service);
+    if (unnamed.length > 0) {
+      fallback(`no com.docker.compose.service label on ${unnamed.map((c) => c.name).join(', ')}`);
+      continue;
+    }
+    const choice = chooseComposeCli(facts.tools, p.labels['com.docker.compose.version'], host.config.sudo);
+    if (!choice.cli) {
+      fallback('neither docker compose (v2) nor docker-compose (v1) works on the host');
+      continue;
+    }
+    if (choice.warning) obs.warnings.push(`${names} on ${host.name}: ${choice.warning}`);
+    const overridePath = posix.join(posix.dirname(composePath), OVERRIDE_NAME);
+    const composeFile = composeFileValue(p.mode.configFiles, p.mode.workingDir, overridePath, f.pathSeparator || ':');
+    if (!composeFile) {
+      fallback(`a compose file name (${[...p.mode.configFiles, overridePath].join(', ')}) has characters COMPOSE_FILE cannot hold`);
+      continue;
+    }
+    if (f.envComposeFile !== undefined && f.envComposeFile !== composeFile) {
+      obs.header.push(`COMPOSE_FILE in ${p.envPath} becomes ${composeFile} (was ${f.envComposeFile})`);
+    }
+    const project: ComposeProjectTarget = {
+      project: p.mode.project,
+      workingDir: p.mode.workingDir,
+      configFiles: p.mode.configFiles,
+      composePath,
+      envPath: p.envPath,
+      overridePath,
+      cli: choice.cli,
+      fileVersion: f.fileVersion,
+      composeFile,
+    };
+    for (const c of p.containers) obs.targets.set(c.name, { service: c.service, project });
+  }
+  return obs;
+}

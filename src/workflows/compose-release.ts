@@ -1,0 +1,176 @@
+// Execute a plan with compose projects; success records history (with the compose files), failure restores everything.
+import type { SshHost } from '../adapters/ssh.ts';
+import { manualRestoreCommands, planComposeRestoreSteps, type ComposePlan, type ComposeProjectRelease } from '../core/compose-plan.ts';
+import { dockerLogs, dockerPsAll, restartPolicyValue } from '../core/docker.ts';
+import { ExitCode, renderError } from '../core/errors.ts';
+import type { InspectLike } from '../core/plan.ts';
+import { shJoin, shQuote } from '../core/quote.ts';
+import { type HistoryContainer, planRollbackOfPromotion } from '../core/rollback-plan.ts';
+import { statePaths } from '../core/state.ts';
+import type { Plan, Step } from '../core/step.ts';
+import type { ReleaseResult } from '../events/types.ts';
+import { executePlan } from './execute.ts';
+import type { ReleaseOutcome } from './finish.ts';
+import type { HistoryEntry } from './history.ts';
+import { inspectContainers } from './inspect.ts';
+import { operatorName } from './lock.ts';
+import type { Ports } from './promote.ts';
+
+/** A compose project as history keeps it: enough to restore its files and images later. */
+export interface ComposeHistoryProject extends Omit<ComposeProjectRelease, 'files' | 'services'> {
+  /** Each file releaseflow changed, its snapshot (content before), and its sha256 after (null: absent). */
+  files: { path: string; snapshot: string; sha256: string | null }[];
+  services: { container: string; service: string }[];
+}
+
+/** A history entry of a release or rollback that went through compose. */
+export type ComposeHistoryEntry = HistoryEntry & { compose?: { projects: ComposeHistoryProject[] } };
+
+/** sha256 of files on the host (null for a missing file), in one round trip. */
+export async function hashFiles(host: SshHost, paths: readonly string[]): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>(paths.map((p) => [p, null]));
+  if (paths.length === 0) return out;
+  const r = await host.run({ script: `for f in ${shJoin(paths)}; do if [ -f "$f" ]; then printf '%s %s\\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$f"; fi; done` });
+  for (const line of r.stdout.split('\n')) {
+    const m = /^([0-9a-f]{64}) (.+)$/.exec(line.trim());
+    if (m && out.has(m[2]!)) out.set(m[2]!, m[1]!);
+  }
+  return out;
+}
+
+/** The compose part of a history entry. */
+export function historyProjects(projects: readonly ComposeProjectRelease[], sha: Map<string, string | null>): ComposeHistoryProject[] {
+  return projects.map(({ files, services, ...rest }) => ({
+    ...rest,
+    files: files.map((f) => ({ ...f, sha256: sha.get(f.path) ?? null })),
+    services: services.map((s) => ({ container: s.container, service: s.service })),
+  }));
+}
+
+/** Logs of the containers a failed step concerns: its container, or every changed service of a failed compose step. */
+async function diagnose(ports: Ports, plan: ComposePlan, index: number, failed: Step | undefined): Promise<void> {
+  const to = ports.hosts.get(plan.to.name)!;
+  const project = plan.compose.projects.find((p) => failed?.name.endsWith(` ${p.project}`));
+  const names = failed?.container ? [failed.container] : (project?.services.filter((s) => s.changes).map((s) => s.container) ?? []);
+  for (const n of names) {
+    const logs = await to.run(dockerLogs(n)).catch(() => undefined);
+    if (logs) ports.bus.emit({ type: 'output', index, host: to.name, stream: 'stdout', text: `docker logs --tail 200 ${n}:\n${logs.stdout}${logs.stderr}`, raw: logs.rawStdout + logs.rawStderr });
+  }
+  const ps = await to.run(dockerPsAll()).catch(() => undefined);
+  if (ps) ports.bus.emit({ type: 'output', index, host: to.name, stream: 'stdout', text: `docker ps -a:\n${ps.stdout}`, raw: ps.rawStdout });
+}
+
+/** The automatic rollback of a failed compose promotion: run-mode containers as run mode does, compose projects restored. */
+export function planComposeRollback(plan: ComposePlan, before: Map<string, InspectLike | undefined>, intervalMs: number): Plan {
+  const run = plan.containers.filter((c) => c.changes && c.mode === 'run');
+  const facts = run.map((c) => {
+    const b = before.get(c.name)!;
+    const step = plan.steps.find((s) => s.kind === 'health' && s.container === c.name);
+    return {
+      name: c.name,
+      targetId: b.Id,
+      policy: b.HostConfig.RestartPolicy,
+      wasRunning: b.State?.Running ?? true,
+      healthUrl: step?.kind === 'health' ? step.url : undefined,
+      dockerHealth: false,
+      healthTimeoutMs: step?.kind === 'health' ? step.timeoutMs : 60_000,
+    };
+  });
+  const runSteps = facts.length ? planRollbackOfPromotion(plan, facts, intervalMs).steps : [];
+  const health = plan.steps.filter((s) => s.kind === 'health');
+  const composeSteps = plan.compose.projects.flatMap((p) => {
+    const back = p.services.filter((s) => s.changes).map((s) => ({ container: s.container, service: s.service, ref: s.prevRef, id: s.prevId }));
+    return planComposeRestoreSteps(plan.to.name, p, back, health, `release ${plan.releaseId} failed: put the project's files and images back as they were`);
+  });
+  return { ...plan, kind: 'rollback', header: [`rollback of release ${plan.releaseId}`], steps: [...runSteps, ...composeSteps] };
+}
+
+/** Run the plan; success records history, failure restores every container and the compose files. */
+export async function finishComposeRelease(ports: Ports, plan: ComposePlan, started: number, signal?: AbortSignal): Promise<ReleaseOutcome> {
+  const { bus, hosts } = ports;
+  const to = hosts.get(plan.to.name)!;
+  const names = plan.containers.map((c) => c.name);
+  const before = await inspectContainers<InspectLike>(to, names);
+  const files = plan.compose.projects.flatMap((p) => p.files.map((f) => f.path));
+  const exec = await executePlan(plan, { hosts, bus, signal });
+  if (exec.ok) {
+    const after = await inspectContainers<InspectLike>(to, names);
+    await record(ports, plan, 'released', ExitCode.ok, started, before, after, await hashFiles(to, files));
+    await prune(ports, plan);
+    bus.emit({ type: 'release-finished', result: 'released', exitCode: ExitCode.ok, durationMs: Date.now() - started, message: `released: ${plan.containers.filter((c) => c.changes).map((c) => `${c.name} ${c.toRef} -> ${c.fromRef}${c.mode === 'compose' ? ' (compose)' : ''}`).join(', ')}` });
+    return { code: ExitCode.ok, result: 'released' };
+  }
+  await diagnose(ports, plan, exec.failedIndex!, exec.failedStep);
+  const rollback = planComposeRollback(plan, before, ports.config.health.intervalMs);
+  const where = `step ${exec.failedIndex}/${plan.steps.length} ${exec.failedStep?.name}`;
+  bus.warn(`release failed at ${where}: ${exec.error instanceof Error ? exec.error.message : String(exec.error)}; rolling back every container and the compose files`);
+  const rb = await executePlan(rollback, { hosts, bus });
+  const sha = await hashFiles(to, files).catch(() => new Map<string, string | null>());
+  if (rb.ok) {
+    await record(ports, plan, 'rolled-back', ExitCode.failed, started, before, before, sha).catch(() => undefined);
+    bus.emit({ type: 'release-finished', result: 'rolled-back', exitCode: ExitCode.failed, durationMs: Date.now() - started, message: `failed at ${where}; rolled back: ${plan.to.name} runs the previous images again with its compose files as they were, healthy.\n${renderError(exec.error)}` });
+    return { code: ExitCode.failed, result: 'rolled-back' };
+  }
+  await record(ports, plan, 'rollback-failed', ExitCode.rollbackIncomplete, started, before, before, sha).catch(() => undefined);
+  const manual = [
+    ...rollback.steps.filter((s) => s.kind === 'exec' && !s.name.includes('compose')).flatMap((s) => (s.kind === 'exec' ? s.commands.map((c) => c.script ?? shJoin(c.argv ?? [])) : [])),
+    ...plan.compose.projects.map((p) => manualRestoreCommands(p, p.services.filter((s) => s.changes).map((s) => ({ service: s.service, ref: s.prevRef, id: s.prevId })))),
+  ];
+  bus.emit({
+    type: 'release-finished',
+    result: 'rollback-failed',
+    exitCode: ExitCode.rollbackIncomplete,
+    durationMs: Date.now() - started,
+    message: `failed at ${where} and the rollback failed at its step ${rb.failedIndex}/${rollback.steps.length}: ${renderError(rb.error)}\nRestore by hand on ${plan.to.name} (ssh ${plan.to.address}):\n${manual.join('\n\n')}`,
+  });
+  return { code: ExitCode.rollbackIncomplete, result: 'rollback-failed' };
+}
+
+async function record(ports: Ports, plan: ComposePlan, result: ReleaseResult, exitCode: number, started: number, before: Map<string, InspectLike | undefined>, after: Map<string, InspectLike | undefined>, sha: Map<string, string | null>): Promise<void> {
+  const to = ports.hosts.get(plan.to.name)!;
+  const containers: HistoryContainer[] = plan.containers.filter((c) => c.changes).map((c) => ({
+    name: c.name,
+    fromRef: c.toRef,
+    fromId: c.toId,
+    toRef: c.fromRef ?? '',
+    toId: c.fromId ?? '',
+    prevName: c.prevName,
+    prevTag: c.prevTag,
+    restartPolicy: restartPolicyValue(before.get(c.name)?.HostConfig.RestartPolicy),
+    prevContainerId: before.get(c.name)?.Id,
+    containerId: after.get(c.name)?.Id,
+  }));
+  const entry: ComposeHistoryEntry = {
+    releaseId: plan.releaseId,
+    kind: 'promote',
+    at: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    operator: operatorName(),
+    from: plan.from,
+    to: plan.to,
+    result,
+    exitCode,
+    logFile: ports.config.logFile,
+    containers,
+    compose: { projects: historyProjects(plan.compose.projects, sha) },
+  };
+  const p = statePaths(to.config.stateDir, plan.app);
+  await to.check({ script: `umask 077 && mkdir -p ${shQuote(p.root)} && cat >> ${shQuote(p.history)}` }, { stdin: `${JSON.stringify(entry)}\n`, what: 'recording history' });
+}
+
+/** Keep the previous image tags (and, for run-mode containers, previous containers) of the last N releases. */
+export async function prune(ports: Ports, plan: Plan): Promise<void> {
+  const to = ports.hosts.get(plan.to.name)!;
+  const keep = ports.config.keepReleases;
+  for (const c of plan.containers) {
+    const pattern = `^${c.name.replace(/\./g, '\\.')}-rf-prev-[0-9]{8}T[0-9]{6}Z$`;
+    const repo = c.prevTag.split(':')[0]!;
+    const script = [
+      `docker ps -a --format '{{.Names}}' | grep -E ${shQuote(pattern)} | sort -r | tail -n +${keep + 1} | while read -r n; do docker rm "$n" >/dev/null && echo "removed $n"; done`,
+      `docker images --format '{{.Repository}}:{{.Tag}}' ${shQuote(repo)} | sort -r | tail -n +${keep + 1} | while read -r t; do docker rmi "$t" >/dev/null 2>&1 && echo "untagged $t"; done`,
+      'true',
+    ].join('\n');
+    const r = await to.run({ script }).catch(() => undefined);
+    if (r?.stdout.trim()) ports.bus.info(`pruned on ${to.name} (keeping ${keep} releases): ${r.stdout.trim().split('\n').join(', ')}`);
+  }
+}

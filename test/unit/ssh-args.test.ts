@@ -1,0 +1,93 @@
+// The ssh argv (option order: OpenSSH keeps the first value), the host key opt-out, and ssh's failure diagnosis.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { diagnoseSsh, SshHost } from '../../src/adapters/ssh.ts';
+import { parseConfig } from '../../src/core/config.ts';
+import { ConfigError } from '../../src/core/errors.ts';
+
+const BASE = 'app: a\nhosts:\n  test: { address: t }\n  prod: PROD\ncontainers: [web]\n';
+const cfg = (prod: string) => parseConfig(BASE.replace('PROD', prod), '/etc/rf.yml');
+const host = (prod: string) => {
+  const c = cfg(prod);
+  return new SshHost(c.hosts.prod!, { ...c.ssh, controlMaster: false });
+};
+/** The value OpenSSH uses for an option: the first -o that sets it. */
+const first = (args: string[], key: string) => args.find((a, i) => args[i - 1] === '-o' && a.toLowerCase().startsWith(`${key.toLowerCase()}=`))?.split('=')[1];
+
+test("the operator's sshOptions win over our defaults (ConnectTimeout, ServerAliveInterval)", () => {
+  const args = host('{ address: p, sshOptions: { ConnectTimeout: 3, ServerAliveInterval: 2, ServerAliveCountMax: 1 } }').sshArgs();
+  assert.equal(first(args, 'ConnectTimeout'), '3');
+  assert.equal(first(args, 'ServerAliveInterval'), '2');
+  assert.equal(first(args, 'ServerAliveCountMax'), '1');
+});
+
+test('without sshOptions our defaults apply, with strict host key checking', () => {
+  const args = host('{ address: p }').sshArgs();
+  assert.equal(first(args, 'ConnectTimeout'), '10');
+  assert.equal(first(args, 'ServerAliveInterval'), '15');
+  assert.equal(first(args, 'StrictHostKeyChecking'), 'yes');
+  assert.equal(first(args, 'BatchMode'), 'yes');
+  assert.deepEqual(args.slice(-2), ['--', 'p']);
+});
+
+test('BatchMode and ControlMaster/ControlPath stay ours whatever sshOptions say', () => {
+  const args = host('{ address: p, sshOptions: { BatchMode: "no", ControlMaster: "yes", ControlPath: /tmp/x } }').sshArgs();
+  assert.equal(first(args, 'BatchMode'), 'yes');
+  assert.equal(first(args, 'ControlMaster'), 'no');
+  assert.equal(first(args, 'ControlPath'), 'none');
+});
+
+test('StrictHostKeyChecking: accept-new from sshOptions is honoured (it still refuses a changed key)', () => {
+  assert.equal(first(host('{ address: p, sshOptions: { StrictHostKeyChecking: accept-new } }').sshArgs(), 'StrictHostKeyChecking'), 'accept-new');
+});
+
+test('switching host key checking off needs insecureIgnoreHostKeys: true, and then warns', () => {
+  for (const opt of ['StrictHostKeyChecking: "no"', 'stricthostkeychecking: off', 'UserKnownHostsFile: /dev/null']) {
+    assert.throws(() => cfg(`{ address: p, sshOptions: { ${opt} } }`), (e: unknown) => e instanceof ConfigError && /turns host key checking off/.test(e.message) && /insecureIgnoreHostKeys: true under hosts\.prod/.test(e.detail.fix ?? ''), opt);
+  }
+  const h = host('{ address: p, insecureIgnoreHostKeys: true }');
+  assert.equal(first(h.sshArgs(), 'StrictHostKeyChecking'), 'no');
+  assert.match(h.warnings()[0]!, /^INSECURE: host key checking is OFF for prod/);
+  assert.deepEqual(host('{ address: p }').warnings(), []);
+});
+
+test('sshOptions values on one line only; timeouts of zero are refused (they would mean "wait forever")', () => {
+  assert.throws(() => cfg('{ address: p, sshOptions: { ProxyCommand: "nc %h %p\\nLocalCommand x" } }'), /hosts\.prod\.sshOptions\.ProxyCommand: expected a value on one line/);
+  assert.throws(() => parseConfig(`${BASE.replace('PROD', '{ address: p }')}ssh: { commandTimeout: 0 }\n`, '/x.yml'), /ssh\.commandTimeout: expected at least 1s/);
+  assert.throws(() => parseConfig(`${BASE.replace('PROD', '{ address: p }')}ssh: { heartbeatTimeout: 1s }\n`, '/x.yml'), /ssh\.heartbeatTimeout: expected at least 2s/);
+  assert.throws(() => cfg('{ address: p, stateDir: /var/lib/../../etc }'), /hosts\.prod\.stateDir: expected an absolute path without \.\./);
+});
+
+const CHANGED = `@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
+@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @
+@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
+IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!
+Someone could be eavesdropping on you right now (man-in-the-middle attack)!
+It is also possible that a host key has just been changed.
+The fingerprint for the ED25519 key sent by the remote host is
+SHA256:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG.
+Please contact your system administrator.
+Add correct host key in /tmp/kh to get rid of this message.
+Offending ED25519 key in /tmp/kh:2
+Host key for 10.0.0.12 has changed and you have requested strict checking.
+Host key verification failed.
+`;
+
+test('a changed host key: OpenSSH message kept, the fix names ssh-keygen -R with the known_hosts file', () => {
+  const c = cfg('{ address: 10.0.0.12, user: root }');
+  const d = diagnoseSsh(c.hosts.prod!, CHANGED);
+  assert.match(d.message, /host key of prod \(root@10\.0\.0\.12\) has CHANGED .*\/tmp\/kh line 2/);
+  assert.match(d.message, /REMOTE HOST IDENTIFICATION HAS CHANGED/);
+  assert.match(d.message, /SHA256:abcdefghijklmnopqrstuvwxyz/);
+  assert.match(d.message, /Host key verification failed\./);
+  assert.match(d.fix, /ssh-keygen -R 10\.0\.0\.12 -f \/tmp\/kh/);
+  const unknown = diagnoseSsh(c.hosts.prod!, 'No ED25519 host key is known for 10.0.0.12 and you have requested strict checking.\nHost key verification failed.\n');
+  assert.match(unknown.message, /not in known_hosts/);
+  assert.match(unknown.fix, /ssh-keyscan 10\.0\.0\.12/);
+});
+
+test('a connection lost mid-command is told apart from an unreachable host', () => {
+  const c = cfg('{ address: p }');
+  assert.match(diagnoseSsh(c.hosts.prod!, 'Timeout, server p not responding.\n').message, /connection to prod \(p\) was lost/);
+  assert.match(diagnoseSsh(c.hosts.prod!, 'ssh: connect to host p port 22: Connection refused\n').message, /is unreachable/);
+});
