@@ -58,8 +58,13 @@ export function runProcess(cmd: string, args: readonly string[], opts: ProcessOp
       clearTimeout(timer);
       reject(e);
     });
-    child.on('close', (code, signal) => {
+    let settled = false;
+    let drain: NodeJS.Timeout | undefined;
+    const settle = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
+      clearTimeout(drain);
       opts.signal?.removeEventListener('abort', onAbort);
       resolveResult({
         code,
@@ -69,11 +74,25 @@ export function runProcess(cmd: string, args: readonly string[], opts: ProcessOp
         durationMs: Date.now() - started,
         timedOut,
       });
+    };
+    child.on('close', (code, signal) => settle(code, signal));
+    // Our pipes can outlive the child: an ssh ControlMaster client hands its stdio to the master,
+    // which keeps it until the REMOTE command ends (never, if it hangs). So once the child exited,
+    // give its output a moment to drain, then stop waiting.
+    child.on('exit', (code, signal) => {
+      drain = setTimeout(() => {
+        child.stdout!.destroy();
+        child.stderr!.destroy();
+        settle(code, signal);
+      }, EXIT_DRAIN_MS);
     });
     child.stdin!.on('error', () => {}); // a child that exits early must not crash us with EPIPE
     child.stdin!.end(opts.stdin ?? '');
   });
 }
+
+/** How long output may still arrive after the child exited (see runProcess). */
+const EXIT_DRAIN_MS = 2000;
 
 /** SIGTERM, then SIGKILL after a grace period. */
 export function terminate(child: ChildProcess, graceMs = 2000): void {

@@ -70,9 +70,9 @@ export interface Journal {
 }
 
 /** undo.sh: every target restored (each tried even if another fails), under the undo mutex. */
-export function buildUndoAllScript(targets: readonly UndoTarget[], paths: JournalPaths): string {
+export function buildUndoAllScript(targets: readonly UndoTarget[], paths: JournalPaths, sudo = false): string {
   const body = ['rc=0', ...targets.map((t) => `(\n${buildUndoScript(t)}\n) || rc=1`), 'exit $rc'].join('\n');
-  return withUndoLock(body, paths.undoLock, paths.undoOut);
+  return withUndoLock(body, paths.undoLock, paths.undoOut, sudo);
 }
 
 /** Settings of the crash guard, in seconds. */
@@ -103,6 +103,7 @@ export function buildGuardScript(paths: JournalPaths, t: GuardTimes): string {
     'echo $$ >' + q(paths.guardPid),
     'echo 0 >"$beat"',
     'now() { date -u +%Y-%m-%dT%H:%M:%SZ; }',
+    ALIVE_FN,
     // only one of the reader and the watchdog decides: mkdir is atomic
     'decide() { mkdir "$dec" 2>/dev/null; }',
     'setst() { [ "$(cat "$st" 2>/dev/null)" = done ] || echo "$1" >"$st"; }',
@@ -114,8 +115,8 @@ export function buildGuardScript(paths: JournalPaths, t: GuardTimes): string {
     '  while :; do',
     '    n=$((n + 1))',
     // a state set meanwhile by releaseflow or recover (done) is not overwritten
-    `    if sh ${q(paths.undo)}; then setst rolled-back; echo "$(now) guard: previous containers restored"; exit 0; fi`,
-    '    if [ "$n" -ge 3 ]; then setst rollback-failed; echo "$(now) guard: restore FAILED 3 times; run: releaseflow recover"; exit 1; fi',
+    `    if sh ${q(paths.undo)}; then setst rolled-back; echo "$(now) guard: previous containers restored"; return 0; fi`,
+    '    if [ "$n" -ge 3 ]; then setst rollback-failed; echo "$(now) guard: restore FAILED 3 times; run: releaseflow recover"; return 1; fi',
     '    sleep 2',
     '  done',
     '}',
@@ -125,7 +126,8 @@ export function buildGuardScript(paths: JournalPaths, t: GuardTimes): string {
     '    [ -d "$dec" ] && exit 0',
     '    b=$(cat "$beat" 2>/dev/null)',
     '    if [ "$b" = "$last" ]; then idle=$((idle + 1)); else idle=0; last=$b; fi',
-    `    if [ "$idle" -ge ${hb} ]; then decide && fire "no word from releaseflow for ${hb}s"; exit 0; fi`,
+    // restored while releaseflow's session may still be open (a partition keeps it half-open for hours): end the reader too
+    `    if [ "$idle" -ge ${hb} ]; then if decide; then fire "no word from releaseflow for ${hb}s"; rf_alive $$ "$rel" && kill -TERM $$ 2>/dev/null; fi; exit 0; fi`,
     '  done',
     ') </dev/null >>"$log" 2>&1 &',
     `echo "${GUARD_TAG} armed $$"`,

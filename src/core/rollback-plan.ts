@@ -45,13 +45,15 @@ export function buildUndoScript(t: UndoTarget): string {
 export interface UndoLock {
   lockDir: string;
   outFile: string;
+  /** The host reaches docker through `sudo -n`. */
+  sudo?: boolean;
 }
 
 /** Steps that restore each target, then check its health. */
 export function planUndoSteps(host: string, targets: UndoTarget[], intervalMs: number, cause: string, lock?: UndoLock): Step[] {
   const steps: Step[] = [];
   for (const t of targets) {
-    const script = lock ? withUndoLock(buildUndoScript(t), lock.lockDir, lock.outFile) : buildUndoScript(t);
+    const script = lock ? withUndoLock(buildUndoScript(t), lock.lockDir, lock.outFile, lock.sudo) : buildUndoScript(t);
     steps.push({ kind: 'exec', name: `rollback: restore ${t.name}`, host, container: t.name, cause, commands: [{ script }] });
   }
   for (const t of targets) {

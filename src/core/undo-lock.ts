@@ -11,10 +11,12 @@ export const ALIVE_FN = `rf_alive() { kill -0 "$1" 2>/dev/null || return 1; [ -r
  * Wrap a script in the undo mutex: wait (up to 120 s) for `lockDir`, steal it from a dead holder, and
  * run the body immune to a lost connection (HUP/PIPE ignored, output to a file, printed at the end).
  */
-export function withUndoLock(body: string, lockDir: string, outFile: string): string {
+export function withUndoLock(body: string, lockDir: string, outFile: string, sudo = false): string {
   const lk = shQuote(lockDir);
   return [
     "trap '' HUP PIPE",
+    // hosts configured with sudo: true reach docker through sudo -n, in our scripts too
+    ...(sudo ? ['docker() { sudo -n docker "$@"; }'] : []),
     ALIVE_FN,
     `lk=${lk}; i=0`,
     'until mkdir "$lk" 2>/dev/null; do',

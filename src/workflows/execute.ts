@@ -1,8 +1,8 @@
 // The executor: runs a plan's steps in order and makes no decisions; emits step events.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { transferImage } from '../adapters/transfer.ts';
-import { type Remote, remoteString, type SshHost } from '../adapters/ssh.ts';
-import { CommandError, ReleaseflowError } from '../core/errors.ts';
+import { diagnoseSsh, type Remote, remoteString, type SshHost } from '../adapters/ssh.ts';
+import { CommandError, HostUnreachableError, ReleaseflowError } from '../core/errors.ts';
 import { buildHealthProbeScript, judgeHealth, parseHealthProbe } from '../core/health.ts';
 import { shJoin, shQuote } from '../core/quote.ts';
 import { describeCommand, type Plan, type Step } from '../core/step.ts';
@@ -153,6 +153,11 @@ async function waitHealthy(step: Extract<Step, { kind: 'health' }>, index: numbe
     checkGuard(ctx, step.host);
     const r = await host.run({ script }, { signal: ctx.signal, timeoutMs: 30_000 });
     if (ctx.signal?.aborted) throw interrupted();
+    if (r.code === 255) {
+      // ssh itself failed (the probe never ran): the connection, not the container
+      const d = diagnoseSsh(host.config, r.stderr || 'ssh exited 255');
+      throw new HostUnreachableError(d.message, { host: step.host, command: `health probe of ${step.container}`, output: r.stderr.trim(), fix: d.fix });
+    }
     const probe = parseHealthProbe(r.stdout);
     const { verdict, reason } = judgeHealth(probe, step.dockerHealth);
     if (reason !== last) ctx.bus.emit({ type: 'info', message: `step ${index} health ${step.container}: ${reason}` });

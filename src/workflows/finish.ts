@@ -78,7 +78,7 @@ async function rollBack(ports: Ports, plan: Plan, j: OpenJournal, exec: ExecuteR
     bus.warn(`the crash guard on ${to.name} is gone (${guardGone}); waiting for its restore to finish`);
     await waitGuardGone(to, j.paths, (GUARD_GRACE_S + 150) * 1000).catch(() => false);
   }
-  const rollback = planRollbackOfPromotion(plan, facts, ports.config.health.intervalMs, { lockDir: j.paths.undoLock, outFile: j.paths.undoOut });
+  const rollback = planRollbackOfPromotion(plan, facts, ports.config.health.intervalMs, { lockDir: j.paths.undoLock, outFile: j.paths.undoOut, sudo: to.config.sudo });
   bus.warn(`release failed at ${where}: ${exec.error instanceof Error ? exec.error.message : String(exec.error)}; rolling back all ${facts.length} container(s)`);
   const rb = await executePlan(rollback, { hosts, bus });
   const word = rb.ok ? 'rolled-back' : 'rollback-failed';

@@ -95,7 +95,7 @@ export async function promote(ports: Ports, opts: PromoteOptions): Promise<{ cod
   const toName = opts.to ?? config.to;
   const started = Date.now();
   // host key checking switched off (insecureIgnoreHostKeys): said loudly on every run
-  const insecure = [...new Set([fromName, toName])].flatMap((h) => ports.hosts.get(h)?.warnings() ?? []);
+  const insecure = [...new Set([fromName, toName])].flatMap((h) => ports.hosts.get(h)?.warnings?.() ?? []);
   let plan: Plan;
   try {
     // a release interrupted earlier (killed, connection lost) must be recovered before the next one

@@ -118,7 +118,7 @@ function recoveryPlan(ports: Ports, toName: string, releases: InterruptedRelease
   for (const r of releases) {
     if (!r.journal || r.state === 'committed') continue;
     const paths = journalPaths(to.config.stateDir, ports.config.app, r.releaseId);
-    stepsOf.set(r.releaseId, planUndoSteps(toName, r.journal.targets, ports.config.health.intervalMs, `recover release ${r.releaseId}: put the previous containers back`, { lockDir: paths.undoLock, outFile: paths.undoOut }));
+    stepsOf.set(r.releaseId, planUndoSteps(toName, r.journal.targets, ports.config.health.intervalMs, `recover release ${r.releaseId}: put the previous containers back`, { lockDir: paths.undoLock, outFile: paths.undoOut, sudo: to.config.sudo }));
   }
   const steps = [...stepsOf.values()].flat();
   const releaseId = makeReleaseId(ports.clock());

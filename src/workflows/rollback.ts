@@ -112,7 +112,7 @@ export async function rollback(ports: Ports, opts: RollbackOptions): Promise<num
     let code: number = ExitCode.ok;
     if (!exec.ok) {
       if (j.guard.lost() || j.guard.isEnded()) await waitGuardGone(to, j.paths, (GUARD_GRACE_S + 150) * 1000);
-      const undo = planUndoSteps(toName, undoTargets, config.health.intervalMs, 'the rollback failed: put back what was live before it', { lockDir: j.paths.undoLock, outFile: j.paths.undoOut });
+      const undo = planUndoSteps(toName, undoTargets, config.health.intervalMs, 'the rollback failed: put back what was live before it', { lockDir: j.paths.undoLock, outFile: j.paths.undoOut, sudo: to.config.sudo });
       const rb = await executePlan({ ...plan, steps: undo }, { hosts: ports.hosts, bus });
       result = rb.ok ? 'rolled-back' : 'rollback-failed';
       code = rb.ok ? ExitCode.failed : ExitCode.rollbackIncomplete;

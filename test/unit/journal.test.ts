@@ -58,6 +58,19 @@ test('guard: its input closing without `end` (releaseflow killed) runs undo.sh a
   assert.match(readFileSync(p.guardLog, 'utf8'), /releaseflow went away/);
 });
 
+test('guard: a late `end` (during the restore) is answered too-late', async () => {
+  const { p } = setup();
+  writeFileSync(p.undo, 'sleep 1\n');
+  const g = startGuard(buildGuardScript(p, { heartbeatTimeoutS: 1, graceS: 1 }));
+  await until('armed', () => g.out().includes('rf-guard armed'));
+  await until('decided', () => existsSync(p.guardDecided), 5000);
+  g.child.stdin.write('end committed\n');
+  await until('too-late', () => g.out().includes('rf-guard too-late'));
+  g.child.stdin.end();
+  await g.exited;
+  await until('rolled-back', () => readFileSync(p.state, 'utf8').trim() === 'rolled-back');
+});
+
 test('guard: `end committed` records committed and never restores', async () => {
   const { p, trace } = setup();
   const g = startGuard(buildGuardScript(p, { heartbeatTimeoutS: 2, graceS: 0 }));
@@ -72,7 +85,7 @@ test('guard: `end committed` records committed and never restores', async () => 
   assert.equal(trace(), '');
 });
 
-test('guard: heartbeats keep it waiting; silence (a partition) makes it restore, and a late `end` is told so', async () => {
+test('guard: heartbeats keep it waiting; silence (a partition) makes it restore and end, even with its input still open', async () => {
   const { p, trace } = setup();
   const g = startGuard(buildGuardScript(p, { heartbeatTimeoutS: 2, graceS: 0 }));
   await until('armed', () => g.out().includes('rf-guard armed'));
@@ -82,9 +95,7 @@ test('guard: heartbeats keep it waiting; silence (a partition) makes it restore,
   }
   assert.equal(trace(), '', 'no restore while heartbeats arrive');
   await until('the watchdog restore', () => trace() === 'undone\n', 10_000);
-  g.child.stdin.write('end committed\n');
-  await until('too-late', () => g.out().includes('rf-guard too-late'));
-  g.child.stdin.end();
+  // a half-open session (partition) must not keep the guard alive: it ends once it restored
   await g.exited;
   assert.equal(readFileSync(p.state, 'utf8').trim(), 'rolled-back');
   assert.match(readFileSync(p.guardLog, 'utf8'), /no word from releaseflow for 2s/);
@@ -117,6 +128,17 @@ test('the undo mutex serialises two restores and steals a lock whose holder is d
   const r = spawnSync('sh', ['-c', withUndoLock('echo ran', lk, join(dir, 'out-c'))], { encoding: 'utf8', timeout: 5000 });
   assert.equal(r.status, 0);
   assert.equal(r.stdout.trim(), 'ran', 'the output is printed at the end');
+});
+
+test('the undo mutex: a recycled pid (alive, but not ours) does not hold it; sudo hosts get docker through sudo -n', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rf-undolock-'));
+  const lk = join(dir, 'undo.lock');
+  mkdirSync(lk);
+  writeFileSync(join(lk, 'pid'), `${process.pid}\n`); // this test runner: alive, and its command line is not about the lock
+  const r = spawnSync('sh', ['-c', withUndoLock('echo ran', lk, join(dir, 'out'))], { encoding: 'utf8', timeout: 5000 });
+  assert.equal(r.stdout.trim(), 'ran');
+  assert.match(withUndoLock('docker ps', lk, join(dir, 'out'), true), /^docker\(\) \{ sudo -n docker "\$@"; \}$/m);
+  assert.doesNotMatch(withUndoLock('docker ps', lk, join(dir, 'out')), /sudo/);
 });
 
 test('the undo body survives a closed stdout: its output goes to a file first', () => {
