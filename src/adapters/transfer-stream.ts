@@ -58,10 +58,25 @@ function collect(s: NodeJS.ReadableStream | null): () => string {
   return () => Buffer.concat(parts).toString('utf8');
 }
 
+// A mux client hands its pipes to the ControlMaster, so 'close' can wait for the remote command
+// long after our ssh exited (a load hung in the daemon): stop waiting shortly after 'exit'.
 const exited = (c: ChildProcess) =>
   new Promise<number | null>((res) => {
-    if (c.exitCode !== null || c.signalCode !== null) res(c.exitCode);
-    else c.on('close', (code) => res(code));
+    if (c.exitCode !== null || c.signalCode !== null) return res(c.exitCode);
+    let done = false;
+    const finish = (code: number | null) => {
+      if (done) return;
+      done = true;
+      res(code);
+    };
+    c.on('close', (code) => finish(code));
+    c.on('exit', (code) => {
+      setTimeout(() => {
+        c.stdout?.destroy();
+        c.stderr?.destroy();
+        finish(code);
+      }, 2000).unref();
+    });
   });
 
 function splitOnce(s: string): [string, string] {

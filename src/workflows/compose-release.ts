@@ -1,16 +1,15 @@
 // Execute a plan with compose projects; success records history (with the compose files), failure restores everything.
 import type { SshHost } from '../adapters/ssh.ts';
 import { manualRestoreCommands, planComposeRestoreSteps, type ComposePlan, type ComposeProjectRelease } from '../core/compose-plan.ts';
-import { dockerLogs, dockerPsAll, restartPolicyValue } from '../core/docker.ts';
+import { dockerLogs, dockerPsAll } from '../core/docker.ts';
 import { ExitCode, renderError } from '../core/errors.ts';
 import type { InspectLike } from '../core/plan.ts';
-import { shJoin, shQuote } from '../core/quote.ts';
-import { type HistoryContainer, planRollbackOfPromotion } from '../core/rollback-plan.ts';
-import { statePaths } from '../core/state.ts';
+import { shJoin } from '../core/quote.ts';
+import { planRollbackOfPromotion } from '../core/rollback-plan.ts';
 import type { Plan, Step } from '../core/step.ts';
 import type { ReleaseResult } from '../events/types.ts';
 import { executePlan } from './execute.ts';
-import type { ReleaseOutcome } from './finish.ts';
+import { appendHistory, historyContainers, prune, type ReleaseOutcome } from './finish.ts';
 import type { HistoryEntry } from './history.ts';
 import { inspectContainers } from './inspect.ts';
 import { operatorName } from './lock.ts';
@@ -127,19 +126,8 @@ export async function finishComposeRelease(ports: Ports, plan: ComposePlan, star
 }
 
 async function record(ports: Ports, plan: ComposePlan, result: ReleaseResult, exitCode: number, started: number, before: Map<string, InspectLike | undefined>, after: Map<string, InspectLike | undefined>, sha: Map<string, string | null>): Promise<void> {
-  const to = ports.hosts.get(plan.to.name)!;
-  const containers: HistoryContainer[] = plan.containers.filter((c) => c.changes).map((c) => ({
-    name: c.name,
-    fromRef: c.toRef,
-    fromId: c.toId,
-    toRef: c.fromRef ?? '',
-    toId: c.fromId ?? '',
-    prevName: c.prevName,
-    prevTag: c.prevTag,
-    restartPolicy: restartPolicyValue(before.get(c.name)?.HostConfig.RestartPolicy),
-    prevContainerId: before.get(c.name)?.Id,
-    containerId: after.get(c.name)?.Id,
-  }));
+  const containers = historyContainers(plan, before, after);
+
   const entry: ComposeHistoryEntry = {
     releaseId: plan.releaseId,
     kind: 'promote',
@@ -154,23 +142,5 @@ async function record(ports: Ports, plan: ComposePlan, result: ReleaseResult, ex
     containers,
     compose: { projects: historyProjects(plan.compose.projects, sha) },
   };
-  const p = statePaths(to.config.stateDir, plan.app);
-  await to.check({ script: `umask 077 && mkdir -p ${shQuote(p.root)} && cat >> ${shQuote(p.history)}` }, { stdin: `${JSON.stringify(entry)}\n`, what: 'recording history' });
-}
-
-/** Keep the previous image tags (and, for run-mode containers, previous containers) of the last N releases. */
-export async function prune(ports: Ports, plan: Plan): Promise<void> {
-  const to = ports.hosts.get(plan.to.name)!;
-  const keep = ports.config.keepReleases;
-  for (const c of plan.containers) {
-    const pattern = `^${c.name.replace(/\./g, '\\.')}-rf-prev-[0-9]{8}T[0-9]{6}Z$`;
-    const repo = c.prevTag.split(':')[0]!;
-    const script = [
-      `docker ps -a --format '{{.Names}}' | grep -E ${shQuote(pattern)} | sort -r | tail -n +${keep + 1} | while read -r n; do docker rm "$n" >/dev/null && echo "removed $n"; done`,
-      `docker images --format '{{.Repository}}:{{.Tag}}' ${shQuote(repo)} | sort -r | tail -n +${keep + 1} | while read -r t; do docker rmi "$t" >/dev/null 2>&1 && echo "untagged $t"; done`,
-      'true',
-    ].join('\n');
-    const r = await to.run({ script }).catch(() => undefined);
-    if (r?.stdout.trim()) ports.bus.info(`pruned on ${to.name} (keeping ${keep} releases): ${r.stdout.trim().split('\n').join(', ')}`);
-  }
+  await appendHistory(ports, plan.to.name, entry);
 }

@@ -123,7 +123,7 @@ function promotionFacts(plan: Plan, before: Map<string, InspectLike | undefined>
 }
 
 /** History's record of each changing container. */
-function historyContainers(plan: Plan, before: Map<string, InspectLike | undefined>, after: Map<string, InspectLike | undefined>): HistoryContainer[] {
+export function historyContainers(plan: Plan, before: Map<string, InspectLike | undefined>, after: Map<string, InspectLike | undefined>): HistoryContainer[] {
   return plan.containers
     .filter((c) => c.changes)
     .map((c) => ({
@@ -164,7 +164,7 @@ async function record(ports: Ports, plan: Plan, result: ReleaseResult, exitCode:
 }
 
 /** Keep the previous containers and image tags of the last N releases; never remove an image in use. */
-async function prune(ports: Ports, plan: Plan): Promise<void> {
+export async function prune(ports: Ports, plan: Plan): Promise<void> {
   const to = ports.hosts.get(plan.to.name)!;
   const keep = ports.config.keepReleases;
   for (const c of plan.containers) {
