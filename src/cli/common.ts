@@ -43,3 +43,15 @@ export async function runCommand(body: () => Promise<number | undefined>): Promi
     return e instanceof ReleaseflowError ? e.exitCode : ExitCode.internal;
   }
 }
+
+/** Open one host, connect, run `fn`, and always close it: the frame of read-mostly commands. */
+export async function withHost<T>(config: Config, name: string, fn: (host: SshHost) => Promise<T>): Promise<T> {
+  const hosts = openHosts(config, [name]);
+  try {
+    const h = hosts.get(name)!;
+    await h.connect();
+    return await fn(h);
+  } finally {
+    await closeHosts(hosts.values());
+  }
+}

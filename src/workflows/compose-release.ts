@@ -9,7 +9,7 @@ import { planRollbackOfPromotion } from '../core/rollback-plan.ts';
 import type { Plan, Step } from '../core/step.ts';
 import type { ReleaseResult } from '../events/types.ts';
 import { executePlan } from './execute.ts';
-import { appendHistory, historyContainers, prune, type ReleaseOutcome } from './finish.ts';
+import { appendHistory, historyContainers, promotionFacts, prune, type ReleaseOutcome } from './finish.ts';
 import type { HistoryEntry } from './history.ts';
 import { inspectContainers } from './inspect.ts';
 import { operatorName } from './lock.ts';
@@ -61,20 +61,7 @@ async function diagnose(ports: Ports, plan: ComposePlan, index: number, failed: 
 
 /** The automatic rollback of a failed compose promotion: run-mode containers as run mode does, compose projects restored. */
 export function planComposeRollback(plan: ComposePlan, before: Map<string, InspectLike | undefined>, intervalMs: number): Plan {
-  const run = plan.containers.filter((c) => c.changes && c.mode === 'run');
-  const facts = run.map((c) => {
-    const b = before.get(c.name)!;
-    const step = plan.steps.find((s) => s.kind === 'health' && s.container === c.name);
-    return {
-      name: c.name,
-      targetId: b.Id,
-      policy: b.HostConfig.RestartPolicy,
-      wasRunning: b.State?.Running ?? true,
-      healthUrl: step?.kind === 'health' ? step.url : undefined,
-      dockerHealth: false,
-      healthTimeoutMs: step?.kind === 'health' ? step.timeoutMs : 60_000,
-    };
-  });
+  const facts = promotionFacts(plan, before, (c) => c.mode === 'run');
   const runSteps = facts.length ? planRollbackOfPromotion(plan, facts, intervalMs).steps : [];
   const health = plan.steps.filter((s) => s.kind === 'health');
   const composeSteps = plan.compose.projects.flatMap((p) => {

@@ -102,10 +102,10 @@ async function rollBack(ports: Ports, plan: Plan, j: OpenJournal, exec: ExecuteR
   return { code: ExitCode.rollbackIncomplete, result: 'rollback-failed' };
 }
 
-/** Rollback facts of each changing container, from its inspect before the release. */
-function promotionFacts(plan: Plan, before: Map<string, InspectLike | undefined>): PromotionFact[] {
+/** Rollback facts of each changing container (optionally only some), from its inspect before the release. */
+export function promotionFacts(plan: Plan, before: Map<string, InspectLike | undefined>, only: (c: Plan['containers'][number]) => boolean = () => true): PromotionFact[] {
   return plan.containers
-    .filter((c) => c.changes)
+    .filter((c) => c.changes && only(c))
     .map((c) => {
       const b = before.get(c.name);
       if (!b) throw new ReleaseflowError(`container ${c.name} disappeared from ${plan.to.name} after the plan was made`, { host: plan.to.name, fix: 'run releaseflow status; then plan again' });

@@ -2,7 +2,7 @@
 import { Command } from '@commander-js/extra-typings';
 import { formatDuration } from '../../core/duration.ts';
 import { readHistory } from '../../workflows/history.ts';
-import { closeHosts, configFrom, openHosts, runCommand } from '../common.ts';
+import { configFrom, runCommand, withHost } from '../common.ts';
 import type { Register } from './index.ts';
 
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
@@ -16,10 +16,7 @@ export const registerHistory: Register = (program, holder) => {
       holder.code = await runCommand(async () => {
         const config = configFrom(c);
         const to = opts.to ?? config.to;
-        const hosts = openHosts(config, [to]);
-        try {
-          const h = hosts.get(to)!;
-          await h.connect();
+        return await withHost(config, to, async (h) => {
           const entries = (await readHistory(h, config)).reverse();
           if (opts.json) {
             process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
@@ -32,9 +29,7 @@ export const registerHistory: Register = (program, holder) => {
             process.stdout.write(`    log: ${e.logFile}\n`);
           }
           return 0;
-        } finally {
-          await closeHosts(hosts.values());
-        }
+        });
       });
     });
   program.addCommand(cmd as unknown as Command);

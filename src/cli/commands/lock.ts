@@ -3,7 +3,7 @@ import { Command } from '@commander-js/extra-typings';
 import { ReleaseflowError } from '../../core/errors.ts';
 import { describeHolder, holderLiveness, releaseLock } from '../../workflows/lock.ts';
 import { describeInterrupted, describeRunning, readReleaseState } from '../../workflows/release-state.ts';
-import { closeHosts, configFrom, openHosts, runCommand } from '../common.ts';
+import { configFrom, runCommand, withHost } from '../common.ts';
 import type { Register } from './index.ts';
 
 export const registerLock: Register = (program, holder) => {
@@ -16,18 +16,13 @@ export const registerLock: Register = (program, holder) => {
       holder.code = await runCommand(async () => {
         const config = configFrom(c);
         const to = opts.to ?? config.to;
-        const hosts = openHosts(config, [to]);
-        try {
-          const h = hosts.get(to)!;
-          await h.connect();
+        return await withHost(config, to, async (h) => {
           const st = await readReleaseState(h, config);
           process.stdout.write(`${st.lock.held ? `lock on ${to}: held by ${describeHolder(st.lock.info)}` : `lock on ${to}: free`}\n`);
           for (const r of st.running) process.stdout.write(`${describeRunning(r)}\n`);
           for (const r of st.interrupted) process.stdout.write(`${describeInterrupted(r)}\n  fix: releaseflow recover\n`);
           return 0;
-        } finally {
-          await closeHosts(hosts.values());
-        }
+        });
       });
     });
   lock
@@ -39,10 +34,7 @@ export const registerLock: Register = (program, holder) => {
       holder.code = await runCommand(async () => {
         const config = configFrom(c);
         const to = opts.to ?? config.to;
-        const hosts = openHosts(config, [to]);
-        try {
-          const h = hosts.get(to)!;
-          await h.connect();
+        return await withHost(config, to, async (h) => {
           const st = await readReleaseState(h, config);
           if (!st.lock.held) {
             process.stdout.write(`lock on ${to}: free; nothing to remove\n`);
@@ -59,9 +51,7 @@ export const registerLock: Register = (program, holder) => {
           await releaseLock(h, config);
           process.stdout.write(`lock on ${to} removed (it was held by ${describeHolder(st.lock.info)})\n`);
           return 0;
-        } finally {
-          await closeHosts(hosts.values());
-        }
+        });
       });
     });
   program.addCommand(lock as unknown as Command);
