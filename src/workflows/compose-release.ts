@@ -9,10 +9,9 @@ import { planRollbackOfPromotion } from '../core/rollback-plan.ts';
 import type { Plan, Step } from '../core/step.ts';
 import type { ReleaseResult } from '../events/types.ts';
 import { executePlan } from './execute.ts';
-import { appendHistory, historyContainers, promotionFacts, prune, type ReleaseOutcome } from './finish.ts';
+import { historyContainers, promotionFacts, prune, type ReleaseOutcome, record } from './finish.ts';
 import type { HistoryEntry } from './history.ts';
 import { inspectContainers } from './inspect.ts';
-import { operatorName } from './lock.ts';
 import type { Ports } from './promote.ts';
 
 /** A compose project as history keeps it: enough to restore its files and images later. */
@@ -81,7 +80,7 @@ export async function finishComposeRelease(ports: Ports, plan: ComposePlan, star
   const exec = await executePlan(plan, { hosts, bus, signal });
   if (exec.ok) {
     const after = await inspectContainers<InspectLike>(to, names);
-    await record(ports, plan, 'released', ExitCode.ok, started, before, after, await hashFiles(to, files));
+    await recordCompose(ports, plan, 'released', ExitCode.ok, started, before, after, await hashFiles(to, files));
     await prune(ports, plan);
     bus.emit({ type: 'release-finished', result: 'released', exitCode: ExitCode.ok, durationMs: Date.now() - started, message: `released: ${plan.containers.filter((c) => c.changes).map((c) => `${c.name} ${c.toRef} -> ${c.fromRef}${c.mode === 'compose' ? ' (compose)' : ''}`).join(', ')}` });
     return { code: ExitCode.ok, result: 'released' };
@@ -93,11 +92,11 @@ export async function finishComposeRelease(ports: Ports, plan: ComposePlan, star
   const rb = await executePlan(rollback, { hosts, bus });
   const sha = await hashFiles(to, files).catch(() => new Map<string, string | null>());
   if (rb.ok) {
-    await record(ports, plan, 'rolled-back', ExitCode.failed, started, before, before, sha).catch(() => undefined);
+    await recordCompose(ports, plan, 'rolled-back', ExitCode.failed, started, before, before, sha).catch(() => undefined);
     bus.emit({ type: 'release-finished', result: 'rolled-back', exitCode: ExitCode.failed, durationMs: Date.now() - started, message: `failed at ${where}; rolled back: ${plan.to.name} runs the previous images again with its compose files as they were, healthy.\n${renderError(exec.error)}` });
     return { code: ExitCode.failed, result: 'rolled-back' };
   }
-  await record(ports, plan, 'rollback-failed', ExitCode.rollbackIncomplete, started, before, before, sha).catch(() => undefined);
+  await recordCompose(ports, plan, 'rollback-failed', ExitCode.rollbackIncomplete, started, before, before, sha).catch(() => undefined);
   const manual = [
     ...rollback.steps.filter((s) => s.kind === 'exec' && !s.name.includes('compose')).flatMap((s) => (s.kind === 'exec' ? s.commands.map((c) => c.script ?? shJoin(c.argv ?? [])) : [])),
     ...plan.compose.projects.map((p) => manualRestoreCommands(p, p.services.filter((s) => s.changes).map((s) => ({ service: s.service, ref: s.prevRef, id: s.prevId })))),
@@ -112,22 +111,6 @@ export async function finishComposeRelease(ports: Ports, plan: ComposePlan, star
   return { code: ExitCode.rollbackIncomplete, result: 'rollback-failed' };
 }
 
-async function record(ports: Ports, plan: ComposePlan, result: ReleaseResult, exitCode: number, started: number, before: Map<string, InspectLike | undefined>, after: Map<string, InspectLike | undefined>, sha: Map<string, string | null>): Promise<void> {
-  const containers = historyContainers(plan, before, after);
-
-  const entry: ComposeHistoryEntry = {
-    releaseId: plan.releaseId,
-    kind: 'promote',
-    at: new Date(started).toISOString(),
-    durationMs: Date.now() - started,
-    operator: operatorName(),
-    from: plan.from,
-    to: plan.to,
-    result,
-    exitCode,
-    logFile: ports.config.logFile,
-    containers,
-    compose: { projects: historyProjects(plan.compose.projects, sha) },
-  };
-  await appendHistory(ports, plan.to.name, entry);
+function recordCompose(ports: Ports, plan: ComposePlan, result: ReleaseResult, exitCode: number, started: number, before: Map<string, InspectLike | undefined>, after: Map<string, InspectLike | undefined>, sha: Map<string, string | null>): Promise<void> {
+  return record(ports, plan, result, exitCode, started, historyContainers(plan, before, after), { compose: { projects: historyProjects(plan.compose.projects, sha) } });
 }

@@ -147,7 +147,8 @@ export async function appendHistory(ports: Ports, toName: string, entry: object)
   await to.check({ script: `umask 077 && mkdir -p ${shQuote(p.root)} && cat >> ${shQuote(p.history)}` }, { stdin: `${JSON.stringify(entry)}\n`, what: 'recording history' });
 }
 
-async function record(ports: Ports, plan: Plan, result: ReleaseResult, exitCode: number, started: number, containers: HistoryContainer[]): Promise<void> {
+/** Record one release in the target's history; `extra` adds mode-specific fields (compose projects). */
+export async function record(ports: Ports, plan: Plan, result: ReleaseResult, exitCode: number, started: number, containers: HistoryContainer[], extra: object = {}): Promise<void> {
   await appendHistory(ports, plan.to.name, {
     releaseId: plan.releaseId,
     kind: plan.kind,
@@ -160,6 +161,7 @@ async function record(ports: Ports, plan: Plan, result: ReleaseResult, exitCode:
     exitCode,
     logFile: ports.config.logFile,
     containers,
+    ...extra,
   });
 }
 
