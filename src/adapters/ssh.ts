@@ -213,8 +213,10 @@ export class SshHost {
         fix: `check the network to ${this.name}; a release rolls back by itself (and PROD's crash guard restores on its own); if releaseflow status then shows an interrupted release: releaseflow recover`,
       });
     }
-    if (result.code === 255 && /^ssh: |Host key|HOST IDENTIFICATION|Permission denied|Connection (closed|refused|timed out|reset)|kex_exchange|Timeout, server|closed by remote host|Broken pipe|client_loop|mux_client/m.test(r.stderr)) {
-      const d = diagnoseSsh(this.config, r.stderr);
+    // when the shared connection dies mid-command, ssh's mux client can report it on stdout
+    const muxLost = /^Control socket connect\(.*\): /m.exec(r.stdout)?.[0];
+    if (result.code === 255 && (muxLost || /^ssh: |Host key|HOST IDENTIFICATION|Permission denied|Connection (closed|refused|timed out|reset)|kex_exchange|Timeout, server|closed by remote host|Broken pipe|client_loop|mux_client|Control socket/m.test(r.stderr))) {
+      const d = diagnoseSsh(this.config, muxLost ? `${r.stderr}\n${r.stdout}` : r.stderr);
       throw new HostUnreachableError(d.message, { host: this.name, command, fix: d.fix, output: tail(result.stderr, 10) });
     }
     return result;

@@ -90,4 +90,8 @@ test('a connection lost mid-command is told apart from an unreachable host', () 
   const c = cfg('{ address: p }');
   assert.match(diagnoseSsh(c.hosts.prod!, 'Timeout, server p not responding.\n').message, /connection to prod \(p\) was lost/);
   assert.match(diagnoseSsh(c.hosts.prod!, 'ssh: connect to host p port 22: Connection refused\n').message, /is unreachable/);
+  // the shared connection killed mid-release (seen in the fault suite): still a connection problem, with a fix
+  const mux = diagnoseSsh(c.hosts.prod!, '\nControl socket connect(/tmp/rf-ssh-x/4ea3): Connection refused\n');
+  assert.match(mux.message, /prod/);
+  assert.ok(mux.fix.length > 0);
 });
