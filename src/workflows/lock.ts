@@ -101,23 +101,26 @@ export async function acquireLock(host: SshHost, config: Config, releaseId: stri
   const r = await host.run({ script }, { stdin: JSON.stringify(info) });
   const out = parseLockOutput(r.stdout, m);
   if (r.code === 0 && out.state === 'locked') return;
-  if (out.state === 'busy') {
-    const l = holderLiveness(out.info);
-    throw new ReleaseflowError(`another release holds the lock on ${host.name} (${p.lock}): ${describeHolder(out.info)}`, {
-      host: host.name,
-      command: `mkdir ${p.lock}`,
-      fix:
-        l === 'alive'
-          ? `wait for it to finish (releaseflow status shows its progress)`
-          : l === 'dead'
-            ? `run: releaseflow recover (it finishes or rolls back the interrupted release and removes the lock)`
-            : `ask ${out.info?.holder ?? 'its holder'} whether it still runs; if it is dead: releaseflow recover (releaseflow lock release only removes the lock)`,
-    });
-  }
+  if (out.state === 'busy') throw lockBusyError(host, p.lock, out.info);
   throw new ReleaseflowError(`cannot create the state folder ${p.root} on ${host.name} (exit ${r.code}): ${r.stderr.trim()}`, {
     host: host.name,
     command: `mkdir -p ${p.root}`,
     fix: `make ${host.config.stateDir} writable for the SSH user, or set stateDir: for the host`,
+  });
+}
+
+/** The error for a lock held by another run: who, whether it still runs, and what to do. */
+export function lockBusyError(host: SshHost, lockPath: string, info: LockInfo | undefined): ReleaseflowError {
+  const l = holderLiveness(info);
+  return new ReleaseflowError(`another release holds the lock on ${host.name} (${lockPath}): ${describeHolder(info)}`, {
+    host: host.name,
+    command: `mkdir ${lockPath}`,
+    fix:
+      l === 'alive'
+        ? `wait for it to finish (releaseflow status shows its progress)`
+        : l === 'dead'
+          ? `run: releaseflow recover (it finishes or rolls back the interrupted release and removes the lock)`
+          : `ask ${info?.holder ?? 'its holder'} whether it still runs; if it is dead: releaseflow recover (releaseflow lock release only removes the lock)`,
   });
 }
 

@@ -6,11 +6,11 @@ import { isComposePlan, planWithCompose } from '../core/compose-plan.ts';
 import type { ContainerInput, ImageLike, InspectLike } from '../core/plan.ts';
 import { secretValues } from '../core/redact.ts';
 import { renderPlan } from '../core/render-plan.ts';
-import { makeReleaseId } from '../core/state.ts';
+import { makeReleaseId, statePaths } from '../core/state.ts';
 import type { Plan } from '../core/step.ts';
 import type { EventBus } from '../events/bus.ts';
 import { inspectContainers, inspectImages, readDaemonContext } from './inspect.ts';
-import { acquireLock, releaseLock } from './lock.ts';
+import { acquireLock, lockBusyError, releaseLock } from './lock.ts';
 import { rebuildContainer } from './rebuild.ts';
 import { finishRelease, type ReleaseOutcome } from './finish.ts';
 import { assertNoInterrupted, describeInterrupted, readReleaseState } from './release-state.ts';
@@ -81,7 +81,9 @@ async function refuseIfInterrupted(ports: Ports, toName: string, dryRun: boolean
   const to = ports.hosts.get(toName)!;
   await to.connect();
   if (!dryRun) {
-    await assertNoInterrupted(to, ports.config);
+    const st = await assertNoInterrupted(to, ports.config);
+    // another run holds the lock: say so now, not after observing containers it is swapping
+    if (st.lock.held) throw lockBusyError(to, statePaths(to.config.stateDir, ports.config.app).lock, st.lock.info);
     return;
   }
   const st = await readReleaseState(to, ports.config);
