@@ -4,6 +4,7 @@
 //   <marker> bytes <N>                               (uncompressed bytes that follow, when known)
 //   <marker> start
 // and everything after the `start` line is the (compressed) tar stream.
+import { DIRECT_KEY_ALIAS, type DirectRoute } from '../core/direct.ts';
 import { type Compression, compressorArgv } from '../core/layers.ts';
 import { shJoin, shQuote } from '../core/quote.ts';
 import { dockerFn } from './image-facts.ts';
@@ -98,4 +99,81 @@ export function buildCleanupScript(tmpBase: string, token: string, pid?: number)
   }
   lines.push(`rm -rf -- ${glob}`);
   return lines.join('\n');
+}
+
+/**
+ * --direct: the TARGET runs this. Its own ssh client runs the source's save script on the source
+ * (host key checked against the entry we pass in, never the target's own known_hosts), forwards the
+ * marker lines to us, checks its disk once the source announced the size, and loads the rest.
+ * Reports `relaypid`, `progress` (bytes so far), then `wire`, `srcexit`, `dstexit`, `id`.
+ */
+export function buildDirectRelayScript(o: {
+  marker: string;
+  token: string;
+  sudo: boolean;
+  imageId: string;
+  saveScript: string;
+  knownHosts: readonly string[];
+  route: DirectRoute;
+  connectTimeoutS: number;
+  /** The target's docker data-root: free space checked there before anything is loaded. */
+  dataRoot?: string;
+  /** Only prove the connection: the "image" is discarded, nothing is loaded. */
+  probe?: boolean;
+}): string {
+  const r = o.route;
+  const ssh = [
+    'ssh', '-T', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', 'GlobalKnownHostsFile=/dev/null',
+    '-o', `HostKeyAlias=${DIRECT_KEY_ALIAS}`, '-o', 'CheckHostIP=no', '-o', 'UpdateHostKeys=no', '-o', 'ControlMaster=no', '-o', 'ControlPath=none',
+    '-o', `ConnectTimeout=${o.connectTimeoutS}`, '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=3',
+    ...(r.identityFile ? ['-o', 'IdentitiesOnly=yes', '-i', r.identityFile] : []), ...(r.port ? ['-p', String(r.port)] : []), ...(r.user ? ['-l', r.user] : []),
+  ];
+  // the known_hosts path is ours (mktemp under /tmp: no spaces), so it can sit in double quotes
+  const sshLine = `${shJoin(ssh)} -o "UserKnownHostsFile=$tmp/known_hosts" -- ${shJoin([r.address, o.saveScript])}`;
+  const spaceCheck = o.dataRoot
+    ? [
+        `  n=\${l#"$m bytes "}; case $n in ''|*[!0-9]*) n=0 ;; esac`,
+        `  free=$(df -Pk ${shQuote(o.dataRoot)} 2>/dev/null | tail -n 1 | awk '{ print $4 }'); case $free in ''|*[!0-9]*) free= ;; esac`,
+        '  need=$(( (n * 210 + 99) / 100 + 16777216 ))',
+        `  if [ -n "$free" ] && [ $((free * 1024)) -lt "$need" ]; then printf '%s nospace %s %s\\n' "$m" "$need" $((free * 1024)); : >"$tmp/tap"; echo nospace >"$tmp/dst"; exit 0; fi`,
+      ]
+    : [];
+  return [
+    'umask 077',
+    dockerFn(o.sudo),
+    `m=${shQuote(o.marker)}`,
+    `printf '%s relaypid %s\\n' "$m" $$`,
+    `command -v ssh >/dev/null 2>&1 || { echo 'releaseflow: --direct needs an ssh client on this host (apt-get install openssh-client)' >&2; exit 6; }`,
+    `tmp=$(mktemp -d ${shQuote(`${tempDirPrefix('/tmp', o.token)}XXXXXX`)}) || exit 6`,
+    `trap 'rm -rf "$tmp"' EXIT`,
+    signalTraps,
+    `printf '%s\\n' ${o.knownHosts.map(shQuote).join(' ')} >"$tmp/known_hosts"`,
+    'mkfifo "$tmp/tap"',
+    'wc -c <"$tmp/tap" >"$tmp/wire" &',
+    'w=$!',
+    // bytes read so far by the counter: the only progress a stream that bypasses us can give
+    `( while kill -0 "$w" 2>/dev/null; do n=$(sed -n 's/^rchar: //p' "/proc/$w/io" 2>/dev/null); [ -z "$n" ] || printf '%s progress %s\\n' "$m" "$n"; sleep 1; done ) &`,
+    't=$!',
+    `{ ${sshLine}; echo $? >"$tmp/src"; } | {`,
+    '  go=',
+    '  while IFS= read -r l; do',
+    '    case $l in',
+    `    "$m start") go=1; printf '%s\\n' "$l"; break ;;`,
+    `    "$m bytes "*) printf '%s\\n' "$l"`,
+    ...spaceCheck.map((s) => `  ${s}`),
+    '      ;;',
+    `    "$m "*) printf '%s\\n' "$l" ;;`,
+    '    esac',
+    '  done',
+    `  [ -n "$go" ] || { : >"$tmp/tap"; echo none >"$tmp/dst"; exit 0; }`,
+    o.probe ? '  cat >"$tmp/tap"' : '  tee "$tmp/tap" | d load',
+    '  echo $? >"$tmp/dst"',
+    '}',
+    // the ticker may be asleep: stop it rather than wait a second for it
+    'kill "$t" 2>/dev/null; wait',
+    `printf '%s wire %s\\n' "$m" "$(tr -dc 0-9 <"$tmp/wire" 2>/dev/null)"`,
+    `printf '%s srcexit %s\\n' "$m" "$(cat "$tmp/src" 2>/dev/null || echo none)"`,
+    `printf '%s dstexit %s\\n' "$m" "$(cat "$tmp/dst" 2>/dev/null || echo none)"`,
+    o.probe ? 'true' : `d ${shJoin(['image', 'inspect', '-f', `${o.marker} id {{.Id}}`, o.imageId])} 2>/dev/null || printf '%s id missing\\n' "$m"`,
+  ].join('\n');
 }

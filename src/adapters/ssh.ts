@@ -219,7 +219,24 @@ export class SshHost {
       const d = diagnoseSsh(this.config, muxLost ? `${r.stderr}\n${r.stdout}` : r.stderr);
       throw new HostUnreachableError(d.message, { host: this.name, command, fix: d.fix, output: tail(result.stderr, 10) });
     }
+    // the shared connection died under the command and ssh said nothing: 255 is ssh's, not the command's
+    if (result.code === 255 && this.masterUp && !(await this.masterAlive())) {
+      throw new HostUnreachableError(`the connection to ${this.name} was lost while the command ran (ssh exit 255, its shared connection is gone): whether the command finished there is unknown`, {
+        host: this.name,
+        command,
+        output: tail(result.stderr || result.stdout, 10),
+        fix: `check the network to ${this.name}; a release rolls back by itself over a new connection (PROD's crash guard restores on its own); if releaseflow status then shows an interrupted release: releaseflow recover`,
+      });
+    }
     return result;
+  }
+
+  /** Is the shared connection (ControlMaster) still there? */
+  private async masterAlive(): Promise<boolean> {
+    const args = this.sshArgs();
+    args.splice(args.indexOf('--'), 0, '-O', 'check');
+    const r = await runProcess('ssh', args, { timeoutMs: 5000 }).catch(() => undefined);
+    return r?.code === 0;
   }
 
   /** Run and require exit 0; the error carries host, command, output tail and a fix. */

@@ -9,7 +9,7 @@ import type { SshHost } from './ssh.ts';
 import { ByteMeter, type TransferProgress } from './transfer-progress.ts';
 
 /** Which end failed, so the caller can decide about a fallback. */
-export type RelayFailure = 'source' | 'plan' | 'target' | 'mismatch' | 'stalled' | 'aborted';
+export type RelayFailure = 'source' | 'plan' | 'target' | 'mismatch' | 'stalled' | 'aborted' | 'connect';
 
 /** A failed relay; `side` tells where. */
 export class RelayError extends CommandError {

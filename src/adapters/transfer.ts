@@ -17,6 +17,8 @@ import {
   withMargin,
 } from '../core/layers.ts';
 import { type ImageHostFacts, readImageFacts } from './image-facts.ts';
+import { describeRoute } from '../core/direct.ts';
+import { relayDirect, type ResolvedDirect } from './transfer-direct.ts';
 import { buildCleanupScript, buildLoadScript, buildSaveDeltaScript, buildSaveFullScript } from './image-scripts.ts';
 import type { SshHost } from './ssh.ts';
 import type { TransferProgress } from './transfer-progress.ts';
@@ -65,6 +67,10 @@ export interface TransferOptions {
   compression?: Compression | 'auto';
   /** A plan made earlier (tests use it to simulate a stale plan). */
   plan?: TransferPlan;
+  /** --direct: the target pulls from the source over its own SSH; nothing passes through here. */
+  direct?: ResolvedDirect;
+  /** The target's ssh connect timeout to the source (--direct), seconds. */
+  connectTimeoutS?: number;
 }
 
 /** Read both hosts' facts (one SSH round trip each, in parallel) and decide what to send. Changes nothing. */
@@ -122,18 +128,19 @@ export function targetNeed(plan: TransferPlan, toName: string, rawBytes: number)
 }
 
 /** A one-line description of the plan for the log. */
-export function describePlan(plan: TransferPlan, toName: string): string {
+export function describePlan(plan: TransferPlan, toName: string, direct?: ResolvedDirect): string {
   const l = plan.layers;
   if (l.kind === 'present') return `${toName} already has image ${plan.imageId}: nothing to send`;
   const what = l.kind === 'delta' ? `the other ${l.missing.length} of ${l.total} layers` : `the whole image, ${l.total} layers (${describeBytes(plan.image.size)} before compression)`;
-  return `transfer plan: ${l.reason.replace(/^the target/, toName)}; sending ${what}, compressed with ${plan.compression === 'none' ? 'nothing' : `${plan.compression} -1`}`;
+  const how = direct ? `, directly: ${toName} pulls them over its own ssh to ${describeRoute(direct.route)}` : '';
+  return `transfer plan: ${l.reason.replace(/^the target/, toName)}; sending ${what}, compressed with ${plan.compression === 'none' ? 'nothing' : `${plan.compression} -1`}${how}`;
 }
 
 /** Stream an image (by ID, so a moving tag cannot change what is sent) from one host to another; verifies the ID on the target. */
 export async function transferImage(from: SshHost, to: SshHost, imageId: string, opts: TransferOptions = {}): Promise<TransferResult> {
   const started = Date.now();
   const plan = opts.plan ?? (await planTransfer(from, to, imageId, opts));
-  opts.onInfo?.(describePlan(plan, to.name));
+  opts.onInfo?.(describePlan(plan, to.name, opts.direct));
   const l = plan.layers;
   const base = { compression: plan.compression, fellBack: false };
   if (l.kind === 'present') return { ...base, bytes: 0, durationMs: Date.now() - started, loadOutput: '', strategy: 'present', layers: { total: l.total, sent: 0 } };
@@ -160,12 +167,43 @@ async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'd
   const load = buildLoadScript({ imageId: plan.imageId, marker, sudo: to.config.sudo });
   const stallMs = opts.stallMs ?? 120_000;
   let remotePid: number | undefined;
+  const selectMembers = kind === 'delta' && plan.layers.kind === 'delta' ? (json: string) => memberList(parseSaveManifest(json), plan.image.layers, (plan.layers as { missing: string[] }).missing) : undefined;
+  // docker save and the extraction on the source, at a pessimistic 10 MB/s
+  const headerTimeoutMs = stallMs + plan.image.size / 10_000;
+  if (opts.direct) {
+    let relayPid: number | undefined;
+    try {
+      return await relayDirect(from, to, save, opts.direct, {
+        marker,
+        token,
+        imageId: plan.imageId,
+        dataRoot: plan.target.dataRoot?.path,
+        selectMembers,
+        onProgress: opts.onProgress ? (p) => opts.onProgress!(p.bytes, p.rateBps, p) : undefined,
+        onRemotePid: (pid) => {
+          remotePid = pid;
+        },
+        onRelayPid: (pid) => {
+          relayPid = pid;
+        },
+        signal: opts.signal,
+        stallMs,
+        headerTimeoutMs,
+        connectTimeoutS: opts.connectTimeoutS ?? 10,
+      });
+    } catch (e) {
+      // the target's relay (and with it its ssh to the source) first, then the source's staging
+      await to.run({ script: buildCleanupScript('/tmp', token, relayPid) }, { timeoutMs: 20_000 }).catch(() => undefined);
+      if (kind === 'delta') await from.run({ script: buildCleanupScript(tmpBase, token, remotePid) }, { timeoutMs: 20_000 }).catch(() => undefined);
+      throw e;
+    }
+  }
   try {
     return await relayImage(from, to, save, load, {
       marker,
       imageId: plan.imageId,
       encoding: plan.compression === 'none' ? 'identity' : plan.compression === 'zstd' ? 'other' : 'gzip',
-      selectMembers: kind === 'delta' && plan.layers.kind === 'delta' ? (json) => memberList(parseSaveManifest(json), plan.image.layers, (plan.layers as { missing: string[] }).missing) : undefined,
+      selectMembers,
       onProgress: opts.onProgress ? (p) => opts.onProgress!(p.bytes, p.rateBps, p) : undefined,
       onRawTotal:
         kind === 'delta'
@@ -179,8 +217,7 @@ async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'd
       },
       signal: opts.signal,
       stallMs,
-      // docker save and the extraction on the source, at a pessimistic 10 MB/s
-      headerTimeoutMs: stallMs + plan.image.size / 10_000,
+      headerTimeoutMs,
     });
   } catch (e) {
     // the stream was cut or failed: the save script's trap cleans up; this is the belt to its braces

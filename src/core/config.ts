@@ -82,6 +82,24 @@ export const configSchema = z
     log: z.strictObject({ file: z.string().min(1).default('releaseflow.log') }).default({ file: 'releaseflow.log' }),
     secrets: z.array(z.string().min(1)).default([]),
     keepReleases: z.number().int().min(1).max(50).default(3),
+    transfer: z
+      .strictObject({
+        /** The target pulls images from the source over its own SSH (promote --direct). */
+        direct: z.boolean().default(false),
+        /** How the target reaches the source; unset fields come from the source host's entry. */
+        directSsh: z
+          .strictObject({
+            address: hostSchema.shape.address.optional(),
+            port: z.number().int().min(1).max(65535).optional(),
+            user: z.string().regex(/^[a-z_][a-z0-9_.-]*$/i, 'expected a user name').optional(),
+            identityFile: z
+              .string()
+              .regex(/^\/[A-Za-z0-9_./-]+$/, 'expected an absolute path on the target host (letters, digits, _ . / - only)')
+              .optional(),
+          })
+          .default({}),
+      })
+      .default({ direct: false, directSsh: {} }),
     ssh: z
       .strictObject({
         connectTimeout: timeout(1000).default(10_000),
@@ -128,6 +146,7 @@ export interface Config {
   logFile: string;
   secrets: string[];
   keepReleases: number;
+  transfer: { direct: boolean; directSsh: { address?: string; port?: number; user?: string; identityFile?: string } };
   ssh: { connectTimeoutMs: number; commandTimeoutMs: number; controlMaster: boolean; heartbeatTimeoutMs?: number };
 }
 
@@ -232,6 +251,7 @@ function normalise(c: RawConfig, file: string): Config {
     logFile: resolvePath(c.log.file, base),
     secrets: c.secrets,
     keepReleases: c.keepReleases,
+    transfer: { direct: c.transfer.direct, directSsh: { ...c.transfer.directSsh } },
     ssh: { connectTimeoutMs: c.ssh.connectTimeout, commandTimeoutMs: c.ssh.commandTimeout, controlMaster: c.ssh.controlMaster, heartbeatTimeoutMs: c.ssh.heartbeatTimeout },
   };
 }

@@ -4,6 +4,8 @@ const NOISE: RegExp[] = [
   /^close - IO is still pending on closed socket\.?.*$/, // Windows OpenSSH on exit
   /^Warning: Permanently added .* to the list of known hosts\.?$/,
   /^WARNING: Error loading config file: .*$/,
+  // ssh's mux client found the shared connection gone and connected on its own: the command still ran
+  /^Control socket connect\(.*\): (Connection refused|No such file or directory)$/,
 ];
 
 /** Remove known noise lines; `banner` lines (MOTD text printed on every command) go too. */

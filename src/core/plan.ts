@@ -1,4 +1,5 @@
 // planPromotion: a pure function of observed facts → the ordered steps of a docker-run release.
+import type { DirectRoute } from './direct.ts';
 import { dockerRename, dockerStart, dockerStop, dockerTag, dockerUpdateRestart, restartPolicyValue } from './docker.ts';
 import { ReleaseflowError, ExitCode } from './errors.ts';
 import { shJoin, shQuote } from './quote.ts';
@@ -53,6 +54,8 @@ export interface PromotionInput {
   to: { name: string; address: string };
   containers: ContainerInput[];
   intervalMs: number;
+  /** --direct: the target pulls images from the source over this route. */
+  direct?: DirectRoute;
   /** Rebuild a container from the target's own inspect with a new image (pure; see runspec). */
   rebuild: (c: ContainerInput, image: string, envFile: string) => Rebuild;
 }
@@ -128,6 +131,7 @@ export function planPromotion(input: PromotionInput): Plan {
       imageId: id,
       ref: c.source!.Config.Image,
       bytes: c.sourceImage!.Size,
+      ...(input.direct ? { direct: input.direct } : {}),
     });
   }
 

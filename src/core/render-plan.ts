@@ -1,5 +1,6 @@
 // renderPlan: the plan as text — the output of `releaseflow plan`, the head of the log, a golden string in tests.
 import { formatBytes } from '../events/logfile.ts';
+import { describeRoute } from './direct.ts';
 import { shJoin } from './quote.ts';
 import { describeCommand, type Plan, type Step } from './step.ts';
 
@@ -7,7 +8,10 @@ import { describeCommand, type Plan, type Step } from './step.ts';
 export function renderStep(step: Step, index: number, total: number): string[] {
   const lines = [`step ${index}/${total} ${step.name} on ${step.host}`, `    why: ${step.cause}`];
   if (step.kind === 'exec') for (const c of step.commands) lines.push(...describeCommand(c, shJoin).split('\n').map((l, i) => `    ${i === 0 ? '$ ' : '  '}${l}`));
-  if (step.kind === 'transfer') lines.push(`    $ docker save ${step.imageId} on ${step.from}  ->  stream via this machine  ->  docker load on ${step.to}${step.bytes ? ` (image ${formatBytes(step.bytes)})` : ''}`);
+  if (step.kind === 'transfer') {
+    const via = step.direct ? `straight to ${step.to} (its own ssh to ${describeRoute(step.direct)})` : 'stream via this machine';
+    lines.push(`    $ docker save ${step.imageId} on ${step.from}  ->  ${via}  ->  docker load on ${step.to}${step.bytes ? ` (image ${formatBytes(step.bytes)})` : ''}`);
+  }
   if (step.kind === 'health') lines.push(`    poll ${step.url ?? '(container state)'}${step.dockerHealth ? ' and Docker HEALTHCHECK' : ''} every ${step.intervalMs}ms for up to ${Math.round(step.timeoutMs / 1000)}s`);
   return lines;
 }

@@ -1,6 +1,8 @@
 // doctor: the troubleshooting checklist, read-only: each check PASS/FAIL/WARN with the fix, plus logs of failing containers.
 import { randomBytes } from 'node:crypto';
 import type { SshHost } from '../adapters/ssh.ts';
+import { probeDirect, resolveDirect } from '../adapters/transfer-direct.ts';
+import { describeRoute } from '../core/direct.ts';
 import type { Config } from '../core/config.ts';
 import { ReleaseflowError } from '../core/errors.ts';
 import { buildHealthProbeScript, parseHealthProbe } from '../core/health.ts';
@@ -155,7 +157,22 @@ export async function runDoctor(config: Config, hosts: Map<string, SshHost>): Pr
   const source = facts.find((f) => f.host === config.from);
   const perHost = await Promise.all(facts.map((f) => diagnoseHost(config, hosts.get(f.host)!, f, source)));
   const checks = perHost.flatMap((r) => r.checks);
+  const from = hosts.get(config.from);
+  const to = hosts.get(config.to);
+  if (config.transfer.direct && from && to && facts.every((f) => f.reachable)) checks.push(await checkDirect(from, to, config.transfer.directSsh));
   return { ok: checks.every((c) => c.status !== 'FAIL'), checks, failing: perHost.flatMap((r) => r.failing), facts };
+}
+
+/** transfer.direct: can the target log in to the source with its own key and our host key entry? */
+async function checkDirect(from: SshHost, to: SshHost, route: Config['transfer']['directSsh']): Promise<DoctorCheck> {
+  try {
+    const d = await resolveDirect(from, route);
+    await probeDirect(from, to, d);
+    return { host: to.name, status: 'PASS', message: `direct transfer: ${to.name} logs in to ${from.name} (${describeRoute(d.route)}) with its own key; ${from.name}'s host key checked` };
+  } catch (e) {
+    if (!(e instanceof ReleaseflowError)) throw e;
+    return { host: to.name, status: 'FAIL', message: e.message, fix: e.detail.fix };
+  }
 }
 
 async function diagnoseHost(config: Config, host: SshHost, f: HostFacts, source: HostFacts | undefined) {

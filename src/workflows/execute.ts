@@ -1,6 +1,8 @@
 // The executor: runs a plan's steps in order and makes no decisions; emits step events.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { transferImage } from '../adapters/transfer.ts';
+import { resolveDirect } from '../adapters/transfer-direct.ts';
+import { describeRoute } from '../core/direct.ts';
 import { diagnoseSsh, type Remote, remoteString, type SshHost } from '../adapters/ssh.ts';
 import { CommandError, HostUnreachableError, ReleaseflowError } from '../core/errors.ts';
 import { buildHealthProbeScript, judgeHealth, parseHealthProbe } from '../core/health.ts';
@@ -122,8 +124,12 @@ async function runStep(step: Step, index: number, ctx: ExecuteContext): Promise<
     }
     case 'transfer': {
       const from = hostOf(ctx, step.from);
-      ctx.bus.emit({ type: 'info', message: `transfer source: ${step.from} (${from.config.address}) docker save ${step.imageId} -> target: ${step.to} (${host.config.address}) docker load, streamed through this machine` });
+      const direct = step.direct ? await resolveDirect(from, step.direct) : undefined;
+      const via = direct ? `straight from ${step.to}'s own ssh to ${describeRoute(direct.route)}, nothing through this machine` : 'streamed through this machine';
+      ctx.bus.emit({ type: 'info', message: `transfer source: ${step.from} (${from.config.address}) docker save ${step.imageId} -> target: ${step.to} (${host.config.address}) docker load, ${via}` });
       const r = await transferImage(from, host, step.imageId, {
+        direct,
+        connectTimeoutS: Math.ceil(host.settings.connectTimeoutMs / 1000),
         signal: ctx.signal,
         // no byte for this long is a stalled transfer: never longer than any remote command may take
         stallMs: Math.min(120_000, host.settings.commandTimeoutMs),

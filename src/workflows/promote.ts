@@ -1,5 +1,6 @@
 // promote: observe → plan (pure) → confirm → lock → execute → health → record; rollback on failure.
 import type { SshHost } from '../adapters/ssh.ts';
+import { probeDirect, resolveDirect } from '../adapters/transfer-direct.ts';
 import type { Config } from '../core/config.ts';
 import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
 import { isComposePlan, planWithCompose } from '../core/compose-plan.ts';
@@ -48,6 +49,8 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
   for (const c of [...src.values(), ...dst.values()]) if (c) bus.redactor.add(secretValues(c.Config.Env ?? [], config.secrets));
   // compose-labelled targets: released through their compose project, or in run mode with a warning (compose-observe.ts)
   const compose = await observeComposeTargets(to, dst);
+  // --direct: fill the route from the source's entry and check our known_hosts has its key (reads only)
+  const direct = config.transfer.direct ? await resolveDirect(from, config.transfer.directSsh) : undefined;
 
   const inputs: ContainerInput[] = config.containers.map((cc) => {
     const s = src.get(cc.name);
@@ -64,7 +67,7 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
       targetHasSourceImage: s ? dstImages.get(s.Image) !== undefined : false,
     };
   });
-  return planWithCompose({
+  const plan = planWithCompose({
     app: config.app,
     releaseId: makeReleaseId(ports.clock()),
     stateDir: config.hosts[toName]!.stateDir,
@@ -72,8 +75,12 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
     to: { name: toName, address: config.hosts[toName]!.address },
     containers: inputs,
     intervalMs: config.health.intervalMs,
+    direct: direct?.route,
     rebuild: (c, image, envFile) => rebuildContainer(c, image, envFile, config.secrets, daemon),
   }, compose);
+  // before anything changes: can the target really reach the source with its own key?
+  if (direct && plan.steps.some((s) => s.kind === 'transfer')) await probeDirect(from, to, direct);
+  return plan;
 }
 
 /** Stop before planning when the target has an interrupted release: only `recover` may touch it now. */

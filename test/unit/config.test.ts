@@ -153,3 +153,13 @@ test('loadConfig reads a file; a missing file is a ConfigError naming where the 
   assert.throws(() => locateConfig('nope.yml', {}, dir), (e: unknown) => e instanceof ConfigError && /from --config/.test(e.message) && e.exitCode === 2);
   assert.throws(() => locateConfig(undefined, { RELEASEFLOW_CONFIG: '/nope.yml' }, dir), /from RELEASEFLOW_CONFIG/);
 });
+
+test('transfer: direct is off by default; directSsh takes an address, port, user and an absolute key path on the target', () => {
+  const min = 'app: a\nhosts:\n  test: { address: t }\n  prod: { address: p }\ncontainers: [web]\n';
+  assert.deepEqual(parseConfig(min, FILE).transfer, { direct: false, directSsh: {} });
+  const c = parseConfig(`${min}transfer:\n  direct: true\n  directSsh: { address: 10.0.0.11, port: 2222, user: deploy, identityFile: /root/.ssh/id_rf }\n`, FILE);
+  assert.deepEqual(c.transfer, { direct: true, directSsh: { address: '10.0.0.11', port: 2222, user: 'deploy', identityFile: '/root/.ssh/id_rf' } });
+  assert.match(configError(`${min}transfer:\n  directSsh: { identityFile: keys/id }\n`).message, /transfer\.directSsh\.identityFile: expected an absolute path on the target host/);
+  assert.match(configError(`${min}transfer:\n  directSsh: { address: "$(reboot)" }\n`).message, /transfer\.directSsh\.address: /);
+  assert.match(configError(`${min}transfer:\n  drect: true\n`).message, /transfer\.drect: unknown key/);
+});

@@ -40,3 +40,10 @@ test('tail keeps the last n lines, ignoring trailing newlines', () => {
   assert.equal(tail(many).split('\n').length, 20);
   assert.equal(tail(many).split('\n')[0], '10');
 });
+
+test("ssh's mux client falling back to its own connection is noise; the command's output stays", () => {
+  // printed on stdout by OpenSSH 9 when the ControlMaster died and the client connected by itself (seen in the fault suite)
+  const out = 'Control socket connect(/tmp/rf-ssh-gYfuLX/4ea39d19c1808c3c24d22910e7209810a062faa7): Connection refused\nragflowauth-backend   Up 2 seconds';
+  assert.equal(stripNoise(out), 'ragflowauth-backend   Up 2 seconds');
+  assert.equal(stripNoise('Control socket connect(/x): Permission denied'), 'Control socket connect(/x): Permission denied');
+});

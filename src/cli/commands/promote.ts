@@ -11,12 +11,14 @@ function releaseCommand(name: 'promote' | 'plan', holder: { code: number }) {
     .description(name === 'promote' ? 'release TEST\'s images to PROD: plan, confirm, move images, swap containers, health-check; roll back on failure' : 'show what promote would do, changing nothing')
     .option('--from <host>', 'source host (default: from: in the config)')
     .option('--to <host>', 'target host (default: to: in the config)')
+    .option('--direct', 'the target pulls images from the source over its own SSH (nothing through this machine); see transfer.directSsh')
     .option('--json', 'print the result as JSON on stdout')
     .option('-v, --verbose', 'show every command as it runs');
   if (name === 'promote') cmd.option('-y, --yes', 'do not ask for confirmation').option('--dry-run', 'plan only, change nothing');
   return cmd.action(async (opts, c) => {
     holder.code = await runCommand(async () => {
-      const config = configFrom(c);
+      const loaded = configFrom(c);
+      const config = opts.direct ? { ...loaded, transfer: { ...loaded.transfer, direct: true } } : loaded;
       const o = opts as typeof opts & { yes?: boolean; dryRun?: boolean };
       const from = o.from ?? config.from;
       const to = o.to ?? config.to;
