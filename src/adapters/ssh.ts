@@ -38,9 +38,12 @@ export interface SshSettings {
   controlMaster: boolean;
 }
 
-/** Render a Remote for logs and for the remote shell. */
+/** On a `sudo: true` host every script's plain `docker` goes through `sudo -n` (sudo runs the binary, not this function). */
+export const SUDO_DOCKER_FN = 'docker() { sudo -n docker "$@"; }';
+
+/** Render a Remote for the remote shell. */
 export function remoteString(r: Remote, sudo = false): string {
-  if ('script' in r) return r.script;
+  if ('script' in r) return sudo ? `${SUDO_DOCKER_FN}\n${r.script}` : r.script;
   const argv = sudo && r.argv[0] === 'docker' ? ['sudo', '-n', ...r.argv] : r.argv;
   return shJoin(argv);
 }

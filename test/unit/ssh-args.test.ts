@@ -1,7 +1,8 @@
 // The ssh argv (option order: OpenSSH keeps the first value), the host key opt-out, and ssh's failure diagnosis.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { diagnoseSsh, SshHost } from '../../src/adapters/ssh.ts';
+import { diagnoseSsh, remoteString, SshHost } from '../../src/adapters/ssh.ts';
 import { parseConfig } from '../../src/core/config.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 
@@ -94,4 +95,17 @@ test('a connection lost mid-command is told apart from an unreachable host', () 
   const mux = diagnoseSsh(c.hosts.prod!, '\nControl socket connect(/tmp/rf-ssh-x/4ea3): Connection refused\n');
   assert.match(mux.message, /prod/);
   assert.ok(mux.fix.length > 0);
+});
+
+test('sudo hosts: argv docker gets sudo -n; every script runs its plain docker through sudo -n too', () => {
+  assert.equal(remoteString({ argv: ['docker', 'ps'] }, true), 'sudo -n docker ps');
+  assert.equal(remoteString({ argv: ['docker', 'ps'] }, false), 'docker ps');
+  const script = 'test "$(docker inspect -f {{.Image}} web)" = x && docker stop old >/dev/null && docker start web';
+  assert.equal(remoteString({ script }, false), script);
+  const wrapped = remoteString({ script: 'type docker' }, true);
+  assert.ok(wrapped.endsWith('\ntype docker'));
+  // dash reads the prefix as a function definition that shadows the binary for the rest of the script
+  const r = spawnSync('dash', ['-c', wrapped], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /docker is a shell function/);
 });
