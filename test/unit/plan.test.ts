@@ -108,3 +108,12 @@ test('frontend health waits for Docker HEALTHCHECK because its image defines one
   const hb = plan.steps.find((s) => s.kind === 'health' && s.container === 'ragflowauth-backend');
   assert.ok(hb && hb.kind === 'health' && hb.dockerHealth === false);
 });
+
+test('--direct: the transfer step carries the route and the plan says the bytes skip this machine', () => {
+  const relayed = renderPlan(planPromotion(input([backend()])));
+  assert.match(relayed, /-> {2}stream via this machine {2}->/);
+  const plan = planPromotion({ ...input([backend()]), direct: { address: '10.0.0.11', user: 'deploy', identityFile: '/root/.ssh/id_rf' } });
+  const t = plan.steps.find((s) => s.kind === 'transfer');
+  assert.deepEqual(t?.kind === 'transfer' && t.direct, { address: '10.0.0.11', user: 'deploy', identityFile: '/root/.ssh/id_rf' });
+  assert.match(renderPlan(plan), /-> {2}straight to prod \(its own ssh to deploy@10\.0\.0\.11 \(key \/root\/\.ssh\/id_rf\)\) {2}-> {2}docker load on prod/);
+});
