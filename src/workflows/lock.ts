@@ -95,17 +95,52 @@ export async function acquireLock(host: SshHost, config: Config, releaseId: stri
   const info: LockInfo = { holder: operatorName(), machine: hostname(), pid: process.pid, releaseId, kind, at: new Date().toISOString() };
   const m = `@@rf-${randomBytes(6).toString('hex')}`;
   const script = [
+    // a state folder the SSH user cannot write (sudo: true covers docker only) is named, not taken for a held lock
+    STATE_DIR_FN,
+    `rf_statedir ${shQuote(p.root)}; if [ "$w" != ok ]; then printf '%s nowrite %s %s\\n' ${shQuote(m)} "$(id -un)" "$d"; exit 3; fi`,
     `umask 077; mkdir -p ${shQuote(p.root)} || exit 3`,
     `if mkdir ${shQuote(p.lock)} 2>/dev/null; then cat > ${shQuote(`${p.lock}/info.json`)}; printf '%s locked\\n' ${shQuote(m)}; else printf '%s busy\\n' ${shQuote(m)}; cat ${shQuote(`${p.lock}/info.json`)} 2>/dev/null; fi`,
   ].join('\n');
   const r = await host.run({ script }, { stdin: JSON.stringify(info) });
   const out = parseLockOutput(r.stdout, m);
   if (r.code === 0 && out.state === 'locked') return;
+  if (out.state?.startsWith('nowrite ')) {
+    const [, user = '', ...dir] = out.state.split(' ');
+    throw stateDirError(host, p.root, user, dir.join(' '));
+  }
   if (out.state === 'busy') throw lockBusyError(host, p.lock, out.info);
   throw new ReleaseflowError(`cannot create the state folder ${p.root} on ${host.name} (exit ${r.code}): ${r.stderr.trim()}`, {
     host: host.name,
     command: `mkdir -p ${p.root}`,
     fix: `make ${host.config.stateDir} writable for the SSH user, or set stateDir: for the host`,
+  });
+}
+
+/**
+ * Shell function: `rf_statedir DIR` sets d to DIR or its nearest existing ancestor (what `mkdir -p DIR`
+ * needs to write) and w=ok when the current user may create files there, else w=no.
+ */
+export const STATE_DIR_FN = 'rf_statedir() { d=$1; while [ ! -e "$d" ] && [ "$d" != / ]; do d=$(dirname "$d"); done; if [ -d "$d" ] && [ -w "$d" ] && [ -x "$d" ]; then w=ok; else w=no; fi; }';
+
+/** What to do when the SSH user cannot write the app's state folder `root` because `blocking` (root or an ancestor) is not writable. */
+export function stateDirFix(host: SshHost, root: string, user: string, blocking: string): string {
+  const u = user || 'the SSH user';
+  const once = blocking === root ? `chown -R ${u}: ${root}` : `install -d -o ${u} -m 0750 ${host.config.stateDir}`;
+  return `as root on ${host.name}, once: ${once} (releaseflow writes its state folder as the SSH user; sudo: true is used for docker only), or set hosts.${host.name}.stateDir to a directory ${u} owns`;
+}
+
+/** Why the SSH user cannot write the app's state folder `root` (for doctor and for the error below). */
+export function stateDirProblem(host: SshHost, root: string, user: string, blocking: string): string {
+  const why = blocking === root ? '' : ` (${blocking}, where it would be created, is not writable)`;
+  return `the state folder ${root} on ${host.name} is not writable for the SSH user ${user || '(unknown)'}${why}`;
+}
+
+/** The error for a state folder the SSH user cannot write: which folder, which user, which directory blocks it, and the fix. */
+export function stateDirError(host: SshHost, root: string, user: string, blocking: string): ReleaseflowError {
+  return new ReleaseflowError(`${stateDirProblem(host, root, user, blocking)}; nothing was changed`, {
+    host: host.name,
+    command: `mkdir -p ${root}`,
+    fix: stateDirFix(host, root, user, blocking),
   });
 }
 
