@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import type { SshHost } from '../adapters/ssh.ts';
 import type { Config } from '../core/config.ts';
-import { ReleaseflowError } from '../core/errors.ts';
+import { ExitCode, ReleaseflowError } from '../core/errors.ts';
 import { shQuote } from '../core/quote.ts';
 import { statePaths } from '../core/state.ts';
 
@@ -137,11 +137,12 @@ export function stateDirProblem(host: SshHost, root: string, user: string, block
 
 /** The error for a state folder the SSH user cannot write: which folder, which user, which directory blocks it, and the fix. */
 export function stateDirError(host: SshHost, root: string, user: string, blocking: string): ReleaseflowError {
+  // a set-up problem found before anything changed: exit 2, like a bad config
   return new ReleaseflowError(`${stateDirProblem(host, root, user, blocking)}; nothing was changed`, {
     host: host.name,
     command: `mkdir -p ${root}`,
     fix: stateDirFix(host, root, user, blocking),
-  });
+  }, ExitCode.usage);
 }
 
 /** The error for a lock held by another run: who, whether it still runs, and what to do. */

@@ -136,8 +136,10 @@ export async function promote(ports: Ports, opts: PromoteOptions): Promise<{ cod
   try {
     await acquireLock(to, config, plan.releaseId, 'promote');
   } catch (e) {
-    bus.emit({ type: 'release-finished', result: 'failed', exitCode: ExitCode.failed, durationMs: Date.now() - started, message: renderError(e) });
-    return { code: ExitCode.failed, plan };
+    // a held lock is 1; a state folder the SSH user cannot write is a set-up problem, 2
+    const code = e instanceof ReleaseflowError ? e.exitCode : ExitCode.failed;
+    bus.emit({ type: 'release-finished', result: 'failed', exitCode: code, durationMs: Date.now() - started, message: renderError(e) });
+    return { code, plan };
   }
   let outcome: ReleaseOutcome | undefined;
   try {

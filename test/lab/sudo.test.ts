@@ -143,7 +143,7 @@ describe('a sudo: true PROD (non-root SSH user, docker only through sudo -n)', l
     assert.match(d.stdout, new RegExp(`fix: as root on prod, once: install -d -o ${USER} -m 0750 /opt/rf-root-state .*or set hosts\\.prod\\.stateDir`));
     const pre = snapshotProd();
     const r = releaseflow(['promote', '--yes'], { env: { RELEASEFLOW_CONFIG: bad } });
-    assert.equal(r.code, 1, r.out);
+    assert.equal(r.code, 2, r.out);
     assert.match(r.out, new RegExp(`the state folder /opt/rf-root-state/ragflowauth on prod is not writable for the SSH user ${USER} .*nothing was changed`));
     assert.match(r.out, /fix: +as root on prod, once: install -d/);
     assertProdAsBefore(pre, snapshotProd(), 'unwritable state folder');
