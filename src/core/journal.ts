@@ -67,11 +67,13 @@ export interface Journal {
   history: HistoryContainer[];
   /** For a manual rollback: the release it undoes. */
   undoes?: string;
+  /** Run after the containers' undo: each compose project put back (files from their snapshots, then compose up). */
+  extraUndo?: string[];
 }
 
 /** undo.sh: every target restored (each tried even if another fails), under the undo mutex. */
-export function buildUndoAllScript(targets: readonly UndoTarget[], paths: JournalPaths, sudo = false): string {
-  const body = ['rc=0', ...targets.map((t) => `(\n${buildUndoScript(t)}\n) || rc=1`), 'exit $rc'].join('\n');
+export function buildUndoAllScript(targets: readonly UndoTarget[], paths: JournalPaths, sudo = false, extra: readonly string[] = []): string {
+  const body = ['rc=0', ...targets.map((t) => `(\n${buildUndoScript(t)}\n) || rc=1`), ...extra.map((x) => `(\n${x}\n) || rc=1`), 'exit $rc'].join('\n');
   return withUndoLock(body, paths.undoLock, paths.undoOut, sudo);
 }
 

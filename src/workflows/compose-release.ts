@@ -2,16 +2,17 @@
 import type { SshHost } from '../adapters/ssh.ts';
 import { manualRestoreCommands, planComposeRestoreSteps, type ComposePlan, type ComposeProjectRelease } from '../core/compose-plan.ts';
 import { dockerLogs, dockerPsAll } from '../core/docker.ts';
-import { ExitCode, renderError } from '../core/errors.ts';
+import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
 import type { InspectLike } from '../core/plan.ts';
 import { shJoin } from '../core/quote.ts';
-import { planRollbackOfPromotion } from '../core/rollback-plan.ts';
+import { planRollbackOfPromotion, undoTargetsOfPromotion } from '../core/rollback-plan.ts';
 import type { Plan, Step } from '../core/step.ts';
 import type { ReleaseResult } from '../events/types.ts';
-import { executePlan } from './execute.ts';
+import { type ExecuteResult, executePlan } from './execute.ts';
 import { historyContainers, promotionFacts, prune, type ReleaseOutcome, record } from './finish.ts';
 import type { HistoryEntry } from './history.ts';
 import { inspectContainers } from './inspect.ts';
+import { GUARD_GRACE_S, newJournal, type OpenJournal, openJournal, setJournalState, waitGuardGone } from './journal.ts';
 import type { Ports } from './promote.ts';
 
 /** A compose project as history keeps it: enough to restore its files and images later. */
@@ -70,43 +71,78 @@ export function planComposeRollback(plan: ComposePlan, before: Map<string, Inspe
   return { ...plan, kind: 'rollback', header: [`rollback of release ${plan.releaseId}`], steps: [...runSteps, ...composeSteps] };
 }
 
-/** Run the plan; success records history, failure restores every container and the compose files. */
+/** The restore of each compose project, as one script each: undo.sh runs them (the crash guard, recover). */
+function composeUndoScripts(plan: ComposePlan): string[] {
+  return plan.compose.projects.map((p) => manualRestoreCommands(p, p.services.filter((s) => s.changes).map((s) => ({ service: s.service, ref: s.prevRef, id: s.prevId }))));
+}
+
+/** Run the plan under a journal and crash guard; success records history, failure restores every container and the compose files. */
 export async function finishComposeRelease(ports: Ports, plan: ComposePlan, started: number, signal?: AbortSignal): Promise<ReleaseOutcome> {
-  const { bus, hosts } = ports;
+  const { bus, hosts, config } = ports;
   const to = hosts.get(plan.to.name)!;
   const names = plan.containers.map((c) => c.name);
   const before = await inspectContainers<InspectLike>(to, names);
   const files = plan.compose.projects.flatMap((p) => p.files.map((f) => f.path));
-  const exec = await executePlan(plan, { hosts, bus, signal });
+  // before the first change, as in run mode: the journal (run-mode targets + each project's restore) and the guard
+  let j: OpenJournal;
+  try {
+    const runFacts = promotionFacts(plan, before, (c) => c.mode === 'run');
+    j = await openJournal(to, config, newJournal({ releaseId: plan.releaseId, kind: 'promote', app: plan.app, stateDir: to.config.stateDir, from: plan.from, to: plan.to, logFile: config.logFile, targets: undoTargetsOfPromotion(plan, runFacts), history: historyContainers(plan, before, new Map()), extraUndo: composeUndoScripts(plan) }), bus);
+  } catch (e) {
+    bus.emit({ type: 'release-finished', result: 'failed', exitCode: ExitCode.failed, durationMs: Date.now() - started, message: `nothing was changed on ${plan.to.name}.\n${renderError(e)}` });
+    return { code: ExitCode.failed, result: 'failed' };
+  }
+  let exec: ExecuteResult = await executePlan(plan, { hosts, bus, signal, guard: j.view });
   if (exec.ok) {
-    const after = await inspectContainers<InspectLike>(to, names);
-    await recordCompose(ports, plan, 'released', ExitCode.ok, started, before, after, await hashFiles(to, files));
-    await prune(ports, plan);
-    bus.emit({ type: 'release-finished', result: 'released', exitCode: ExitCode.ok, durationMs: Date.now() - started, message: `released: ${plan.containers.filter((c) => c.changes).map((c) => `${c.name} ${c.toRef} -> ${c.fromRef}${c.mode === 'compose' ? ' (compose)' : ''}`).join(', ')}` });
-    return { code: ExitCode.ok, result: 'released' };
+    const end = await j.guard.end('committed');
+    if (end.ok) {
+      const after = await inspectContainers<InspectLike>(to, names);
+      await recordCompose(ports, plan, 'released', ExitCode.ok, started, before, after, await hashFiles(to, files));
+      await setJournalState(to, j.paths, 'done').catch((e) => bus.warn(`could not mark the release done on ${to.name}: ${e instanceof Error ? e.message : e}; releaseflow recover will record it`));
+      await prune(ports, plan);
+      bus.emit({ type: 'release-finished', result: 'released', exitCode: ExitCode.ok, durationMs: Date.now() - started, message: `released: ${plan.containers.filter((c) => c.changes).map((c) => `${c.name} ${c.toRef} -> ${c.fromRef}${c.mode === 'compose' ? ' (compose)' : ''}`).join(', ')}` });
+      return { code: ExitCode.ok, result: 'released' };
+    }
+    const error = new ReleaseflowError(`every step passed, but the release could not be committed on ${to.name}: ${end.detail}`, {
+      step: `commit (after step ${plan.steps.length}/${plan.steps.length})`,
+      host: to.name,
+      command: 'end committed (to the crash guard)',
+      fix: `check the connection to ${to.name}; the previous images and compose files are being put back; try the release again`,
+    });
+    exec = { ok: false, failedIndex: plan.steps.length, failedStep: plan.steps.at(-1), error, done: exec.done };
   }
   await diagnose(ports, plan, exec.failedIndex!, exec.failedStep);
+  // a guard that is gone may be restoring right now: let it finish first
+  const guardGone = j.guard.lost() ?? (j.guard.isEnded() ? 'it took over before the commit' : undefined);
+  if (guardGone) {
+    bus.warn(`the crash guard on ${to.name} is gone (${guardGone}); waiting for its restore to finish`);
+    await waitGuardGone(to, j.paths, (GUARD_GRACE_S + 150) * 1000).catch(() => false);
+  }
   const rollback = planComposeRollback(plan, before, ports.config.health.intervalMs);
   const where = `step ${exec.failedIndex}/${plan.steps.length} ${exec.failedStep?.name}`;
   bus.warn(`release failed at ${where}: ${exec.error instanceof Error ? exec.error.message : String(exec.error)}; rolling back every container and the compose files`);
   const rb = await executePlan(rollback, { hosts, bus });
+  const word = rb.ok ? 'rolled-back' : 'rollback-failed';
+  const end = guardGone ? { ok: false } : await j.guard.end(word);
+  if (!end.ok) await setJournalState(to, j.paths, word).catch(() => undefined);
   const sha = await hashFiles(to, files).catch(() => new Map<string, string | null>());
   if (rb.ok) {
     await recordCompose(ports, plan, 'rolled-back', ExitCode.failed, started, before, before, sha).catch(() => undefined);
+    await setJournalState(to, j.paths, 'done').catch(() => undefined);
     bus.emit({ type: 'release-finished', result: 'rolled-back', exitCode: ExitCode.failed, durationMs: Date.now() - started, message: `failed at ${where}; rolled back: ${plan.to.name} runs the previous images again with its compose files as they were, healthy.\n${renderError(exec.error)}` });
     return { code: ExitCode.failed, result: 'rolled-back' };
   }
   await recordCompose(ports, plan, 'rollback-failed', ExitCode.rollbackIncomplete, started, before, before, sha).catch(() => undefined);
   const manual = [
     ...rollback.steps.filter((s) => s.kind === 'exec' && !s.name.includes('compose')).flatMap((s) => (s.kind === 'exec' ? s.commands.map((c) => c.script ?? shJoin(c.argv ?? [])) : [])),
-    ...plan.compose.projects.map((p) => manualRestoreCommands(p, p.services.filter((s) => s.changes).map((s) => ({ service: s.service, ref: s.prevRef, id: s.prevId })))),
+    ...composeUndoScripts(plan),
   ];
   bus.emit({
     type: 'release-finished',
     result: 'rollback-failed',
     exitCode: ExitCode.rollbackIncomplete,
     durationMs: Date.now() - started,
-    message: `failed at ${where} and the rollback failed at its step ${rb.failedIndex}/${rollback.steps.length}: ${renderError(rb.error)}\nRestore by hand on ${plan.to.name} (ssh ${plan.to.address}):\n${manual.join('\n\n')}`,
+    message: `failed at ${where} and the rollback failed at its step ${rb.failedIndex}/${rollback.steps.length}: ${renderError(rb.error)}\nFirst try: releaseflow recover (it retries the restore from the journal on ${plan.to.name}).\nOr restore by hand on ${plan.to.name} (ssh ${plan.to.address}):\n${manual.join('\n\n')}`,
   });
   return { code: ExitCode.rollbackIncomplete, result: 'rollback-failed' };
 }

@@ -31,7 +31,7 @@ export function newJournal(input: Omit<Journal, 'version' | 'holder' | 'machine'
 /** Write the journal and undo.sh, then arm the guard. Throws before anything changed when either fails. */
 export async function openJournal(to: SshHost, config: Config, journal: Journal, bus: EventBus): Promise<OpenJournal> {
   const paths = journalPaths(to.config.stateDir, config.app, journal.releaseId);
-  await to.check({ script: buildWriteJournalScript(paths, buildUndoAllScript(journal.targets, paths, to.config.sudo)) }, {
+  await to.check({ script: buildWriteJournalScript(paths, buildUndoAllScript(journal.targets, paths, to.config.sudo, journal.extraUndo)) }, {
     stdin: JSON.stringify(journal),
     what: 'writing the release journal',
     fix: `make ${to.config.stateDir} writable for the SSH user on ${to.name}; nothing was changed`,

@@ -4,6 +4,7 @@ import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
 import { ALIVE_FN, journalPaths } from '../core/journal.ts';
 import { shQuote } from '../core/quote.ts';
 import { planUndoSteps } from '../core/rollback-plan.ts';
+import { withUndoLock } from '../core/undo-lock.ts';
 import { makeReleaseId } from '../core/state.ts';
 import type { Plan, Step } from '../core/step.ts';
 import { executePlan } from './execute.ts';
@@ -97,7 +98,8 @@ mkdir ${shQuote(paths.guardDecided)} 2>/dev/null; p=$(cat ${shQuote(paths.guardP
       }
       await recordOnce(ports, toName, r, 'rolled-back', ExitCode.failed, j.history);
       await setJournalState(to, paths, 'done');
-      done.push(`${r.releaseId}: previous containers restored and healthy (${j.targets.map((t) => t.name).join(', ')})`);
+      const what = [...j.targets.map((t) => t.name), ...(j.extraUndo?.length ? [`${j.extraUndo.length} compose project(s): files and images`] : [])];
+      done.push(`${r.releaseId}: previous containers restored and healthy (${what.join(', ')})`);
     } catch (e) {
       failed = `release ${r.releaseId}: ${renderError(e)}`;
       break;
@@ -118,7 +120,11 @@ function recoveryPlan(ports: Ports, toName: string, releases: InterruptedRelease
   for (const r of releases) {
     if (!r.journal || r.state === 'committed') continue;
     const paths = journalPaths(to.config.stateDir, ports.config.app, r.releaseId);
-    stepsOf.set(r.releaseId, planUndoSteps(toName, r.journal.targets, ports.config.health.intervalMs, `recover release ${r.releaseId}: put the previous containers back`, { lockDir: paths.undoLock, outFile: paths.undoOut, sudo: to.config.sudo }));
+    const lock = { lockDir: paths.undoLock, outFile: paths.undoOut, sudo: to.config.sudo };
+    const cause = `recover release ${r.releaseId}: put the previous containers back`;
+    // compose projects: their files from the snapshots, then compose up (the same scripts the guard runs)
+    const compose: Step[] = (r.journal.extraUndo ?? []).map((x, i) => ({ kind: 'exec', name: `recover: restore compose project ${i + 1}`, host: toName, cause, commands: [{ script: withUndoLock(x, lock.lockDir, lock.outFile, lock.sudo) }] }));
+    stepsOf.set(r.releaseId, [...planUndoSteps(toName, r.journal.targets, ports.config.health.intervalMs, cause, lock), ...compose]);
   }
   const steps = [...stepsOf.values()].flat();
   const releaseId = makeReleaseId(ports.clock());

@@ -6,7 +6,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildGuardScript, buildSetStateScript, buildWriteJournalScript, journalPaths } from '../../src/core/journal.ts';
+import { buildGuardScript, buildSetStateScript, buildUndoAllScript, buildWriteJournalScript, journalPaths } from '../../src/core/journal.ts';
 import { withUndoLock } from '../../src/core/undo-lock.ts';
 import { describeHolder, holderLiveness, parseLockOutput } from '../../src/workflows/lock.ts';
 import { buildReleaseStateScript, parseReleaseState } from '../../src/workflows/release-state.ts';
@@ -180,4 +180,16 @@ test('lock: output after a banner is parsed; a dead holder on this machine is ca
   assert.equal(holderLiveness({ ...dead, pid: process.pid }), 'alive');
   assert.equal(holderLiveness({ ...dead, machine: 'other-box' }), 'unknown');
   assert.match(describeHolder({ ...dead, machine: 'other-box' }), /another machine/);
+});
+
+test('undo.sh runs the compose restores after the containers, each tried even when one fails, under the undo mutex', () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'rf-journal-'));
+  const p = journalPaths(stateDir, 'app', '20260101T000000Z');
+  mkdirSync(p.dir, { recursive: true });
+  const trace = join(stateDir, 'trace');
+  const script = buildUndoAllScript([], p, false, [`echo project-a >>${trace}; exit 1`, `echo project-b >>${trace}`]);
+  const r = spawnSync('sh', ['-c', script], { encoding: 'utf8' });
+  assert.equal(r.status, 1, 'a failed restore makes undo.sh fail');
+  assert.equal(readFileSync(trace, 'utf8'), 'project-a\nproject-b\n', 'the second project is restored although the first failed');
+  assert.equal(existsSync(p.undoLock), false, 'the mutex is released');
 });
