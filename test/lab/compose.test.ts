@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { configCopy, planSteps, prodReleaseStates, startReleaseflow, waitGuardsIdle } from './faults-lib.ts';
+import { configCopy, dropReleasedImages, planSteps, prodReleaseStates, startReleaseflow, waitGuardsIdle } from './faults-lib.ts';
 import { labDocker, labInfo, labInspect, labScript, labSkip, releaseflow } from './lab.ts';
 
 const APP = ['ragflowauth-backend', 'ragflowauth-frontend'];
@@ -173,31 +173,40 @@ describe('compose mode on the lab', labSkip(), () => {
     assert.deepEqual(ids(), restored, 'no drift after the automatic rollback');
   });
 
-  test('compose release SIGKILLed during compose up: the crash guard restores images and files by itself; status sees it; recover finishes', async () => {
+  test('compose release SIGKILLed at every step: the crash guard restores images and files by itself; status sees it; recover finishes', async (t) => {
     labScript(['seed-compose', '--compose', '2']);
-    const envBefore = onProd(`cat ${DIR}/.env`);
-    const pre = snapshot('prod');
     const cfg = configCopy('');
     const steps = planSteps(cfg);
-    const n = steps.findIndex((s) => /compose up/.test(s.name)) + 1;
-    assert.ok(n > 0, `a compose up step: ${steps.map((s) => s.name).join(', ')}`);
-    const run = startReleaseflow(['promote', '--yes', '-v'], { RELEASEFLOW_CONFIG: cfg });
-    await run.waitFor(new RegExp(`step ${n}/${steps.length} .*started on`));
-    process.kill(run.child.pid!, 'SIGKILL');
-    await run.exited;
-    await waitGuardsIdle();
-    // before anyone runs recover: PROD's project is back on its images and files, serving v1
-    for (const c of APP) assert.equal(labInspect('prod', c).Image, pre[c].Image, `${c} runs its previous image again`);
-    assert.equal(onProd(`cat ${DIR}/.env`), envBefore, '.env as it was');
-    assert.equal(prodHttp(8001, '/version'), 'v1');
-    assert.ok(Object.values(prodReleaseStates()).includes('rolled-back'), 'the journal says rolled-back');
-    const st = releaseflow(['status'], { env: { RELEASEFLOW_CONFIG: cfg } });
-    assert.match(st.stdout, /prod: INTERRUPTED release \d{8}T\d{6}Z was interrupted: promote by .* PROD's crash guard already restored/, st.out);
-    const rec = releaseflow(['recover', '--yes'], { env: { RELEASEFLOW_CONFIG: cfg } });
-    assert.equal(rec.code, 0, rec.out);
-    for (const c of APP) assert.equal(labInspect('prod', c).Image, pre[c].Image);
-    assert.equal(onProd(`cat ${DIR}/.env`), envBefore);
-    assert.ok(Object.values(prodReleaseStates()).every((x) => x === 'done'), 'every release done after recover');
+    assert.ok(steps.some((s) => /compose up/.test(s.name)), `a compose up step: ${steps.map((s) => s.name).join(', ')}`);
+    const M = steps.length;
+    for (let n = 1; n <= M; n++) {
+      await t.test(`SIGKILL at step ${n}/${M} ${steps[n - 1]!.name}`, async () => {
+        // PROD without TEST's images again, so every run has the same steps
+        labScript(['seed-compose', '--compose', '2']);
+        dropReleasedImages();
+        const envBefore = onProd(`cat ${DIR}/.env`);
+        const pre = snapshot('prod');
+        const run = startReleaseflow(['promote', '--yes', '-v'], { RELEASEFLOW_CONFIG: cfg });
+        await run.waitFor(new RegExp(`step ${n}/${M} .*started on`));
+        process.kill(run.child.pid!, 'SIGKILL');
+        await run.exited;
+        await waitGuardsIdle();
+        // before anyone runs recover: PROD's project is back on its images and files, serving v1
+        for (const c of APP) assert.equal(labInspect('prod', c).Image, pre[c].Image, `${c} runs its previous image again`);
+        assert.equal(onProd(`cat ${DIR}/.env`), envBefore, '.env as it was');
+        assert.equal(prodHttp(8001, '/version'), 'v1');
+        assert.ok(Object.values(prodReleaseStates()).includes('rolled-back'), 'the journal says rolled-back');
+        if (n === 1 || n === M) {
+          const st = releaseflow(['status'], { env: { RELEASEFLOW_CONFIG: cfg } });
+          assert.match(st.stdout, /prod: INTERRUPTED release \d{8}T\d{6}Z was interrupted: promote by .* PROD's crash guard already restored/, st.out);
+        }
+        const rec = releaseflow(['recover', '--yes'], { env: { RELEASEFLOW_CONFIG: cfg } });
+        assert.equal(rec.code, 0, rec.out);
+        for (const c of APP) assert.equal(labInspect('prod', c).Image, pre[c].Image);
+        assert.equal(onProd(`cat ${DIR}/.env`), envBefore);
+        assert.ok(Object.values(prodReleaseStates()).every((x) => x === 'done'), 'every release done after recover');
+      });
+    }
     // and the next release goes through
     const r = releaseflow(['promote', '--yes'], { env: { RELEASEFLOW_CONFIG: cfg } });
     assert.equal(r.code, 0, r.out);
