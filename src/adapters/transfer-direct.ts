@@ -10,8 +10,7 @@ import { shJoin } from '../core/quote.ts';
 import { buildDirectRelayScript } from './image-scripts.ts';
 import { runProcess } from './process.ts';
 import type { SshHost } from './ssh.ts';
-import type { TransferProgress } from './transfer-progress.ts';
-import { type RelayFailure, RelayError, type RelayResult } from './transfer-stream.ts';
+import { type RelayFailure, RelayError, type RelayOptions, type RelayResult } from './transfer-stream.ts';
 
 /** A route with the source's host key entry, ready for the target. */
 export interface ResolvedDirect {
@@ -94,18 +93,12 @@ export async function probeDirect(from: SshHost, to: SshHost, d: ResolvedDirect)
   }
 }
 
-export interface DirectRelayOptions {
-  marker: string;
+/** The relay's options, less what the target now does itself (decoding, the disk check), plus the target's own. */
+export interface DirectRelayOptions extends Omit<RelayOptions, 'encoding' | 'onRawTotal'> {
   token: string;
-  imageId: string;
+  /** The target's docker data-root, where its relay checks free space. */
   dataRoot?: string;
-  selectMembers?: (manifestJson: string) => string[];
-  onProgress?: (p: TransferProgress) => void;
-  onRemotePid?: (pid: number) => void;
   onRelayPid?: (pid: number) => void;
-  signal?: AbortSignal;
-  stallMs: number;
-  headerTimeoutMs: number;
   connectTimeoutS: number;
 }
 

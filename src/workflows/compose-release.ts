@@ -2,7 +2,7 @@
 import type { SshHost } from '../adapters/ssh.ts';
 import { manualRestoreCommands, planComposeRestoreSteps, type ComposePlan, type ComposeProjectRelease } from '../core/compose-plan.ts';
 import { dockerLogs, dockerPsAll } from '../core/docker.ts';
-import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
+import { ExitCode, renderError } from '../core/errors.ts';
 import type { InspectLike } from '../core/plan.ts';
 import { shJoin } from '../core/quote.ts';
 import { planRollbackOfPromotion, undoTargetsOfPromotion } from '../core/rollback-plan.ts';
@@ -12,7 +12,7 @@ import { type ExecuteResult, executePlan } from './execute.ts';
 import { historyContainers, promotionFacts, prune, type ReleaseOutcome, record } from './finish.ts';
 import type { HistoryEntry } from './history.ts';
 import { inspectContainers } from './inspect.ts';
-import { GUARD_GRACE_S, newJournal, type OpenJournal, openJournal, setJournalState, waitGuardGone } from './journal.ts';
+import { awaitGoneGuard, commitRelease, endAfterRollback, newJournal, type OpenJournal, openJournal, setJournalState } from './journal.ts';
 import type { Ports } from './promote.ts';
 
 /** A compose project as history keeps it: enough to restore its files and images later. */
@@ -93,38 +93,23 @@ export async function finishComposeRelease(ports: Ports, plan: ComposePlan, star
     return { code: ExitCode.failed, result: 'failed' };
   }
   let exec: ExecuteResult = await executePlan(plan, { hosts, bus, signal, guard: j.view });
+  if (exec.ok) exec = await commitRelease(to, j, plan, exec, 'the previous images and compose files');
   if (exec.ok) {
-    const end = await j.guard.end('committed');
-    if (end.ok) {
-      const after = await inspectContainers<InspectLike>(to, names);
-      await recordCompose(ports, plan, 'released', ExitCode.ok, started, before, after, await hashFiles(to, files));
-      await setJournalState(to, j.paths, 'done').catch((e) => bus.warn(`could not mark the release done on ${to.name}: ${e instanceof Error ? e.message : e}; releaseflow recover will record it`));
-      await prune(ports, plan);
-      bus.emit({ type: 'release-finished', result: 'released', exitCode: ExitCode.ok, durationMs: Date.now() - started, message: `released: ${plan.containers.filter((c) => c.changes).map((c) => `${c.name} ${c.toRef} -> ${c.fromRef}${c.mode === 'compose' ? ' (compose)' : ''}`).join(', ')}` });
-      return { code: ExitCode.ok, result: 'released' };
-    }
-    const error = new ReleaseflowError(`every step passed, but the release could not be committed on ${to.name}: ${end.detail}`, {
-      step: `commit (after step ${plan.steps.length}/${plan.steps.length})`,
-      host: to.name,
-      command: 'end committed (to the crash guard)',
-      fix: `check the connection to ${to.name}; the previous images and compose files are being put back; try the release again`,
-    });
-    exec = { ok: false, failedIndex: plan.steps.length, failedStep: plan.steps.at(-1), error, done: exec.done };
+    const after = await inspectContainers<InspectLike>(to, names);
+    await recordCompose(ports, plan, 'released', ExitCode.ok, started, before, after, await hashFiles(to, files));
+    await setJournalState(to, j.paths, 'done').catch((e) => bus.warn(`could not mark the release done on ${to.name}: ${e instanceof Error ? e.message : e}; releaseflow recover will record it`));
+    await prune(ports, plan);
+    bus.emit({ type: 'release-finished', result: 'released', exitCode: ExitCode.ok, durationMs: Date.now() - started, message: `released: ${plan.containers.filter((c) => c.changes).map((c) => `${c.name} ${c.toRef} -> ${c.fromRef}${c.mode === 'compose' ? ' (compose)' : ''}`).join(', ')}` });
+    return { code: ExitCode.ok, result: 'released' };
   }
   await diagnose(ports, plan, exec.failedIndex!, exec.failedStep);
   // a guard that is gone may be restoring right now: let it finish first
-  const guardGone = j.guard.lost() ?? (j.guard.isEnded() ? 'it took over before the commit' : undefined);
-  if (guardGone) {
-    bus.warn(`the crash guard on ${to.name} is gone (${guardGone}); waiting for its restore to finish`);
-    await waitGuardGone(to, j.paths, (GUARD_GRACE_S + 150) * 1000).catch(() => false);
-  }
+  const guardGone = await awaitGoneGuard(to, j, bus);
   const rollback = planComposeRollback(plan, before, ports.config.health.intervalMs);
   const where = `step ${exec.failedIndex}/${plan.steps.length} ${exec.failedStep?.name}`;
   bus.warn(`release failed at ${where}: ${exec.error instanceof Error ? exec.error.message : String(exec.error)}; rolling back every container and the compose files`);
   const rb = await executePlan(rollback, { hosts, bus });
-  const word = rb.ok ? 'rolled-back' : 'rollback-failed';
-  const end = guardGone ? { ok: false } : await j.guard.end(word);
-  if (!end.ok) await setJournalState(to, j.paths, word).catch(() => undefined);
+  await endAfterRollback(to, j, rb.ok, guardGone);
   const sha = await hashFiles(to, files).catch(() => new Map<string, string | null>());
   if (rb.ok) {
     await recordCompose(ports, plan, 'rolled-back', ExitCode.failed, started, before, before, sha).catch(() => undefined);

@@ -9,7 +9,7 @@ import type { Plan } from '../core/step.ts';
 import type { ReleaseResult } from '../events/types.ts';
 import { type ExecuteResult, executePlan } from './execute.ts';
 import { inspectContainers } from './inspect.ts';
-import { GUARD_GRACE_S, newJournal, type OpenJournal, openJournal, setJournalState, waitGuardGone } from './journal.ts';
+import { awaitGoneGuard, commitRelease, endAfterRollback, newJournal, type OpenJournal, openJournal, setJournalState } from './journal.ts';
 import { operatorName } from './lock.ts';
 import type { Ports } from './promote.ts';
 
@@ -37,24 +37,14 @@ export async function finishRelease(ports: Ports, plan: Plan, started: number, s
   }
 
   let exec: ExecuteResult = await executePlan(plan, { hosts, bus, signal, guard: j.view });
+  if (exec.ok) exec = await commitRelease(to, j, plan, exec, 'the previous containers');
   if (exec.ok) {
-    const end = await j.guard.end('committed');
-    if (end.ok) {
-      const after = await inspectContainers<InspectLike>(to, plan.containers.map((c) => c.name));
-      await record(ports, plan, 'released', ExitCode.ok, started, historyContainers(plan, before, after));
-      await setJournalState(to, j.paths, 'done').catch((e) => bus.warn(`could not mark the release done on ${to.name}: ${e instanceof Error ? e.message : e}; releaseflow recover will record it`));
-      await prune(ports, plan);
-      bus.emit({ type: 'release-finished', result: 'released', exitCode: ExitCode.ok, durationMs: Date.now() - started, message: `released: ${plan.containers.map((c) => `${c.name} ${c.toRef} -> ${c.fromRef}`).join(', ')}` });
-      return { code: ExitCode.ok, result: 'released' };
-    }
-    // healthy, but the guard could not record the commit: it restores (or did), so this release must not stand
-    const error = new ReleaseflowError(`every step passed, but the release could not be committed on ${to.name}: ${end.detail}`, {
-      step: `commit (after step ${plan.steps.length}/${plan.steps.length})`,
-      host: to.name,
-      command: 'end committed (to the crash guard)',
-      fix: `check the connection to ${to.name}; the previous containers are being put back; try the release again`,
-    });
-    exec = { ok: false, failedIndex: plan.steps.length, failedStep: plan.steps.at(-1), error, done: exec.done };
+    const after = await inspectContainers<InspectLike>(to, plan.containers.map((c) => c.name));
+    await record(ports, plan, 'released', ExitCode.ok, started, historyContainers(plan, before, after));
+    await setJournalState(to, j.paths, 'done').catch((e) => bus.warn(`could not mark the release done on ${to.name}: ${e instanceof Error ? e.message : e}; releaseflow recover will record it`));
+    await prune(ports, plan);
+    bus.emit({ type: 'release-finished', result: 'released', exitCode: ExitCode.ok, durationMs: Date.now() - started, message: `released: ${plan.containers.map((c) => `${c.name} ${c.toRef} -> ${c.fromRef}`).join(', ')}` });
+    return { code: ExitCode.ok, result: 'released' };
   }
   return await rollBack(ports, plan, j, exec, before, facts, started);
 }
@@ -73,17 +63,11 @@ async function rollBack(ports: Ports, plan: Plan, j: OpenJournal, exec: ExecuteR
   if (ps) bus.emit({ type: 'output', index: exec.failedIndex!, host: to.name, stream: 'stdout', text: `docker ps -a:\n${ps.stdout}`, raw: ps.rawStdout });
 
   // a guard that is gone may be restoring right now: let it finish first (its restore and ours never overlap anyway)
-  const guardGone = j.guard.lost() ?? (j.guard.isEnded() ? 'it took over before the commit' : undefined);
-  if (guardGone) {
-    bus.warn(`the crash guard on ${to.name} is gone (${guardGone}); waiting for its restore to finish`);
-    await waitGuardGone(to, j.paths, (GUARD_GRACE_S + 150) * 1000).catch(() => false);
-  }
+  const guardGone = await awaitGoneGuard(to, j, bus);
   const rollback = planRollbackOfPromotion(plan, facts, ports.config.health.intervalMs, { lockDir: j.paths.undoLock, outFile: j.paths.undoOut, sudo: to.config.sudo });
   bus.warn(`release failed at ${where}: ${exec.error instanceof Error ? exec.error.message : String(exec.error)}; rolling back all ${facts.length} container(s)`);
   const rb = await executePlan(rollback, { hosts, bus });
-  const word = rb.ok ? 'rolled-back' : 'rollback-failed';
-  const end = guardGone ? { ok: false } : await j.guard.end(word);
-  if (!end.ok) await setJournalState(to, j.paths, word).catch(() => undefined);
+  await endAfterRollback(to, j, rb.ok, guardGone);
   if (rb.ok) {
     await record(ports, plan, 'rolled-back', ExitCode.failed, started, historyContainers(plan, before, before)).catch(() => undefined);
     await setJournalState(to, j.paths, 'done').catch(() => undefined);

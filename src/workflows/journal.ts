@@ -9,7 +9,9 @@ import { shQuote } from '../core/quote.ts';
 import type { UndoTarget } from '../core/rollback-plan.ts';
 import type { EventBus } from '../events/bus.ts';
 import { CrashGuard } from './crash-guard.ts';
-import type { GuardView } from './execute.ts';
+import { ReleaseflowError } from '../core/errors.ts';
+import type { Plan } from '../core/step.ts';
+import type { ExecuteResult, GuardView } from './execute.ts';
 import { operatorName } from './lock.ts';
 
 /** Seconds the guard lets releaseflow's last command finish before it restores. */
@@ -67,6 +69,39 @@ p=$(cat ${shQuote(paths.guardPid)} 2>/dev/null); if [ -n "$p" ] && rf_alive "$p"
     if (unreachable >= 3 || Date.now() > deadline) return false;
     await sleep(500);
   }
+}
+
+/**
+ * Every step passed: commit through the guard. If the guard could not record it, it restores (or
+ * did), so the release must not stand: that becomes the release's failure.
+ */
+export async function commitRelease(to: SshHost, j: OpenJournal, plan: Plan, exec: ExecuteResult, restoring: string): Promise<ExecuteResult> {
+  const end = await j.guard.end('committed');
+  if (end.ok) return exec;
+  const error = new ReleaseflowError(`every step passed, but the release could not be committed on ${to.name}: ${end.detail}`, {
+    step: `commit (after step ${plan.steps.length}/${plan.steps.length})`,
+    host: to.name,
+    command: 'end committed (to the crash guard)',
+    fix: `check the connection to ${to.name}; ${restoring} are being put back; try the release again`,
+  });
+  return { ok: false, failedIndex: plan.steps.length, failedStep: plan.steps.at(-1), error, done: exec.done };
+}
+
+/** Before our own rollback: a guard that is gone may be restoring right now; let it finish first. Returns why it is gone. */
+export async function awaitGoneGuard(to: SshHost, j: OpenJournal, bus: EventBus): Promise<string | undefined> {
+  const gone = j.guard.lost() ?? (j.guard.isEnded() ? 'it took over before the commit' : undefined);
+  if (gone) {
+    bus.warn(`the crash guard on ${to.name} is gone (${gone}); waiting for its restore to finish`);
+    await waitGuardGone(to, j.paths, (GUARD_GRACE_S + 150) * 1000).catch(() => false);
+  }
+  return gone;
+}
+
+/** After our own rollback: tell the guard how it ended (or write it to the journal when the guard is gone). */
+export async function endAfterRollback(to: SshHost, j: OpenJournal, ok: boolean, guardGone: string | undefined): Promise<void> {
+  const word = ok ? 'rolled-back' : 'rollback-failed';
+  const end = guardGone ? { ok: false } : await j.guard.end(word);
+  if (!end.ok) await setJournalState(to, j.paths, word).catch(() => undefined);
 }
 
 /** The undo targets kept in a journal, for `recover`. */
