@@ -29,6 +29,18 @@ function installFaultTools(host: string): void {
 
 const fault = (host: string, name: string, content = '') => writeFileSync(join(hostRoot(host), 'rf-fault', name), content);
 
+/** A fresh seed, PROD's fault tools with one fault switched on, the test body, then PROD's shell set-up removed again. */
+function withProdFault(name: string, content: string, body: () => void): void {
+  labScript(['seed']);
+  installFaultTools('prod');
+  fault('prod', name, content);
+  try {
+    body();
+  } finally {
+    clearBashrc('prod');
+  }
+}
+
 describe('faults on the hosts: hangs, disk, host keys, banners', labSkip(), () => {
   let fast: string;
   before(() => {
@@ -41,10 +53,7 @@ describe('faults on the hosts: hangs, disk, host keys, banners', labSkip(), () =
   });
 
   test('a docker command that hangs mid-swap: "timed out after 3s" names step, host, command and fix; rolled back; nothing hangs', () => {
-    labScript(['seed']);
-    installFaultTools('prod');
-    fault('prod', 'hang', '^create ');
-    try {
+    withProdFault('hang', '^create ', () => {
       const pre = snapshotProd();
       const t0 = Date.now();
       const r = releaseflow(['promote', '--yes'], { env: { RELEASEFLOW_CONFIG: fast }, timeoutMs: 90_000 });
@@ -55,16 +64,11 @@ describe('faults on the hosts: hangs, disk, host keys, banners', labSkip(), () =
       assert.match(r.out, /\n {2}step: {4}step 5\/8 swap ragflowauth-backend\n {2}host: {4}prod\n {2}command: docker create --name ragflowauth-backend /);
       assert.match(r.out, /fix: {5}check the host is responsive .*raise ssh\.commandTimeout/);
       assertProdAsBefore(pre, snapshotProd(), 'hang in docker create');
-    } finally {
-      clearBashrc('prod');
-    }
+    });
   });
 
   test('docker hangs while observing: promote and status give up within seconds; nothing touched', () => {
-    labScript(['seed']);
-    installFaultTools('prod');
-    fault('prod', 'hang', '^container inspect|inspect ');
-    try {
+    withProdFault('hang', '^container inspect|inspect ', () => {
       const pre = snapshotProd();
       const t0 = Date.now();
       const r = releaseflow(['promote', '--yes'], { env: { RELEASEFLOW_CONFIG: fast }, timeoutMs: 60_000 });
@@ -77,16 +81,11 @@ describe('faults on the hosts: hangs, disk, host keys, banners', labSkip(), () =
       assert.match(s.out, /timed out after 3s on prod/);
       assertProdAsBefore(pre, snapshotProd(), 'hang while observing');
       assert.doesNotMatch(releaseflow(['lock', 'status']).stdout, /held/);
-    } finally {
-      clearBashrc('prod');
-    }
+    });
   });
 
   test('docker load stalls: the transfer is declared stalled, nothing else changes', () => {
-    labScript(['seed']);
-    installFaultTools('prod');
-    fault('prod', 'hang', '^load');
-    try {
+    withProdFault('hang', '^load', () => {
       const pre = snapshotProd();
       const t0 = Date.now();
       const r = releaseflow(['promote', '--yes'], { env: { RELEASEFLOW_CONFIG: fast }, timeoutMs: 90_000 });
@@ -95,9 +94,7 @@ describe('faults on the hosts: hangs, disk, host keys, banners', labSkip(), () =
       assert.match(r.out, /step 2\/8 transfer ragflowauth-backend:v2 FAILED/);
       assert.match(r.out, /stalled|timed out/);
       assertProdAsBefore(pre, snapshotProd(), 'stalled load');
-    } finally {
-      clearBashrc('prod');
-    }
+    });
   });
 
   test("PROD's disk fills during docker load (a 512 KiB filesystem under its data-root): step 2 fails with the fix, nothing else changes", () => {
@@ -120,19 +117,14 @@ describe('faults on the hosts: hangs, disk, host keys, banners', labSkip(), () =
   });
 
   test("PROD reports too little free disk: refused before any container is touched", () => {
-    labScript(['seed']);
-    installFaultTools('prod');
-    fault('prod', 'df-full');
-    try {
+    withProdFault('df-full', '', () => {
       const pre = snapshotProd();
       const r = releaseflow(['promote', '--yes'], { timeoutMs: 60_000 });
       assert.equal(r.code, 1, r.out);
       assert.match(r.out, /not enough disk space on prod for the image transfer: .* needed .*free; nothing was changed/);
       assert.match(r.out, /fix: +free disk space on prod/);
       assertProdAsBefore(pre, snapshotProd(), 'disk reported full');
-    } finally {
-      clearBashrc('prod');
-    }
+    });
   });
 
   test("a changed host key is refused with OpenSSH's message and the fix; only insecureIgnoreHostKeys switches checking off, loudly", () => {
