@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# `npm test`: set-up, lab up, then lint, type check, unit tests and lab tests.
+# `npm test`: the fast checks first (lint, types, unit and web tests: about a minute), and only when
+# they pass the lab: bring it up, then the lab files one at a time. Stops at the first failing phase.
+# scripts/run-tests.ts prints a line per file as it starts and ends, and a summary with the slowest files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-echo "[test] bringing the lab up"
-bash lab/lab.sh demo-up >/dev/null
-echo "[test] lint"
+t0=$SECONDS
+phase() { echo "[test] ---- $* ($((SECONDS - t0))s so far)"; }
+phase "lint (biome)"
 npx biome check src test bench
-echo "[test] type check"
+phase "type check (tsc --noEmit)"
 npx tsc --noEmit
-echo "[test] unit and lab tests"
-# one runner for all files so node prints one summary; lab files share the lab, so no concurrency
-node --import tsx --test --test-concurrency=1 test/unit/*.test.ts test/web/*.test.ts test/lab/*.test.ts
+phase "unit and web tests"
+node --import tsx scripts/run-tests.ts unit
+phase "bringing the lab up (bash lab/lab.sh demo-up)"
+bash lab/lab.sh demo-up >/dev/null
+phase "lab tests"
+node --import tsx scripts/run-tests.ts lab
+phase "all passed"

@@ -96,10 +96,11 @@ export async function finishComposeRelease(ports: Ports, plan: ComposePlan, star
   if (exec.ok) exec = await commitRelease(to, j, plan, exec, 'the previous images and compose files');
   if (exec.ok) {
     const after = await inspectContainers<InspectLike>(to, names);
-    await recordCompose(ports, plan, 'released', ExitCode.ok, started, before, after, await hashFiles(to, files));
+    // one figure for the release's duration: history's is also the result line's
+    const durationMs = await recordCompose(ports, plan, 'released', ExitCode.ok, started, before, after, await hashFiles(to, files));
     await setJournalState(to, j.paths, 'done').catch((e) => bus.warn(`could not mark the release done on ${to.name}: ${e instanceof Error ? e.message : e}; releaseflow recover will record it`));
     await prune(ports, plan);
-    bus.emit({ type: 'release-finished', result: 'released', exitCode: ExitCode.ok, durationMs: Date.now() - started, message: `released: ${plan.containers.filter((c) => c.changes).map((c) => `${c.name} ${c.toRef} -> ${c.fromRef}${c.mode === 'compose' ? ' (compose)' : ''}`).join(', ')}` });
+    bus.emit({ type: 'release-finished', result: 'released', exitCode: ExitCode.ok, durationMs, message: `released: ${plan.containers.filter((c) => c.changes).map((c) => `${c.name} ${c.toRef} -> ${c.fromRef}${c.mode === 'compose' ? ' (compose)' : ''}`).join(', ')}` });
     return { code: ExitCode.ok, result: 'released' };
   }
   await diagnose(ports, plan, exec.failedIndex!, exec.failedStep);
@@ -112,12 +113,12 @@ export async function finishComposeRelease(ports: Ports, plan: ComposePlan, star
   await endAfterRollback(to, j, rb.ok, guardGone);
   const sha = await hashFiles(to, files).catch(() => new Map<string, string | null>());
   if (rb.ok) {
-    await recordCompose(ports, plan, 'rolled-back', ExitCode.failed, started, before, before, sha).catch(() => undefined);
+    const durationMs = await recordCompose(ports, plan, 'rolled-back', ExitCode.failed, started, before, before, sha).catch(() => Date.now() - started);
     await setJournalState(to, j.paths, 'done').catch(() => undefined);
-    bus.emit({ type: 'release-finished', result: 'rolled-back', exitCode: ExitCode.failed, durationMs: Date.now() - started, message: `failed at ${where}; rolled back: ${plan.to.name} runs the previous images again with its compose files as they were, healthy.\n${renderError(exec.error)}` });
+    bus.emit({ type: 'release-finished', result: 'rolled-back', exitCode: ExitCode.failed, durationMs, message: `failed at ${where}; rolled back: ${plan.to.name} runs the previous images again with its compose files as they were, healthy.\n${renderError(exec.error)}` });
     return { code: ExitCode.failed, result: 'rolled-back' };
   }
-  await recordCompose(ports, plan, 'rollback-failed', ExitCode.rollbackIncomplete, started, before, before, sha).catch(() => undefined);
+  const durationMs = await recordCompose(ports, plan, 'rollback-failed', ExitCode.rollbackIncomplete, started, before, before, sha).catch(() => Date.now() - started);
   const manual = [
     ...rollback.steps.filter((s) => s.kind === 'exec' && !s.name.includes('compose')).flatMap((s) => (s.kind === 'exec' ? s.commands.map((c) => c.script ?? shJoin(c.argv ?? [])) : [])),
     ...composeUndoScripts(plan),
@@ -126,12 +127,12 @@ export async function finishComposeRelease(ports: Ports, plan: ComposePlan, star
     type: 'release-finished',
     result: 'rollback-failed',
     exitCode: ExitCode.rollbackIncomplete,
-    durationMs: Date.now() - started,
+    durationMs,
     message: `failed at ${where} and the rollback failed at its step ${rb.failedIndex}/${rollback.steps.length}: ${renderError(rb.error)}\nFirst try: releaseflow recover (it retries the restore from the journal on ${plan.to.name}).\nOr restore by hand on ${plan.to.name} (ssh ${plan.to.address}):\n${manual.join('\n\n')}`,
   });
   return { code: ExitCode.rollbackIncomplete, result: 'rollback-failed' };
 }
 
-function recordCompose(ports: Ports, plan: ComposePlan, result: ReleaseResult, exitCode: number, started: number, before: Map<string, InspectLike | undefined>, after: Map<string, InspectLike | undefined>, sha: Map<string, string | null>): Promise<void> {
+function recordCompose(ports: Ports, plan: ComposePlan, result: ReleaseResult, exitCode: number, started: number, before: Map<string, InspectLike | undefined>, after: Map<string, InspectLike | undefined>, sha: Map<string, string | null>): Promise<number> {
   return record(ports, plan, result, exitCode, started, historyContainers(plan, before, after), { compose: { projects: historyProjects(plan.compose.projects, sha) } });
 }

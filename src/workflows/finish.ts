@@ -40,10 +40,11 @@ export async function finishRelease(ports: Ports, plan: Plan, started: number, s
   if (exec.ok) exec = await commitRelease(to, j, plan, exec, 'the previous containers');
   if (exec.ok) {
     const after = await inspectContainers<InspectLike>(to, plan.containers.map((c) => c.name));
-    await record(ports, plan, 'released', ExitCode.ok, started, historyContainers(plan, before, after));
+    // one figure for the release's duration: the one history records is also the result line's
+    const durationMs = await record(ports, plan, 'released', ExitCode.ok, started, historyContainers(plan, before, after));
     await setJournalState(to, j.paths, 'done').catch((e) => bus.warn(`could not mark the release done on ${to.name}: ${e instanceof Error ? e.message : e}; releaseflow recover will record it`));
     await prune(ports, plan);
-    bus.emit({ type: 'release-finished', result: 'released', exitCode: ExitCode.ok, durationMs: Date.now() - started, message: `released: ${plan.containers.map((c) => `${c.name} ${c.toRef} -> ${c.fromRef}`).join(', ')}` });
+    bus.emit({ type: 'release-finished', result: 'released', exitCode: ExitCode.ok, durationMs, message: `released: ${plan.containers.map((c) => `${c.name} ${c.toRef} -> ${c.fromRef}`).join(', ')}` });
     return { code: ExitCode.ok, result: 'released' };
   }
   return await rollBack(ports, plan, j, exec, before, facts, started);
@@ -69,18 +70,18 @@ async function rollBack(ports: Ports, plan: Plan, j: OpenJournal, exec: ExecuteR
   const rb = await executePlan(rollback, { hosts, bus });
   await endAfterRollback(to, j, rb.ok, guardGone);
   if (rb.ok) {
-    await record(ports, plan, 'rolled-back', ExitCode.failed, started, historyContainers(plan, before, before)).catch(() => undefined);
+    const durationMs = await record(ports, plan, 'rolled-back', ExitCode.failed, started, historyContainers(plan, before, before)).catch(() => Date.now() - started);
     await setJournalState(to, j.paths, 'done').catch(() => undefined);
-    bus.emit({ type: 'release-finished', result: 'rolled-back', exitCode: ExitCode.failed, durationMs: Date.now() - started, message: `failed at ${where} on ${to.name}; rolled back: ${plan.to.name} runs the previous containers again, healthy.\n${renderError(exec.error)}` });
+    bus.emit({ type: 'release-finished', result: 'rolled-back', exitCode: ExitCode.failed, durationMs, message: `failed at ${where} on ${to.name}; rolled back: ${plan.to.name} runs the previous containers again, healthy.\n${renderError(exec.error)}` });
     return { code: ExitCode.failed, result: 'rolled-back' };
   }
   const manual = rollback.steps.flatMap((s) => (s.kind === 'exec' ? s.commands.map((c) => c.script ?? '') : []));
-  await record(ports, plan, 'rollback-failed', ExitCode.rollbackIncomplete, started, historyContainers(plan, before, before)).catch(() => undefined);
+  const durationMs = await record(ports, plan, 'rollback-failed', ExitCode.rollbackIncomplete, started, historyContainers(plan, before, before)).catch(() => Date.now() - started);
   bus.emit({
     type: 'release-finished',
     result: 'rollback-failed',
     exitCode: ExitCode.rollbackIncomplete,
-    durationMs: Date.now() - started,
+    durationMs,
     message: `failed at ${where} and the rollback failed at its step ${rb.failedIndex}/${rollback.steps.length}: ${renderError(rb.error)}\nFirst try: releaseflow recover (it retries the restore from the journal on ${plan.to.name}).\nOr restore by hand on ${plan.to.name} (ssh ${plan.to.address}), running as the SSH user:\n${manual.join('\n\n')}`,
   });
   return { code: ExitCode.rollbackIncomplete, result: 'rollback-failed' };
@@ -131,13 +132,15 @@ export async function appendHistory(ports: Ports, toName: string, entry: object)
   await to.check({ script: `umask 077 && mkdir -p ${shQuote(p.root)} && cat >> ${shQuote(p.history)}` }, { stdin: `${JSON.stringify(entry)}\n`, what: 'recording history' });
 }
 
-/** Record one release in the target's history; `extra` adds mode-specific fields (compose projects). */
-export async function record(ports: Ports, plan: Plan, result: ReleaseResult, exitCode: number, started: number, containers: HistoryContainer[], extra: object = {}): Promise<void> {
+/** Record one release in the target's history; `extra` adds mode-specific fields (compose projects).
+ *  Returns the duration it recorded, for the release's result line (one figure in both places). */
+export async function record(ports: Ports, plan: Plan, result: ReleaseResult, exitCode: number, started: number, containers: HistoryContainer[], extra: object = {}): Promise<number> {
+  const durationMs = Date.now() - started;
   await appendHistory(ports, plan.to.name, {
     releaseId: plan.releaseId,
     kind: plan.kind,
     at: new Date(started).toISOString(),
-    durationMs: Date.now() - started,
+    durationMs,
     operator: operatorName(),
     from: plan.from,
     to: plan.to,
@@ -147,6 +150,7 @@ export async function record(ports: Ports, plan: Plan, result: ReleaseResult, ex
     containers,
     ...extra,
   });
+  return durationMs;
 }
 
 /** Keep the previous containers and image tags of the last N releases; never remove an image in use. */

@@ -121,7 +121,9 @@ export async function rollback(ports: Ports, opts: RollbackOptions): Promise<num
         /* the guard recorded it */
       } else await setJournalState(to, j.paths, word).catch(() => undefined);
     }
-    const entry = { releaseId: plan.releaseId, kind: 'rollback', at: new Date(started).toISOString(), durationMs: Date.now() - started, operator: operatorName(), to: plan.to, result, exitCode: code, logFile: config.logFile, undoes: plan.header[0], containers };
+    // one figure for history and the result line
+    const durationMs = Date.now() - started;
+    const entry = { releaseId: plan.releaseId, kind: 'rollback', at: new Date(started).toISOString(), durationMs, operator: operatorName(), to: plan.to, result, exitCode: code, logFile: config.logFile, undoes: plan.header[0], containers };
     const p = statePaths(to.config.stateDir, config.app);
     await to.run({ script: `umask 077 && cat >> ${shQuote(p.history)}` }, { stdin: `${JSON.stringify(entry)}\n` });
     if (result !== 'rollback-failed') await setJournalState(to, j.paths, 'done').catch(() => undefined);
@@ -129,7 +131,7 @@ export async function rollback(ports: Ports, opts: RollbackOptions): Promise<num
       type: 'release-finished',
       result: result as 'released',
       exitCode: code,
-      durationMs: Date.now() - started,
+      durationMs,
       message: exec.ok ? `rolled back: ${plan.containers.map((c) => `${c.name} ${c.fromRef} -> ${c.toRef}`).join(', ')}` : `rollback failed at step ${exec.failedIndex}/${plan.steps.length}: ${renderError(exec.error)}`,
     });
     return code;

@@ -1,10 +1,20 @@
 // `releaseflow promote` and `releaseflow plan` (the same, dry run).
 import { Command } from '@commander-js/extra-typings';
 import { renderPlan } from '../../core/render-plan.ts';
+import { terminalSink } from '../../events/terminal.ts';
+import type { Sink } from '../../events/types.ts';
 import { promote } from '../../workflows/promote.ts';
 import { configFrom, runCommand } from '../common.ts';
 import { confirmer, openSession } from '../release-session.ts';
 import type { Register } from './index.ts';
+
+/** The terminal view without the header and the plan itself (plan prints those on stdout). */
+function observationSink(out: NodeJS.WriteStream): Sink {
+  const term = terminalSink(out);
+  return (e) => {
+    if (e.type !== 'release-started' && e.type !== 'plan') term(e);
+  };
+}
 
 function releaseCommand(name: 'promote' | 'plan', holder: { code: number }) {
   const cmd = new Command(name)
@@ -13,7 +23,7 @@ function releaseCommand(name: 'promote' | 'plan', holder: { code: number }) {
     .option('--to <host>', 'target host (default: to: in the config)')
     .option('--direct', 'the target pulls images from the source over its own SSH (nothing through this machine); see transfer.directSsh')
     .option('--json', 'print the result as JSON on stdout')
-    .option('-v, --verbose', 'show every command as it runs');
+    .option('-v, --verbose', name === 'promote' ? 'show the plan and every command as it runs' : 'also show what was observed on the way (layers the target has, checks, timing) on stderr');
   if (name === 'promote') cmd.option('-y, --yes', 'do not ask for confirmation').option('--dry-run', 'plan only, change nothing');
   return cmd.action(async (opts, c) => {
     holder.code = await runCommand(async () => {
@@ -25,6 +35,8 @@ function releaseCommand(name: 'promote' | 'plan', holder: { code: number }) {
       const dry = name === 'plan' || Boolean(o.dryRun);
       // plan prints the plan itself; the live step view is for changes
       const s = openSession(config, [from, to], { json: o.json || name === 'plan', verbose: o.verbose, log: !dry });
+      // plan -v: what was observed and decided on the way (layers PROD has, checks, timing) on stderr; the plan stays on stdout
+      if (name === 'plan' && o.verbose && !o.json) s.ports.bus.add(observationSink(process.stderr));
       try {
         const r = await promote(s.ports, {
           from,
