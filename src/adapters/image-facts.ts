@@ -32,15 +32,26 @@ export function dockerFn(sudo: boolean): string {
   return sudo ? 'd() { sudo -n docker "$@"; }' : 'd() { docker "$@"; }';
 }
 
+/** The go template of an image's identity line: `<marker> got <id> <size> <created> <os/arch> <diffIDs…>`. */
+export function identityFormat(marker: string, key: string): string {
+  return `${marker} ${key} {{.Id}} {{.Size}} {{.Created}} {{.Os}}/{{.Architecture}}{{with index . "Variant"}}/{{.}}{{end}} {{range .RootFS.Layers}}{{.}} {{end}}`;
+}
+
+/** The go template of an image's configuration line: `<marker> cfg <id> <Config JSON>`. */
+export function configFormat(marker: string): string {
+  return `${marker} cfg {{.Id}} {{json .Config}}`;
+}
+
 /** The facts script; `imageId` set: inspect only that image (source), else every image (target). */
 export function buildFactsScript(marker: string, sudo: boolean, imageId?: string): string {
   const m = shQuote(marker);
-  const fmt = `${marker} image {{.Id}} {{.Size}} {{range .RootFS.Layers}}{{.}} {{end}}`;
+  const fmt = identityFormat(marker, 'image');
+  const cfg = configFormat(marker);
   const info = `${marker} version {{.ServerVersion}}{{"\\n"}}${marker} root {{.DockerRootDir}}{{"\\n"}}${marker} driver {{json .DriverStatus}}`;
   const images = imageId
-    ? `d ${shJoin(['image', 'inspect', '-f', fmt, imageId])} 2>/dev/null`
+    ? `d ${shJoin(['image', 'inspect', '-f', fmt, imageId])} 2>/dev/null; d ${shJoin(['image', 'inspect', '-f', cfg, imageId])} 2>/dev/null`
     : // $ids is split on purpose: image IDs (sha256:hex) contain no shell-special characters
-      `ids=$(d image ls -aq --no-trunc 2>/dev/null | sort -u); [ -z "$ids" ] || d ${shJoin(['image', 'inspect', '-f', fmt])} $ids 2>/dev/null`;
+      `ids=$(d image ls -aq --no-trunc 2>/dev/null | sort -u); [ -z "$ids" ] || { d ${shJoin(['image', 'inspect', '-f', fmt])} $ids 2>/dev/null; d ${shJoin(['image', 'inspect', '-f', cfg])} $ids 2>/dev/null; }`;
   return [
     dockerFn(sudo),
     `d ${shJoin(['info', '--format', info])} 2>/dev/null`,
@@ -83,7 +94,7 @@ export function parseFacts(host: string, stdout: string, marker: string): ImageH
     dataRoot: parseDf(one('dfroot'), root),
     tmpBase: parseDf(one('dftmp'), tmp),
     tools: values.get('tool') ?? [],
-    images: parseImageLines((values.get('image') ?? []).join('\n')),
+    images: parseImageLines((values.get('image') ?? []).join('\n'), (values.get('cfg') ?? []).join('\n')),
   };
 }
 

@@ -1,5 +1,6 @@
 // Remote scripts of an image transfer (POSIX sh, dash-safe; every argument quoted with shQuote).
 // The save side prints marker lines before the data so the operator can read facts in band:
+//   <marker> layout oci|legacy, <marker> index <index.json>, <marker> file <size> <path>   (delta only)
 //   <marker> manifest <manifest.json on one line>   (delta only; then it reads the member list)
 //   <marker> bytes <N>                               (uncompressed bytes that follow, when known)
 //   <marker> start
@@ -7,7 +8,7 @@
 import { DIRECT_KEY_ALIAS, type DirectRoute } from '../core/direct.ts';
 import { type Compression, compressorArgv } from '../core/layers.ts';
 import { shJoin, shQuote } from '../core/quote.ts';
-import { dockerFn } from './image-facts.ts';
+import { configFormat, dockerFn, identityFormat } from './image-facts.ts';
 
 /** Name prefix of our temporary directories on the source host. */
 export const TEMP_PREFIX = 'releaseflow-xfer-';
@@ -62,11 +63,22 @@ export function buildSaveDeltaScript(opts: { imageId: string; marker: string; su
     `if rc=$( { { d ${shJoin(['save', opts.imageId])} </dev/null; echo $? >&4; } | tar -x -C "$tmp/x" -f - >&2; } 4>&1 ); then :; else [ "$rc" != 0 ] || rc=3; fi`,
     `[ "$rc" = 0 ] || { echo "releaseflow: docker save | tar -x failed (exit $rc)" >&2; exit "\${rc:-3}"; }`,
     `[ -f "$tmp/x/manifest.json" ] || { echo 'releaseflow: docker save wrote no manifest.json' >&2; exit 3; }`,
-    `printf '%s manifest ' ${m}; tr -d '\\n' <"$tmp/x/manifest.json"; printf '\\n'`,
-    'set --; m=',
-    'while IFS= read -r m; do [ "$m" = . ] && break; set -- "$@" "$m"; done',
-    `[ "$m" = . ] || { echo 'releaseflow: the operator went away before sending the member list' >&2; exit 4; }`,
     'cd "$tmp/x"',
+    // what the operator needs to pick members (and, for a containerd-store target, write an OCI layout)
+    `if [ -f oci-layout ] && [ -f index.json ]; then printf '%s layout oci\\n' ${m}; printf '%s index ' ${m}; tr -d '\\n' <index.json; printf '\\n'; else printf '%s layout legacy\\n' ${m}; fi`,
+    `find . \\( -type f -o -type l \\) -print | while IFS= read -r f; do printf '%s file %s %s\\n' ${m} "$(stat -L -c %s "$f")" "$f"; done`,
+    `printf '%s manifest ' ${m}; tr -d '\\n' <manifest.json; printf '\\n'`,
+    // the reply: `+path content` (write), `=path from` (hard link), member names, then `.`
+    'set --; m=',
+    'while IFS= read -r m; do',
+    '  case $m in',
+    '  .) break ;;',
+    `  +*) l=\${m#+}; p=\${l%% *}; mkdir -p "$(dirname "$p")"; printf '%s' "\${l#* }" >"$p" ;;`,
+    `  =*) l=\${m#=}; p=\${l%% *}; f=\${l#* }; mkdir -p "$(dirname "$p")"; ln -f "$(readlink -f "$f")" "$p" 2>/dev/null || cp -L "$f" "$p" ;;`,
+    '  *) set -- "$@" "$m" ;;',
+    '  esac',
+    'done',
+    `[ "$m" = . ] || { echo 'releaseflow: the operator went away before sending the member list' >&2; exit 4; }`,
     `printf '%s bytes %s\\n' ${m} "$(ls -lnL "$@" | awk '{ s += $5 } END { printf "%d", s }')"`,
     `printf '%s start\\n' ${m}`,
     `if rc=$( { { tar -c -f - "$@"; echo $? >&4; } | ${compressTo3(opts.compression)}; } 4>&1 ); then :; else echo 'releaseflow: the compressor failed' >&2; exit 5; fi`,
@@ -74,15 +86,25 @@ export function buildSaveDeltaScript(opts: { imageId: string; marker: string; su
   ].join('\n');
 }
 
-/** Load from stdin, then print the image ID the target has under `imageId` (or `missing`). */
+/**
+ * Load from stdin, then print the identity of every image the load names and of `imageId`: the
+ * caller finds which one is the source's image (on another image store it has another ID) and
+ * checks its layers (a containerd-store load can exit 0 with an incomplete image).
+ */
 export function buildLoadScript(opts: { imageId: string; marker: string; sudo: boolean; decompress?: string[] }): string {
-  const m = shQuote(opts.marker);
   const load = opts.decompress ? `${shJoin(opts.decompress)} | d load` : 'd load';
   return [
     dockerFn(opts.sudo),
-    `${load} || exit $?`,
-    `d ${shJoin(['image', 'inspect', '-f', `${opts.marker} id {{.Id}}`, opts.imageId])} 2>/dev/null || printf '%s id missing\\n' ${m}`,
+    `out=$(${load}); rc=$?`,
+    `printf '%s\\n' "$out"`,
+    '[ "$rc" = 0 ] || exit "$rc"',
+    buildIdentityLines(opts.marker, `${shQuote(opts.imageId)} $(printf '%s\\n' "$out" | grep -o 'sha256:[0-9a-f]\\{64\\}')`),
   ].join('\n');
+}
+
+/** Print the identity and config lines of each image in WORDS (a shell word list of IDs), skipping missing ones. */
+export function buildIdentityLines(marker: string, words: string): string {
+  return `for i in ${words}; do d image inspect -f ${shQuote(identityFormat(marker, 'got'))} "$i" 2>/dev/null; d image inspect -f ${shQuote(configFormat(marker))} "$i" 2>/dev/null; done; true`;
 }
 
 /**
@@ -166,7 +188,7 @@ export function buildDirectRelayScript(o: {
     '    esac',
     '  done',
     `  [ -n "$go" ] || { : >"$tmp/tap"; echo none >"$tmp/dst"; exit 0; }`,
-    o.probe ? '  cat >"$tmp/tap"' : '  tee "$tmp/tap" | d load',
+    o.probe ? '  cat >"$tmp/tap"' : '  tee "$tmp/tap" | d load >"$tmp/lo"',
     '  echo $? >"$tmp/dst"',
     '}',
     // the ticker may be asleep: stop it rather than wait a second for it
@@ -174,6 +196,6 @@ export function buildDirectRelayScript(o: {
     `printf '%s wire %s\\n' "$m" "$(tr -dc 0-9 <"$tmp/wire" 2>/dev/null)"`,
     `printf '%s srcexit %s\\n' "$m" "$(cat "$tmp/src" 2>/dev/null || echo none)"`,
     `printf '%s dstexit %s\\n' "$m" "$(cat "$tmp/dst" 2>/dev/null || echo none)"`,
-    o.probe ? 'true' : `d ${shJoin(['image', 'inspect', '-f', `${o.marker} id {{.Id}}`, o.imageId])} 2>/dev/null || printf '%s id missing\\n' "$m"`,
+    o.probe ? 'true' : `cat "$tmp/lo" 2>/dev/null; ${buildIdentityLines(o.marker, `${shQuote(o.imageId)} $(grep -o 'sha256:[0-9a-f]\\{64\\}' "$tmp/lo" 2>/dev/null)`)}`,
   ].join('\n');
 }

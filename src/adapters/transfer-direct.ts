@@ -10,7 +10,7 @@ import { shJoin } from '../core/quote.ts';
 import { buildDirectRelayScript } from './image-scripts.ts';
 import { runProcess } from './process.ts';
 import type { SshHost } from './ssh.ts';
-import { type RelayFailure, RelayError, type RelayOptions, type RelayResult } from './transfer-stream.ts';
+import { addListing, finishListing, findLoaded, newListing, type RelayFailure, RelayError, type RelayOptions, type RelayResult } from './transfer-stream.ts';
 
 /** A route with the source's host key entry, ready for the target. */
 export interface ResolvedDirect {
@@ -112,6 +112,8 @@ export async function relayDirect(from: SshHost, to: SshHost, saveScript: string
   child.stderr!.on('data', (b: Buffer) => errParts.push(b));
   const facts = new Map<string, string>();
   const loadLines: string[] = [];
+  const identityLines: string[] = [];
+  const listing = newListing();
   let why: RelayFailure | undefined;
   let planError: unknown;
   let bytes = 0;
@@ -142,9 +144,12 @@ export async function relayDirect(from: SshHost, to: SshHost, saveScript: string
     const value = sp < 0 ? '' : rest.slice(sp + 1);
     if (key === 'relaypid') o.onRelayPid?.(Number(value));
     else if (key === 'pid') o.onRemotePid?.(Number(value));
-    else if (key === 'manifest' && o.selectMembers) {
+    else if (key === 'got' || key === 'cfg') identityLines.push(line);
+    else if (addListing(listing, key, value)) {
+      // collected for selectMembers
+    } else if (key === 'manifest' && o.selectMembers) {
       try {
-        child.stdin!.end(`${o.selectMembers(value).join('\n')}\n.\n`);
+        child.stdin!.end(o.selectMembers(value, finishListing(listing)));
       } catch (e) {
         planError = e;
         kill('plan');
@@ -200,7 +205,7 @@ export async function relayDirect(from: SshHost, to: SshHost, saveScript: string
   }
   if (dstExit !== '0') throw fail('target', `docker load on ${to.name} failed (exit ${dstExit ?? code})`, to.name, Number(dstExit) || code, /no space left/i.test(output) ? `free disk space on ${to.name} (docker system df; docker image prune)` : undefined);
   if (srcExit !== '0') throw fail('source', `docker save on ${from.name} failed (exit ${srcExit})`, from.name, Number(srcExit));
-  const loadedId = facts.get('id');
-  if (loadedId !== o.imageId) throw fail('mismatch', `after docker load, ${to.name} has ${loadedId === 'missing' || !loadedId ? 'no image' : loadedId} under ${o.imageId}`, to.name, 0);
-  return { bytes: wire, durationMs: Date.now() - started, loadOutput };
+  const found = findLoaded(identityLines, o.marker, o.expected);
+  if (typeof found !== 'string') throw fail('mismatch', `after docker load, ${to.name} ${found.why}`, to.name, 0);
+  return { targetId: found, bytes: wire, durationMs: Date.now() - started, loadOutput };
 }

@@ -3,7 +3,10 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { parseSizes, type SaveListing } from '../core/archive-pick.ts';
 import { CommandError, ReleaseflowError } from '../core/errors.ts';
+import { findSameImage, identityDifference, type ImageIdentity } from '../core/image-identity.ts';
+import { parseImageLines } from '../core/layers.ts';
 import { stripNoise, tail } from '../core/noise.ts';
 import type { SshHost } from './ssh.ts';
 import { ByteMeter, type TransferProgress } from './transfer-progress.ts';
@@ -32,8 +35,10 @@ export interface RelayOptions {
   imageId: string;
   /** How the stream is encoded: gzip is inflated on the side to count raw bytes for the ETA. */
   encoding: 'gzip' | 'identity' | 'other';
-  /** Delta: given the source's manifest.json, the members to send. Absent: the source sends at once. */
-  selectMembers?: (manifestJson: string) => string[];
+  /** Delta: given the source's manifest.json and listing, the reply (see renderPick). Absent: the source sends at once. */
+  selectMembers?: (manifestJson: string, listing: SaveListing) => string;
+  /** The source's image: the target's copy is found by it (IDs differ across image stores) and checked against it. */
+  expected: ImageIdentity;
   onProgress?: (p: TransferProgress) => void;
   /** The source announced how many bytes (before compression) follow; throw to refuse before the target is touched. */
   onRawTotal?: (bytes: number) => void;
@@ -46,6 +51,8 @@ export interface RelayOptions {
 }
 
 export interface RelayResult {
+  /** The ID the target holds the image under (the source's ID, or another on another image store). */
+  targetId: string;
   bytes: number;
   rawBytes?: number;
   durationMs: number;
@@ -146,6 +153,7 @@ export async function relayImage(from: SshHost, to: SshHost, saveScript: string,
   try {
     const stdout = src.child.stdout!;
     let sentMembers = false;
+    const listing = newListing();
     for (let header = await readMarkerLine(stdout, o.marker); header !== 'start'; header = await readMarkerLine(stdout, o.marker)) {
       const [key = '', value = ''] = splitOnce(header);
       if (key === 'pid') o.onRemotePid?.(Number(value));
@@ -157,15 +165,17 @@ export async function relayImage(from: SshHost, to: SshHost, saveScript: string,
           refused = e;
           throw e;
         }
+      } else if (addListing(listing, key, value)) {
+        // collected for selectMembers
       } else if (key === 'manifest' && o.selectMembers) {
-        let members: string[];
+        let reply: string;
         try {
-          members = o.selectMembers(value);
+          reply = o.selectMembers(value, finishListing(listing));
         } catch (e) {
           why = 'plan';
           throw e;
         }
-        src.child.stdin!.end(`${members.join('\n')}\n.\n`);
+        src.child.stdin!.end(reply);
         sentMembers = true;
       } else throw new Error(`unexpected header from the source: ${header.slice(0, 80)}`);
     }
@@ -198,8 +208,6 @@ export async function relayImage(from: SshHost, to: SshHost, saveScript: string,
   const srcCode = await srcExit;
   await meter.finish();
   const loadOut = stripNoise(dstOut());
-  const idLine = loadOut.split('\n').find((l) => l.startsWith(`${o.marker} id `));
-  const loadedId = idLine?.slice(`${o.marker} id `.length).trim();
   const loadOutput = loadOut
     .split('\n')
     .filter((l) => !l.startsWith(o.marker))
@@ -226,10 +234,40 @@ export async function relayImage(from: SshHost, to: SshHost, saveScript: string,
     throw fail('source', `docker save on ${from.name} failed (exit ${srcCode})${detail}`, from.name, srcCode);
   }
   if (dstCode !== 0 || pipeError) throw fail('target', `docker load on ${to.name} failed (exit ${dstCode})`, to.name, dstCode);
-  if (loadedId !== o.imageId) {
-    throw fail('mismatch', `after docker load, ${to.name} has ${loadedId === 'missing' || !loadedId ? 'no image' : loadedId} under ${o.imageId}`, to.name, dstCode);
-  }
-  return { bytes: meter.bytes, rawBytes: meter.raw || undefined, durationMs: Date.now() - started, loadOutput };
+  const found = findLoaded(loadOut.split('\n'), o.marker, o.expected);
+  if (typeof found !== 'string') throw fail('mismatch', `after docker load, ${to.name} ${found.why}`, to.name, dstCode);
+  return { targetId: found, bytes: meter.bytes, rawBytes: meter.raw || undefined, durationMs: Date.now() - started, loadOutput };
+}
+
+/** The source's listing as the save script reports it, while it comes in. */
+export function newListing(): { layout: SaveListing['layout']; index?: string; files: string[] } {
+  return { layout: 'legacy', files: [] };
+}
+
+/** Take a `layout`, `index` or `file` header into the listing; false for other keys. */
+export function addListing(l: ReturnType<typeof newListing>, key: string, value: string): boolean {
+  if (key === 'layout') l.layout = value.trim() === 'oci' ? 'oci' : 'legacy';
+  else if (key === 'index') l.index = value;
+  else if (key === 'file') l.files.push(value);
+  else return false;
+  return true;
+}
+
+export function finishListing(l: ReturnType<typeof newListing>): SaveListing {
+  return { layout: l.layout, index: l.index, sizes: parseSizes(l.files) };
+}
+
+/**
+ * Which image the target loaded, from the load script's `got`/`cfg` lines: the one with the source's
+ * ID or, on another image store, the same layers, creation time and configuration.
+ */
+export function findLoaded(lines: readonly string[], marker: string, expected: ImageIdentity): string | { why: string } {
+  const pick = (key: string) => lines.filter((l) => l.startsWith(`${marker} ${key} `)).map((l) => l.slice(marker.length + key.length + 2));
+  const got = parseImageLines(pick('got').join('\n'), pick('cfg').join('\n'));
+  const same = findSameImage(expected, got);
+  if (same) return same.id;
+  const loaded = got.find((g) => g.id !== expected.id) ?? got[0];
+  return { why: loaded ? `loaded ${loaded.id}, which is not the source's image: ${identityDifference(expected, loaded)}` : `has no image under ${expected.id} and docker load named none` };
 }
 
 /** Re-export for callers that only need to know an error means "interrupted". */

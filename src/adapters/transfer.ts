@@ -10,13 +10,13 @@ import {
   describeBytes,
   type LayeredImage,
   type LayerPlan,
-  memberList,
   parseSaveManifest,
   planLayers,
   type SpaceNeed,
   withMargin,
 } from '../core/layers.ts';
 import { type ImageHostFacts, readImageFacts } from './image-facts.ts';
+import { type ArchivePick, pickClassic, pickContainerd, renderPick, type SaveListing } from '../core/archive-pick.ts';
 import { describeRoute } from '../core/direct.ts';
 import { relayDirect, type ResolvedDirect } from './transfer-direct.ts';
 import { buildCleanupScript, buildLoadScript, buildSaveDeltaScript, buildSaveFullScript } from './image-scripts.ts';
@@ -30,6 +30,8 @@ export type { TransferProgress } from './transfer-progress.ts';
 export type TransferStrategy = 'present' | 'delta' | 'full';
 
 export interface TransferResult {
+  /** The ID the target holds the image under: the source's, or another on another image store. */
+  targetId: string;
   /** Bytes on the wire (compressed), summed over attempts. */
   bytes: number;
   durationMs: number;
@@ -143,7 +145,7 @@ export async function transferImage(from: SshHost, to: SshHost, imageId: string,
   opts.onInfo?.(describePlan(plan, to.name, opts.direct));
   const l = plan.layers;
   const base = { compression: plan.compression, fellBack: false };
-  if (l.kind === 'present') return { ...base, bytes: 0, durationMs: Date.now() - started, loadOutput: '', strategy: 'present', layers: { total: l.total, sent: 0 } };
+  if (l.kind === 'present') return { ...base, targetId: l.targetId, bytes: 0, durationMs: Date.now() - started, loadOutput: '', strategy: 'present', layers: { total: l.total, sent: 0 } };
   try {
     const r = await sendOnce(from, to, plan, l.kind, opts);
     return { ...base, ...r, durationMs: Date.now() - started, strategy: l.kind, layers: { total: l.total, sent: l.missing.length } };
@@ -158,6 +160,14 @@ export async function transferImage(from: SshHost, to: SshHost, imageId: string,
   }
 }
 
+/** The members (and OCI layout, for a containerd-store target) to send; throws when the layout is not one we can strip. */
+export function pickArchive(manifest: ReturnType<typeof parseSaveManifest>, diffIds: readonly string[], missing: readonly string[], store: 'classic' | 'containerd', listing: SaveListing): ArchivePick {
+  if (store === 'classic') return pickClassic(manifest, diffIds, missing);
+  const pick = pickContainerd(manifest, diffIds, missing, listing);
+  if (!pick) throw new Error(`the source's docker save is not an archive whose layers a containerd image store can load partly (${listing.layout} layout)`);
+  return pick;
+}
+
 async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'delta' | 'full', opts: TransferOptions) {
   const marker = `@@rfx-${randomBytes(6).toString('hex')}`;
   const token = randomBytes(8).toString('hex');
@@ -167,7 +177,8 @@ async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'd
   const load = buildLoadScript({ imageId: plan.imageId, marker, sudo: to.config.sudo });
   const stallMs = opts.stallMs ?? 120_000;
   let remotePid: number | undefined;
-  const selectMembers = kind === 'delta' && plan.layers.kind === 'delta' ? (json: string) => memberList(parseSaveManifest(json), plan.image.layers, (plan.layers as { missing: string[] }).missing) : undefined;
+  const missing = plan.layers.kind === 'delta' ? plan.layers.missing : [];
+  const selectMembers = kind === 'delta' ? (json: string, listing: SaveListing) => renderPick(pickArchive(parseSaveManifest(json), plan.image.layers, missing, plan.target.store, listing)) : undefined;
   // docker save and the extraction on the source, at a pessimistic 10 MB/s
   const headerTimeoutMs = stallMs + plan.image.size / 10_000;
   if (opts.direct) {
@@ -177,6 +188,7 @@ async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'd
         marker,
         token,
         imageId: plan.imageId,
+        expected: plan.image,
         dataRoot: plan.target.dataRoot?.path,
         selectMembers,
         onProgress: opts.onProgress ? (p) => opts.onProgress!(p.bytes, p.rateBps, p) : undefined,
@@ -202,6 +214,7 @@ async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'd
     return await relayImage(from, to, save, load, {
       marker,
       imageId: plan.imageId,
+      expected: plan.image,
       encoding: plan.compression === 'none' ? 'identity' : plan.compression === 'zstd' ? 'other' : 'gzip',
       selectMembers,
       onProgress: opts.onProgress ? (p) => opts.onProgress!(p.bytes, p.rateBps, p) : undefined,

@@ -2,12 +2,11 @@
 // of a `docker save` archive to send, the compression both ends accept, and the disk space needed.
 import { createHash } from 'node:crypto';
 import { ReleaseflowError } from './errors.ts';
+import { canonicalConfig, findSameImage, type ImageIdentity } from './image-identity.ts';
 
-/** An image as the facts scripts print it: ID, size (bytes, uncompressed) and diffIDs, base first. */
-export interface LayeredImage {
-  id: string;
+/** An image as the facts scripts print it: ID, size (bytes, uncompressed), diffIDs (base first) and identity. */
+export interface LayeredImage extends ImageIdentity {
   size: number;
-  layers: string[];
 }
 
 /** Chain IDs of a layer stack, as dockerd's layer store names them (layer/layer.go CreateChainID). */
@@ -20,13 +19,30 @@ export function chainIds(diffIds: readonly string[]): string[] {
   return out;
 }
 
-/** Parse lines `<id> <size> <diffID> <diffID> …` (one image per line; other lines ignored). */
-export function parseImageLines(text: string): LayeredImage[] {
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * Parse lines `<id> <size> <created> <os/arch> <diffID> …` (one image per line; other lines
+ * ignored; the short form `<id> <size> <diffID> …` too) and `cfg <id> <Config JSON>` lines.
+ */
+export function parseImageLines(text: string, configLines = ''): LayeredImage[] {
+  const configs = new Map<string, string>();
+  for (const line of configLines.split('\n')) {
+    const m = /^(sha256:[0-9a-f]{64}) (.*)$/.exec(line.trim());
+    if (!m) continue;
+    try {
+      configs.set(m[1]!, canonicalConfig(JSON.parse(m[2]!) as Record<string, unknown> | null));
+    } catch {
+      // an unreadable config leaves the image comparable by ID only
+    }
+  }
   const out: LayeredImage[] = [];
   for (const line of text.split('\n')) {
-    const [id, size, ...layers] = line.trim().split(/\s+/);
-    if (!id || !/^sha256:[0-9a-f]{64}$/.test(id) || !/^\d+$/.test(size ?? '')) continue;
-    out.push({ id, size: Number(size), layers: layers.filter((l) => /^sha256:[0-9a-f]{64}$/.test(l)) });
+    const [id, size, ...rest] = line.trim().split(/\s+/);
+    if (!id || !DIGEST.test(id) || !/^\d+$/.test(size ?? '')) continue;
+    const long = rest[0] !== undefined && !DIGEST.test(rest[0]);
+    const [created, platform, ...layers] = long ? rest : ['', '', ...rest];
+    out.push({ id, size: Number(size), created: created ?? '', platform: platform ?? '', config: configs.get(id) ?? '', layers: layers.filter((l) => DIGEST.test(l)) });
   }
   return out;
 }
@@ -39,20 +55,23 @@ export function chainSet(images: readonly LayeredImage[]): Set<string> {
 }
 
 export type LayerPlan =
-  | { kind: 'present'; total: number; reason: string }
+  | { kind: 'present'; total: number; reason: string; targetId: string }
   | { kind: 'delta' | 'full'; total: number; shared: number; missing: string[]; missingBytes: number; reason: string };
 
 /**
  * Decide what to send: nothing when the target has the exact image ID; the layers above the
  * longest chain-ID prefix the target has (`docker load` skips a layer whose chain ID exists
- * without opening its file); everything when nothing is shared or the target stores images in
- * containerd (its importer requires every listed layer file). `missingBytes` is an upper bound.
+ * without opening its file; the containerd store likewise skips the unpack of a layer whose chain
+ * it has, given an OCI layout: archive-pick.ts); everything when nothing is shared. `missingBytes`
+ * is an upper bound.
  */
 export function planLayers(image: LayeredImage, target: readonly LayeredImage[], targetStore: 'classic' | 'containerd'): LayerPlan {
   const total = image.layers.length;
-  if (target.some((t) => t.id === image.id)) return { kind: 'present', total, reason: 'the target has the exact image ID' };
+  if (target.some((t) => t.id === image.id)) return { kind: 'present', total, reason: 'the target has the exact image ID', targetId: image.id };
+  // across image stores the same image has another ID: same layers, creation time and config
+  const same = image.config ? findSameImage(image, target) : undefined;
+  if (same) return { kind: 'present', total, reason: `the target has the same image (same layers, creation time and configuration) as ${same.id}`, targetId: same.id };
   const full = (reason: string): LayerPlan => ({ kind: 'full', total, shared: 0, missing: [...image.layers], missingBytes: image.size, reason });
-  if (targetStore === 'containerd') return full('the target uses the containerd image store, whose docker load needs every layer file');
   const chains = chainIds(image.layers);
   const have = chainSet(target);
   let k = 0;
@@ -76,7 +95,7 @@ export function planLayers(image: LayeredImage, target: readonly LayeredImage[],
     shared: k,
     missing: image.layers.slice(k),
     missingBytes: Math.max(0, image.size - sharedBytes),
-    reason: `the target has the first ${k} of ${total} layers (by chain ID)`,
+    reason: `the target has the first ${k} of ${total} layers (by chain ID)${targetStore === 'containerd' ? '; its containerd image store gets an OCI layout without them' : ''}`,
   };
 }
 

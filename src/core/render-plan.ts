@@ -21,7 +21,7 @@ export function renderPlan(plan: Plan, opts: { header?: boolean } = {}): string 
   const out = opts.header === false ? [] : [...plan.header];
   for (const w of plan.warnings) out.push(`warning: ${w}`);
   if (plan.upToDate) {
-    out.push(`already up to date: ${plan.to.name} runs the same image IDs as ${plan.from?.name ?? 'the source'}; nothing to do`);
+    out.push(`already up to date: ${plan.to.name} runs the same images as ${plan.from?.name ?? 'the source'}; nothing to do`);
     return out.join('\n');
   }
   for (const c of plan.containers) if (c.runCommand) out.push(`final command for ${c.name}:`, ...c.runCommand.split('\n').map((l) => `    ${l}`));

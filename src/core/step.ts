@@ -68,3 +68,13 @@ export function describeCommand(c: StepCommand, render: (argv: string[]) => stri
   const base = c.argv ? render(c.argv) : (c.script ?? '');
   return c.stdinNote ? `${base}  < ${c.stdinNote}` : base;
 }
+
+/**
+ * The step with every mention of image `from` replaced by `to`: after a transfer onto another image
+ * store the target holds the source's image under another ID, and the later steps (tag, create,
+ * the swap's image check) must name the target's. IDs are `sha256:<hex>`, never part of other words.
+ */
+export function bindImageId<T extends Step | PlannedContainer>(value: T, from: string, to: string): T {
+  if (from === to || !/^sha256:[0-9a-f]{64}$/.test(from) || !/^sha256:[0-9a-f]{64}$/.test(to)) return value;
+  return JSON.parse(JSON.stringify(value).replaceAll(from, to)) as T;
+}

@@ -7,7 +7,7 @@ import { diagnoseSsh, type Remote, remoteString, type SshHost } from '../adapter
 import { CommandError, HostUnreachableError, ReleaseflowError } from '../core/errors.ts';
 import { buildHealthProbeScript, judgeHealth, parseHealthProbe } from '../core/health.ts';
 import { shJoin, shQuote } from '../core/quote.ts';
-import { describeCommand, type Plan, type Step } from '../core/step.ts';
+import { bindImageId, describeCommand, type Plan, type Step } from '../core/step.ts';
 import type { EventBus } from '../events/bus.ts';
 
 export interface ExecuteResult {
@@ -53,7 +53,12 @@ export async function executePlan(plan: Plan, ctx: ExecuteContext): Promise<Exec
     try {
       if (ctx.signal?.aborted) throw interrupted();
       checkGuard(ctx, step.host);
-      const note = await runStep(step, index, ctx);
+      const { note, boundId } = await runStep(step, index, ctx);
+      // the target holds the image under another ID (another image store): later steps name that one
+      if (boundId && step.kind === 'transfer' && boundId !== step.imageId) {
+        for (let j = i + 1; j < total; j++) plan.steps[j] = bindImageId(plan.steps[j]!, step.imageId, boundId);
+        plan.containers = plan.containers.map((c) => bindImageId(c, step.imageId, boundId));
+      }
       done.push(index);
       ctx.bus.emit({ type: 'step-succeeded', index, total, name: step.name, durationMs: Date.now() - started, note });
     } catch (caught) {
@@ -92,7 +97,7 @@ function hostOf(ctx: ExecuteContext, name: string): SshHost {
   return h;
 }
 
-async function runStep(step: Step, index: number, ctx: ExecuteContext): Promise<string | undefined> {
+async function runStep(step: Step, index: number, ctx: ExecuteContext): Promise<{ note?: string; boundId?: string }> {
   const host = hostOf(ctx, step.host);
   switch (step.kind) {
     case 'exec': {
@@ -120,7 +125,7 @@ async function runStep(step: Step, index: number, ctx: ExecuteContext): Promise<
           });
         }
       }
-      return undefined;
+      return {};
     }
     case 'transfer': {
       const from = hostOf(ctx, step.from);
@@ -139,15 +144,18 @@ async function runStep(step: Step, index: number, ctx: ExecuteContext): Promise<
       });
       const how = r.strategy === 'present' ? 'nothing sent' : `${r.strategy}${r.fellBack ? ' after a failed layer-only attempt' : ''}, ${r.layers.sent} of ${r.layers.total} layers, ${r.compression}${r.rawBytes ? `, ${r.rawBytes} bytes before compression` : ''}`;
       ctx.bus.emit({ type: 'info', message: `transfer done: ${r.bytes} bytes in ${r.durationMs}ms (${how}); ${r.loadOutput.trim()}` });
-      const v = await host.run({ argv: ['docker', 'image', 'inspect', '-f', '{{.Id}}', step.imageId] });
-      // a banner printed by the remote shell may precede the answer: look for the line
-      if (v.code !== 0 || !v.stdout.split('\n').some((l) => l.trim() === step.imageId)) {
-        throw new CommandError(`image ${step.imageId} is not on ${step.to} after docker load`, v.code, v.stdout, v.stderr, { host: step.to, fix: 'check docker load output above; run releaseflow doctor' });
+      if (r.targetId !== step.imageId) {
+        ctx.bus.emit({ type: 'info', message: `${step.to} holds the image as ${r.targetId} (its image store names images differently; same layers, creation time and configuration as ${step.from}'s ${step.imageId}); the next steps use that ID` });
       }
-      return `${r.bytes} bytes (${r.strategy}), image ID verified`;
+      const v = await host.run({ argv: ['docker', 'image', 'inspect', '-f', '{{.Id}}', r.targetId] });
+      // a banner printed by the remote shell may precede the answer: look for the line
+      if (v.code !== 0 || !v.stdout.split('\n').some((l) => l.trim() === r.targetId)) {
+        throw new CommandError(`image ${r.targetId} is not on ${step.to} after docker load`, v.code, v.stdout, v.stderr, { host: step.to, fix: 'check docker load output above; run releaseflow doctor' });
+      }
+      return { note: `${r.bytes} bytes (${r.strategy}), image verified${r.targetId === step.imageId ? '' : ` as ${r.targetId}`}`, boundId: r.targetId };
     }
     case 'health':
-      return await waitHealthy(step, index, host, ctx);
+      return { note: await waitHealthy(step, index, host, ctx) };
   }
 }
 

@@ -4,8 +4,8 @@ import { probeDirect, resolveDirect } from '../adapters/transfer-direct.ts';
 import type { Config } from '../core/config.ts';
 import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
 import { isComposePlan, planWithCompose } from '../core/compose-plan.ts';
+import { type IdentityInspect, identityOf, sameImage } from '../core/image-identity.ts';
 import type { ContainerInput, ImageLike, InspectLike } from '../core/plan.ts';
-import { secretValues } from '../core/redact.ts';
 import { renderPlan } from '../core/render-plan.ts';
 import { makeReleaseId, statePaths } from '../core/state.ts';
 import type { Plan } from '../core/step.ts';
@@ -17,6 +17,7 @@ import { finishRelease, type ReleaseOutcome } from './finish.ts';
 import { assertNoInterrupted, describeInterrupted, readReleaseState } from './release-state.ts';
 import { observeComposeTargets } from './compose-observe.ts';
 import { finishComposeRelease } from './compose-release.ts';
+import { registerSecrets } from './secrets.ts';
 
 export interface PromoteOptions {
   from?: string;
@@ -46,21 +47,22 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
   const dstIds = [...dst.values()].filter((c) => c).map((c) => c!.Image);
   const [srcImages, dstImages] = await Promise.all([inspectImages<ImageLike>(from, srcIds), inspectImages<ImageLike>(to, [...dstIds, ...srcIds])]);
   // secrets of both hosts' containers are scrubbed from every event from here on
-  for (const c of [...src.values(), ...dst.values()]) if (c) bus.redactor.add(secretValues(c.Config.Env ?? [], config.secrets));
+  registerSecrets(bus, config, [...src.values(), ...dst.values()], [fromName, toName]);
   // compose-labelled targets: released through their compose project, or in run mode with a warning (compose-observe.ts)
   const compose = await observeComposeTargets(to, dst);
   // --direct: fill the route from the source's entry and check our known_hosts has its key (reads only)
   const direct = config.transfer.direct ? await resolveDirect(from, config.transfer.directSsh) : undefined;
 
   const inputs: ContainerInput[] = config.containers.map((cc) => {
-    const s = src.get(cc.name);
     const t = dst.get(cc.name);
+    // the target may hold TEST's image under another ID (another image store): plan with that ID
+    const s = asTargetSees(src.get(cc.name), srcImages, dstImages);
     return {
       name: cc.name,
       healthUrl: cc.healthUrl,
       healthTimeoutMs: cc.healthTimeoutMs,
       source: s,
-      sourceImage: s ? srcImages.get(s.Image) : undefined,
+      sourceImage: s ? (srcImages.get(s.Image) ?? dstImages.get(s.Image)) : undefined,
       target: t,
       targetImage: t ? dstImages.get(t.Image) : undefined,
       targetMode: compose.targets.has(cc.name) ? 'compose' : 'run',
@@ -81,6 +83,19 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
   // before anything changes: can the target really reach the source with its own key?
   if (direct && plan.steps.some((s) => s.kind === 'transfer')) await probeDirect(from, to, direct);
   return plan;
+}
+
+/**
+ * The source container as the target would name its image: unchanged when the target has the
+ * same ID or not the image at all (the transfer binds the ID later, execute.ts); otherwise with the
+ * target's ID for the same image (same layers, creation time and configuration).
+ */
+export function asTargetSees(s: InspectLike | undefined, srcImages: Map<string, ImageLike | undefined>, dstImages: Map<string, ImageLike | undefined>): InspectLike | undefined {
+  const img = s ? srcImages.get(s.Image) : undefined;
+  if (!s || !img || dstImages.get(s.Image)) return s;
+  const want = identityOf(img as IdentityInspect);
+  const same = [...dstImages.values()].find((d) => d && sameImage(want, identityOf(d as IdentityInspect)));
+  return same ? { ...s, Image: same.Id } : s;
 }
 
 /** Stop before planning when the target has an interrupted release: only `recover` may touch it now. */
@@ -120,7 +135,7 @@ export async function promote(ports: Ports, opts: PromoteOptions): Promise<{ cod
   bus.emit({ type: 'release-started', kind: 'promote', from: fromName, to: toName, header: [...plan.header, ...plan.warnings.map((w) => `warning: ${w}`)] });
   for (const w of insecure) bus.warn(w);
   if (plan.upToDate) {
-    bus.emit({ type: 'release-finished', result: 'up-to-date', exitCode: ExitCode.ok, durationMs: Date.now() - started, message: `already up to date: ${toName} runs the same image IDs as ${fromName}; nothing changed` });
+    bus.emit({ type: 'release-finished', result: 'up-to-date', exitCode: ExitCode.ok, durationMs: Date.now() - started, message: `already up to date: ${toName} runs the same images as ${fromName}; nothing changed` });
     return { code: ExitCode.ok, plan };
   }
   if (opts.dryRun) {

@@ -18,7 +18,7 @@ import { fixture } from './fixtures.ts';
 const imgV1 = fixture('image-backend-v1.inspect.json');
 const imgV2 = fixture('image-backend-v2.inspect.json');
 const frontV1 = fixture('image-frontend-v1.inspect.json');
-const asLayered = (i: { Id: string; Size: number; RootFS: { Layers: string[] } }) => ({ id: i.Id, size: i.Size, layers: i.RootFS.Layers });
+const asLayered = (i: { Id: string; Size: number; RootFS: { Layers: string[] } }) => ({ id: i.Id, size: i.Size, created: '', platform: '', config: '', layers: i.RootFS.Layers });
 
 // `ls image/overlay2/layerdb/sha256/` on the lab's test host, with each directory's `diff` and
 // `parent` files: chain IDs as dockerd 20.10 computed them (the first five belong to the images
@@ -67,18 +67,18 @@ describe('planLayers', () => {
     assert.deepEqual(p.missing, [imgV2.RootFS.Layers[2]]);
   });
 
-  test('nothing shared, or a containerd-store PROD: the whole image', () => {
+  test('nothing shared: the whole image; a containerd-store PROD: the same delta, as an OCI layout', () => {
     assert.equal(planLayers(asLayered(imgV2), [], 'classic').kind, 'full');
     const c = planLayers(asLayered(imgV2), prod, 'containerd');
-    assert.equal(c.kind, 'full');
-    assert.match(c.reason, /containerd/);
+    assert.ok(c.kind === 'delta' && c.shared === 2);
+    assert.match(c.reason, /containerd image store gets an OCI layout/);
   });
 
   test('chain IDs decide, not diffIDs: the same diffID on another base is not shared', () => {
     const [base, mid, top] = imgV2.RootFS.Layers;
-    const other = { id: h('1'.repeat(64)), size: 1, layers: [h('a'.repeat(64)), mid, top] };
+    const other = { ...asLayered(imgV2), id: h('1'.repeat(64)), size: 1, layers: [h('a'.repeat(64)), mid!, top!] };
     assert.equal(planLayers(asLayered(imgV2), [other], 'classic').kind, 'full');
-    const p = planLayers(asLayered(imgV2), [{ id: h('2'.repeat(64)), size: 1, layers: [base] }], 'classic');
+    const p = planLayers(asLayered(imgV2), [{ ...asLayered(imgV2), id: h('2'.repeat(64)), size: 1, layers: [base!] }], 'classic');
     assert.ok(p.kind === 'delta' && p.shared === 1 && p.missing.length === 2);
   });
 
@@ -244,7 +244,7 @@ describe('remote scripts under /bin/sh with a fake docker', () => {
         p.child.stdin.end('manifest.json\ncfg.json\nb/layer.tar\n.\n');
       }
     }
-    assert.deepEqual(headers, ['pid', 'manifest', 'bytes']);
+    assert.deepEqual(headers, ['pid', 'layout', 'file', 'file', 'file', 'file', 'manifest', 'bytes']);
     const listed = execFileSync('tar', ['-t', '-f', '-'], { input: gunzipSync(await rest(p.child.stdout)) }).toString().trim().split('\n');
     assert.deepEqual(listed, ['manifest.json', 'cfg.json', 'b/layer.tar']);
     assert.equal(await p.code, 0, p.stderr());
@@ -292,9 +292,28 @@ describe('remote scripts under /bin/sh with a fake docker', () => {
     assert.match(bad.stderr(), /No such image/);
   });
 
-  test('load: loads stdin, then prints the ID docker has under the image ID', () => {
+  test('delta: the reply writes and hard-links members (an OCI layout for a containerd store), then sends them', async () => {
+    const p = run(delta('oci'));
+    const files: string[] = [];
+    for (let l = await readMarkerLine(p.child.stdout, m); l !== 'start'; l = await readMarkerLine(p.child.stdout, m)) {
+      if (l.startsWith('layout ')) assert.equal(l, 'layout legacy');
+      if (l.startsWith('file ')) files.push(l.slice(5));
+      if (l.startsWith('manifest ')) p.child.stdin.end(`+index.json {"a":"it's $(x) \\n"}\n=blobs/sha256/bb b/layer.tar\nindex.json\nblobs/sha256/bb\n.\n`);
+    }
+    assert.deepEqual(files.sort(), ['100000 ./a/layer.tar', '2 ./cfg.json', '3000 ./b/layer.tar', '79 ./manifest.json']);
+    const x = mkdtempSync(join(tmpdir(), 'rf-oci-'));
+    execFileSync('tar', ['-x', '-f', '-', '-C', x], { input: gunzipSync(await rest(p.child.stdout)) });
+    assert.equal(await p.code, 0, p.stderr());
+    assert.equal(execFileSync('cat', [join(x, 'index.json')]).toString(), '{"a":"it\'s $(x) \\n"}', 'written byte for byte, nothing expanded');
+    assert.equal(execFileSync('cat', [join(x, 'blobs/sha256/bb')]).toString(), 'B'.repeat(3000));
+    rmSync(x, { recursive: true });
+    assert.deepEqual(readdirSync(base), []);
+  });
+
+  test('load: loads stdin, then prints the identity of the image ID and of every image the load names', () => {
     const out = execFileSync('sh', ['-c', buildLoadScript({ imageId: id, marker: m, sudo: false })], { env, input: 'data' }).toString();
-    assert.match(out, new RegExp(`Loaded image ID: ${id}\\n${m} id ${id}`));
+    assert.match(out, new RegExp(`^Loaded image ID: ${id}\\n${m} got ${id} `));
+    assert.match(out, new RegExp(`\\n${m} cfg ${id} `));
     assert.ok(existsSync(join(dir, 'loaded')));
   });
 });

@@ -80,7 +80,7 @@ function planView(p) {
   return [
     h('p', { class: 'route' }, h('strong', {}, `${from.toUpperCase()} ${p.from?.address ?? ''}`), ' → ', h('strong', {}, `${p.to.name.toUpperCase()} ${p.to.address}`), h('span', { class: 'muted' }, `  release ${p.releaseId}`)),
     h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, h('th', {}, 'container'), h('th', {}, `${p.to.name} runs now`), h('th', {}), h('th', {}, `${from} runs (to release)`), h('th', {}, 'change'))), h('tbody', {}, rows)),
-    p.upToDate ? h('p', { class: 'ok-text', id: 'plan-uptodate' }, `${p.to.name} already runs the same image IDs as ${from}: nothing to release.`) : h('p', { id: 'plan-bytes' }, moving),
+    p.upToDate ? h('p', { class: 'ok-text', id: 'plan-uptodate' }, `${p.to.name} already runs the same images as ${from}: nothing to release.`) : h('p', { id: 'plan-bytes' }, moving),
     p.warnings.length ? h('ul', { class: 'warnings' }, p.warnings.map((w) => h('li', {}, w))) : null,
     p.steps.length
       ? h(
