@@ -62,6 +62,8 @@ export function checkHostFacts(config: Config, f: HostFacts, source: HostFacts |
   }
   if (d.needsSudo && !sudoSet) add('FAIL', `docker: works on ${f.host} only through sudo (docker ${d.version})`, `set sudo: true under hosts.${f.host} in ${config.file}, or add the SSH user to the docker group`);
   else add('PASS', `docker: ${d.version} (API ${d.apiVersion})${d.access === 'sudo' ? ' through sudo -n' : ''}`);
+  // the containerd store names images by manifest digest: IDs differ from classic hosts for the same image
+  if (d.store === 'containerd') add('PASS', `image store: containerd (snapshotter); releases send it an OCI layout of the missing layers and find images by their layers and config, not their ID`);
   if (f.problem) add('FAIL', f.problem.message, f.problem.fix);
 
   const shows = f.allContainers.map((c) => `${c.name} (${c.status})`).join(', ') || 'no containers';

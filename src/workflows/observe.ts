@@ -58,7 +58,7 @@ export interface HostFacts {
   /** Why the host, or docker on it, could not be (fully) observed, and what to do. */
   problem?: { message: string; fix?: string; output?: string };
   connectMs?: number;
-  docker: { access: DockerAccess; needsSudo: boolean; version?: string; apiVersion?: string; error?: string };
+  docker: { access: DockerAccess; needsSudo: boolean; version?: string; apiVersion?: string; error?: string; store?: 'classic' | 'containerd' };
   containers: ContainerObservation[];
   images: ImageObservation[];
   dataRoot?: string;
@@ -90,6 +90,7 @@ export function buildObserveScript(containers: readonly string[], sudo: boolean,
     section(marker, 'version', `${d('version', '--format', '{{.Server.Version}} {{.Server.APIVersion}}')} 2>&1`),
     `root=$(${d('info', '--format', '{{.DockerRootDir}}')} 2>/dev/null)`,
     section(marker, 'dataroot', `printf '%s' "$root"`),
+    section(marker, 'store', `${d('info', '--format', '{{.Driver}} {{json .DriverStatus}}')} 2>/dev/null`),
     section(marker, 'df', `[ -n "$root" ] && df -Pk "$root" 2>&1`),
     section(marker, 'networks', `${d('network', 'ls', '--format', '{{.Name}}')} 2>&1`),
     section(marker, 'ps', `${d('ps', '-a', '--format', '{{json .}}')} 2>&1`),
@@ -185,6 +186,8 @@ export function parseObserveOutput(stdout: string, marker: string, containers: r
   const version = s.get('version');
   const [v, api] = version?.rc === 0 ? (version.text.trim().split('\n').at(-1)?.split(' ') ?? []) : [];
   if (v) Object.assign(docker, { version: v, apiVersion: api });
+  const store = s.get('store');
+  if (store?.rc === 0 && store.text.trim()) docker.store = /io\.containerd\.snapshotter/.test(store.text) ? 'containerd' : 'classic';
   const images = (parseJsonArray(s.get('images')?.text ?? '') as DockerJson[]).map(toImage);
   const inspected = parseJsonArray(s.get('containers')?.text ?? '') as DockerJson[];
   const df = s.get('df');

@@ -20,7 +20,7 @@ stub(
   `if [ "$DOCKER_DENY" = 1 ] && [ "$VIA_SUDO" != 1 ]; then echo 'permission denied while trying to connect to the Docker daemon socket' >&2; exit 1; fi
 case "$1 $2" in
   "version --format") [ "$3" = x ] && exit 0; echo '24.0.7 1.43' ;;
-  "info --format") echo /var/lib/docker ;;
+  "info --format") case "$3" in *DriverStatus*) echo "\${STORE_LINE:-overlay2 [[\\"Backing Filesystem\\",\\"extfs\\"]]}" ;; *) echo /var/lib/docker ;; esac ;;
   "network ls") printf 'bridge\\nhost\\nnone\\napp-net\\n' ;;
   "ps -a") echo '{"Names":"web","Image":"web:v2","Status":"Up 2 hours"}'; echo '{"Names":"web-old","Image":"web:v1","Status":"Exited (0) 1 day ago"}' ;;
   "container inspect")
@@ -41,7 +41,7 @@ function runScript(sudo: boolean, env: Record<string, string> = {}): string {
 test('the script, run in dash, yields the facts: version, disk, networks, containers, images, mode', () => {
   const f = parseObserveOutput(runScript(false), M, ['web', 'api']);
   assert.equal(f.problem, undefined);
-  assert.deepEqual(f.docker, { access: 'direct', needsSudo: false, version: '24.0.7', apiVersion: '1.43' });
+  assert.deepEqual(f.docker, { access: 'direct', needsSudo: false, version: '24.0.7', apiVersion: '1.43', store: 'classic' });
   assert.equal(f.dataRoot, '/var/lib/docker');
   assert.equal(f.freeBytes, 600000 * 1024);
   assert.deepEqual(f.networks, ['bridge', 'host', 'none', 'app-net']);
@@ -55,6 +55,11 @@ test('the script, run in dash, yields the facts: version, disk, networks, contai
   assert.deepEqual(web!.networks, ['app-net']);
   assert.deepEqual(web!.mode, { mode: 'compose', project: 'shop', configFiles: ['/srv/shop/compose.yml'], workingDir: '/srv/shop', service: 'web' });
   assert.deepEqual(api, { name: 'api', present: false, running: false, networks: [] });
+});
+
+test('the containerd image store is told apart by its snapshotter driver status (as docker 28.5 prints it)', () => {
+  const f = parseObserveOutput(runScript(false, { STORE_LINE: 'overlayfs [["driver-type","io.containerd.snapshotter.v1"]]' }), M, ['web', 'api']);
+  assert.equal(f.docker.store, 'containerd');
 });
 
 test('docker usable only through sudo: facts still gathered, needsSudo reported', () => {

@@ -48,6 +48,7 @@ export function renderStatus(facts: HostFacts[]): string {
     }
     const docker = f.docker.version ? `docker ${f.docker.version} (API ${f.docker.apiVersion})${f.docker.access === 'sudo' ? ' via sudo' : ''}` : 'docker NOT USABLE';
     out.push(`${f.host} (${f.address}): reachable, ${docker}`);
+    if (f.docker.store === 'containerd') out.push('  image store: containerd (image IDs are manifest digests: the same image has another ID on a classic host)');
     if (f.problem) out.push(`  problem: ${f.problem.message}`, ...(f.problem.fix ? [`  fix: ${f.problem.fix}`] : []));
     const rows = [['CONTAINER', 'MODE', 'STATE', 'IMAGE', 'IMAGE ID', 'CREATED', 'HEALTH']];
     const notes: string[] = [];
