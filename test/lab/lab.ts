@@ -16,9 +16,9 @@ export interface LabInfo {
 export const LAB_DIR = process.env.LAB_DIR ?? '/tmp/releaseflow-lab';
 export const REPO = new URL('../..', import.meta.url).pathname;
 
-/** The lab's facts, or undefined when no lab is up. Under CI=true a missing lab is an error, never a skip. */
-export function labInfo(): LabInfo | undefined {
-  const f = join(LAB_DIR, 'lab.json');
+/** The lab's facts (the lab in `dir`, default LAB_DIR), or undefined when no lab is up. Under CI=true a missing lab is an error, never a skip. */
+export function labInfo(dir: string = LAB_DIR): LabInfo | undefined {
+  const f = join(dir, 'lab.json');
   if (!existsSync(f)) {
     if (process.env.CI === 'true') throw new Error(`the lab is not up (${f} missing) and CI=true: lab tests must not skip; run: bash lab/lab.sh demo-up`);
     return undefined;
@@ -31,9 +31,9 @@ export function labSkip(): { skip: string | false } {
   return { skip: labInfo() ? false : 'no lab up (bash lab/lab.sh demo-up)' };
 }
 
-/** docker on a lab host through its admin socket (no ssh): for checking real state in tests. */
-export function labDocker(host: string, args: string[], input?: string): string {
-  const info = labInfo()!;
+/** docker on a lab host through its admin socket (no ssh): for checking real state in tests. `dir`: another lab than LAB_DIR. */
+export function labDocker(host: string, args: string[], input?: string, dir: string = LAB_DIR): string {
+  const info = labInfo(dir)!;
   return execFileSync('docker', ['-H', info.hosts[host]!.dockerSock, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
@@ -42,16 +42,17 @@ export function labInspect(host: string, name: string): Record<string, any> {
   return JSON.parse(labDocker(host, ['inspect', name]))[0];
 }
 
-/** Run lab/lab.sh with args (e.g. ['seed']); throws with its output on failure. */
-export function labScript(args: string[]): string {
-  const r = spawnSync('bash', [join(REPO, 'lab/lab.sh'), ...args], { encoding: 'utf8', env: { ...process.env, LAB_DIR } });
+/** Run lab/lab.sh with args (e.g. ['seed']); throws with its output on failure. `opts.dir`: another lab than LAB_DIR. */
+export function labScript(args: string[], opts: { dir?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  const env = { ...process.env, ...opts.env, LAB_DIR: opts.dir ?? LAB_DIR };
+  const r = spawnSync('bash', [join(REPO, 'lab/lab.sh'), ...args], { encoding: 'utf8', env });
   if (r.status !== 0) throw new Error(`lab.sh ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
 
-/** Run the releaseflow CLI against the lab's config; returns exit code and output. */
-export function releaseflow(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}) {
-  const info = labInfo()!;
+/** Run the releaseflow CLI against the lab's config (`opts.labDir`: another lab than LAB_DIR); returns exit code and output. */
+export function releaseflow(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; labDir?: string } = {}) {
+  const info = labInfo(opts.labDir)!;
   const r = spawnSync(process.execPath, [join(REPO, 'bin/releaseflow.js'), ...args], {
     encoding: 'utf8',
     env: { ...process.env, RELEASEFLOW_CONFIG: info.config, ...opts.env },

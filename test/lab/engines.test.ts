@@ -1,0 +1,138 @@
+// Engine smoke: for each Docker engine other than 20.10, its OWN lab (both hosts on that engine), the demo,
+// then promote / rollback / a bad release / run-command / status / doctor. Labs are brought up and taken down
+// here (lab.sh demo-up / down), one engine after the other; engines are fetched once into LAB_CACHE.
+// Opt-in (it makes labs of its own, ~90 s each): `npm run test:engines`, or
+//   RELEASEFLOW_TEST_ENGINES=all node --import tsx --test --test-concurrency=1 test/lab/engines.test.ts
+//   RELEASEFLOW_TEST_ENGINES=26.1,28.5 ...     only these cases (the names in CASES)
+//   RELEASEFLOW_TEST_CONTAINERD=1 ...          also the containerd image store cases (skipped until then)
+// Without RELEASEFLOW_TEST_ENGINES (e.g. in `npm run test:lab`) every case skips, saying so.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { labDocker, labInfo, labScript, releaseflow } from './lab.ts';
+
+interface EngineCase {
+  /** case name, also RELEASEFLOW_TEST_ENGINES' value */
+  name: string;
+  test: string;
+  prod: string;
+  n: number;
+  net: string;
+  /** why the case is skipped unless RELEASEFLOW_TEST_CONTAINERD=1 */
+  containerd?: boolean;
+}
+
+const CASES: EngineCase[] = [
+  { name: '26.1', test: '26.1', prod: '26.1', n: 1, net: '10.213.51' },
+  { name: '28.5', test: '28.5', prod: '28.5', n: 2, net: '10.213.52' },
+  { name: '28.5-containerd', test: '28.5-containerd', prod: '28.5-containerd', n: 3, net: '10.213.53', containerd: true },
+  { name: '20.10-to-28.5-containerd', test: '20.10', prod: '28.5-containerd', n: 4, net: '10.213.54', containerd: true },
+  { name: '28.5-containerd-to-20.10', test: '28.5-containerd', prod: '20.10', n: 5, net: '10.213.55', containerd: true },
+];
+
+const APP = ['ragflowauth-backend', 'ragflowauth-frontend'];
+const CONTAINERD_WAIT =
+  'waits for releaseflow transfer onto/from the containerd image store (post-load identity check by image Id, see shared/research/engines-today.md); run with RELEASEFLOW_TEST_CONTAINERD=1';
+
+function skipReason(c: EngineCase): string | false {
+  const only = process.env.RELEASEFLOW_TEST_ENGINES;
+  if (!only) return 'engine labs are opt-in: npm run test:engines (RELEASEFLOW_TEST_ENGINES=all or a list of cases)';
+  if (only !== 'all' && !only.split(',').map((s) => s.trim()).includes(c.name)) return `not in RELEASEFLOW_TEST_ENGINES=${only}`;
+  if (c.containerd && process.env.RELEASEFLOW_TEST_CONTAINERD !== '1') return CONTAINERD_WAIT;
+  if (process.getuid?.() !== 0) return 'needs root (the lab makes namespaces)';
+  return false;
+}
+
+/** lab.sh's environment for a case: its own lab, engines per host; nothing inherited that names another lab. */
+function labEnv(c: EngineCase, dir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^LAB_(ENGINE|CLI|PREFIX|NET|HOSTS|COMPOSE_PLUGIN)/.test(k)) env[k] = v;
+  return { ...env, LAB_DIR: dir, LAB_PREFIX: `rfe${c.n}`, LAB_NET: c.net, LAB_ENGINE_TEST: c.test, LAB_ENGINE_PROD: c.prod };
+}
+
+for (const c of CASES) {
+  const dir = `/tmp/rfl-eng-${c.name}`;
+  describe(`engine ${c.name} (TEST ${c.test} -> PROD ${c.prod})`, { skip: skipReason(c) }, () => {
+    const env = labEnv(c, dir);
+    const lab = (args: string[]) => labScript(args, { dir, env });
+    const rf = (args: string[]) => releaseflow(args, { labDir: dir });
+    const dk = (host: string, args: string[]) => labDocker(host, args, undefined, dir);
+    const layers = (host: string, image: string) => JSON.parse(dk(host, ['image', 'inspect', '-f', '{{json .RootFS.Layers}}', image])) as string[];
+    /** per container: the layers of the image it runs (comparable across image stores, unlike the Id) */
+    const running = (host: string) => Object.fromEntries(APP.map((n) => [n, layers(host, dk(host, ['inspect', '-f', '{{.Image}}', n]).trim())]));
+    const inContainer = (path: string) => dk('prod', ['exec', 'ragflowauth-backend', 'wget', '-q', '-O', '-', `http://127.0.0.1:8001${path}`]).trim();
+    let upOut = '';
+
+    before(() => {
+      if (existsSync(`${dir}/lab.env`)) lab(['down']); // a lab left by an interrupted run
+      upOut = lab(['demo-up']);
+    });
+    after(() => {
+      if (existsSync(`${dir}/lab.env`)) lab(['down']);
+    });
+
+    test('the lab runs the engines asked for', (t) => {
+      for (const l of upOut.split('\n').filter((s) => /_seconds=/.test(s))) t.diagnostic(l);
+      const info = labInfo(dir)! as ReturnType<typeof labInfo> & { hosts: Record<string, { engine?: string }> };
+      const status = lab(['status']);
+      t.diagnostic(status.split('\n').filter((s) => /engine=|cli\(ssh\)|store=/.test(s)).join(' | '));
+      for (const [host, engine] of [['test', c.test], ['prod', c.prod]] as const) {
+        assert.equal(info.hosts[host]!.engine, engine);
+        const v = dk(host, ['version', '--format', '{{.Server.Version}}']).trim();
+        assert.ok(v.startsWith(`${engine.replace(/-containerd$/, '')}.`), `${host}: dockerd ${v}`);
+        const store = dk(host, ['info', '--format', '{{.Driver}} {{json .DriverStatus}}']);
+        assert.equal(store.includes('io.containerd.snapshotter.v1'), engine.endsWith('-containerd'), `${host}: store ${store}`);
+      }
+      assert.match(status, new RegExp(`engine=${c.prod.replace('.', '\\.')} `));
+    });
+
+    test('promote --yes: exit 0, PROD runs TEST images (same layers)', () => {
+      const r = rf(['promote', '--yes']);
+      assert.equal(r.code, 0, r.out);
+      assert.deepEqual(running('prod'), running('test'));
+      assert.equal(inContainer('/version'), 'v2');
+      assert.equal(inContainer('/health'), 'ok');
+    });
+
+    test('rollback --yes: exit 0, PROD back on v1, healthy', () => {
+      const r = rf(['rollback', '--yes']);
+      assert.equal(r.code, 0, r.out);
+      assert.equal(dk('prod', ['inspect', '-f', '{{.Config.Image}}', 'ragflowauth-backend']).trim(), 'ragflowauth-backend:v1');
+      assert.equal(inContainer('/version'), 'v1');
+      assert.equal(inContainer('/health'), 'ok');
+    });
+
+    test('TEST on v3 (bad health): promote exit 1, PROD healthy on its previous image', () => {
+      lab(['seed', 'v3']);
+      const pre = running('prod');
+      const preIds = APP.map((n) => dk('prod', ['inspect', '-f', '{{.Id}}', n]).trim());
+      const r = rf(['promote', '--yes']);
+      assert.equal(r.code, 1, r.out);
+      assert.match(r.out, /health ragflowauth-backend FAILED/);
+      assert.deepEqual(running('prod'), pre);
+      assert.deepEqual(
+        APP.map((n) => dk('prod', ['inspect', '-f', '{{.Id}}', n]).trim()),
+        preIds,
+        'the same containers run again',
+      );
+      for (const n of APP) assert.equal(dk('prod', ['inspect', '-f', '{{.State.Running}}', n]).trim(), 'true');
+      assert.equal(inContainer('/version'), 'v1');
+      assert.equal(inContainer('/health'), 'ok');
+    });
+
+    test('run-command prints a docker run command', () => {
+      const r = rf(['run-command', 'prod', 'ragflowauth-backend']);
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.stdout, /docker run -d/);
+      assert.match(r.stdout, /ragflowauth-backend:v1/);
+      assert.doesNotMatch(r.stdout, /s3cr3t-Pa55/);
+    });
+
+    test('status and doctor: exit 0', () => {
+      const s = rf(['status']);
+      assert.equal(s.code, 0, s.out);
+      const d = rf(['doctor']);
+      assert.equal(d.code, 0, d.out);
+    });
+  });
+}
