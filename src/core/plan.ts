@@ -87,6 +87,7 @@ export function planPromotion(input: PromotionInput): Plan {
     fromId: c.source!.Image,
     toRef: c.target!.Config.Image,
     toId: c.target!.Image,
+    toContainerId: c.target!.Id,
     prevName: prevContainerName(c.name, input.releaseId),
     prevTag: prevImageTag(c.name, input.releaseId),
     changes: c.target!.Image !== c.source!.Image,

@@ -56,6 +56,8 @@ export interface PlannedContainer {
   fromId?: string;
   toRef: string;
   toId: string;
+  /** The target's container ID when planned: a container re-created since makes the plan stale. */
+  toContainerId?: string;
   prevName: string;
   prevTag: string;
   changes: boolean;

@@ -72,7 +72,7 @@ export class ReleaseRunner {
   startPromote(expected?: Expected): RunState {
     const { from, to } = this.config;
     return this.start('promote', [from, to], async (s) => {
-      const r = await promote(s.ports, { from, to, signal: s.signal, confirm: async (plan) => this.matches(s, plan, expected) });
+      const r = await promote(s.ports, { from, to, signal: s.signal, assumeYes: true, confirm: async (plan) => this.matches(s, plan, expected) });
       return r.code;
     });
   }

@@ -25,6 +25,8 @@ export interface PromoteOptions {
   dryRun?: boolean;
   /** Asked before changing anything; resolves true to go on. */
   confirm: (plan: Plan) => Promise<boolean>;
+  /** --yes: when the hosts changed between the plan and the lock, stop (exit 1) instead of asking again. */
+  assumeYes?: boolean;
   signal?: AbortSignal;
 }
 
@@ -36,7 +38,7 @@ export interface Ports {
 }
 
 /** Observe both hosts and plan the promotion (reads only). */
-export async function observeAndPlan(ports: Ports, fromName: string, toName: string): Promise<Plan> {
+export async function observeAndPlan(ports: Ports, fromName: string, toName: string, releaseId?: string): Promise<Plan> {
   const { config, hosts, bus } = ports;
   const from = hosts.get(fromName)!;
   const to = hosts.get(toName)!;
@@ -71,7 +73,7 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
   });
   const plan = planWithCompose({
     app: config.app,
-    releaseId: makeReleaseId(ports.clock()),
+    releaseId: releaseId ?? makeReleaseId(ports.clock()),
     stateDir: config.hosts[toName]!.stateDir,
     from: { name: fromName, address: config.hosts[fromName]!.address },
     to: { name: toName, address: config.hosts[toName]!.address },
@@ -96,6 +98,27 @@ export function asTargetSees(s: InspectLike | undefined, srcImages: Map<string, 
   const want = identityOf(img as IdentityInspect);
   const same = [...dstImages.values()].find((d) => d && sameImage(want, identityOf(d as IdentityInspect)));
   return same ? { ...s, Image: same.Id } : s;
+}
+
+/** What a plan was made from on both hosts: the containers, their images, the source's images. */
+export function planBasis(p: Plan): string[] {
+  return p.containers.map((c) => `${c.name}: ${p.to.name} container ${(c.toContainerId ?? '').slice(0, 12) || '-'} on ${c.toRef} (${c.toId.replace(/^sha256:/, '').slice(0, 12)}), ${p.from?.name ?? 'source'} on ${c.fromRef} (${(c.fromId ?? '').replace(/^sha256:/, '').slice(0, 12)})`);
+}
+
+/**
+ * Observe again under the lock; the same plan when nothing changed, else say what changed and
+ * either ask again (a new plan) or, under --yes, return exit 1 (the lock is released by the caller).
+ */
+async function replanIfChanged(ports: Ports, plan: Plan, opts: PromoteOptions, fromName: string, toName: string): Promise<Plan | number> {
+  const again = await observeAndPlan(ports, fromName, toName, plan.releaseId);
+  const before = planBasis(plan);
+  const now = planBasis(again);
+  const changed = now.filter((l) => !before.includes(l));
+  if (changed.length === 0 && now.length === before.length) return plan;
+  ports.bus.warn(`the hosts changed after the plan was made; now: ${changed.join('; ') || 'other containers'}${opts.assumeYes ? '' : '; here is the new plan'}`);
+  // nothing left to release is not confirmed either: the new plan would change nothing
+  if (opts.assumeYes || again.upToDate) return ExitCode.failed;
+  return (await opts.confirm(again)) ? again : ExitCode.usage;
 }
 
 /** Stop before planning when the target has an interrupted release: only `recover` may touch it now. */
@@ -158,6 +181,13 @@ export async function promote(ports: Ports, opts: PromoteOptions): Promise<{ cod
   }
   let outcome: ReleaseOutcome | undefined;
   try {
+    // the hosts may have changed while the operator read the plan: never apply a stale plan
+    const fresh = await replanIfChanged(ports, plan, opts, fromName, toName);
+    if (typeof fresh === 'number') {
+      bus.emit({ type: 'release-finished', result: 'failed', exitCode: fresh, durationMs: Date.now() - started, message: fresh === ExitCode.usage ? 'not confirmed: nothing changed' : 'the hosts changed after the plan was made: nothing changed; run releaseflow promote again to see the new plan' });
+      return { code: fresh, plan };
+    }
+    plan = fresh;
     outcome = isComposePlan(plan) ? await finishComposeRelease(ports, plan, started, opts.signal) : await finishRelease(ports, plan, started, opts.signal);
     return { code: outcome.code, plan };
   } finally {

@@ -43,6 +43,7 @@ function releaseCommand(name: 'promote' | 'plan', holder: { code: number }) {
           to,
           dryRun: dry,
           signal: s.signal,
+          assumeYes: Boolean(o.yes),
           confirm: confirmer(o.yes, (p) => `Release ${p.containers.map((x) => x.fromRef).join(', ')} from ${from} (${p.from?.address}) to ${to} (${p.to.address})?`),
         });
         if (name === 'plan' && !o.json) {
