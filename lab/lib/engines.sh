@@ -211,3 +211,23 @@ engine_status() {
   printf '       cli(ssh)=%s compose-v2=%s docker-compose=%s\n' "$cv" "$comp" "$comp1"
   printf '       store=%s%s\n' "$store" "$([[ $store == *io.containerd.snapshotter.v1* ]] && echo ' (containerd image store)')"
 }
+
+# lab.sh engines [fetch ENGINE...]: the known engines and what the cache holds; `fetch` gets trees ahead of `up`
+cmd_engines() {
+  local e T t0
+  if [[ ${1:-} == fetch ]]; then
+    shift; (( $# )) || set -- $(awk 'NF { print $1 }' <<<"$ENGINE_TABLE")
+    for e in "$@"; do
+      t0=$(now_ms); engine_ensure "$e"
+      log "engine $e ready in $(engine_tree "$e") ($(secs "$t0")s)"
+    done
+    return
+  fi
+  [[ -z ${1:-} ]] || die "usage: lab.sh engines [fetch [ENGINE...]]"
+  for e in $(engine_names); do
+    if [[ $e == 20.10 ]]; then printf '%-18s %s\n' "$e" "the machine's $(dockerd --version 2>/dev/null || echo 'dockerd: missing')"; continue; fi
+    T=$(engine_tree "$e")
+    if [[ -f $T/.complete ]]; then printf '%-18s %s (%s)\n' "$e" "$(sed -n 's/^dockerd: //p' "$T/ENGINE")" "$T"
+    else printf '%-18s not fetched (Debian %s; lab.sh engines fetch %s)\n' "$e" "$(engine_row "$(engine_tree_name "$e")" | awk '{ print $2 }')" "$(engine_tree_name "$e")"; fi
+  done
+}
