@@ -1,4 +1,4 @@
-// Secrets: env names that look secret, or are listed in config, are masked everywhere.
+// Secrets: env names that look secret, or are listed in config, are masked where their values stand.
 
 export const MASK = '********';
 const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|CREDENTIAL|AUTH|PRIVATE/i;
@@ -16,26 +16,86 @@ export function maskEnvEntry(entry: string, extra: readonly string[] = []): stri
   return isSecretName(name, extra) ? `${name}=${MASK}` : entry;
 }
 
-/** Collect the secret values of env entries, for scrubbing free text. */
-export function secretValues(env: readonly string[], extra: readonly string[] = []): string[] {
-  const out: string[] = [];
+/** The secret env entries (name and value) worth masking: values of 3 characters or more. */
+export function secretEntries(env: readonly string[], extra: readonly string[] = []): { name: string; value: string }[] {
+  const out: { name: string; value: string }[] = [];
   for (const e of env) {
     const eq = e.indexOf('=');
-    if (eq > 0 && isSecretName(e.slice(0, eq), extra) && e.length - eq - 1 >= 3) out.push(e.slice(eq + 1));
+    if (eq > 0 && isSecretName(e.slice(0, eq), extra) && e.length - eq - 1 >= 3) out.push({ name: e.slice(0, eq), value: e.slice(eq + 1) });
   }
   return out;
 }
 
-/** A scrubber that replaces every known secret value in text; longest first so overlaps mask fully. */
+/** Collect the secret values of env entries, for scrubbing free text. */
+export function secretValues(env: readonly string[], extra: readonly string[] = []): string[] {
+  return secretEntries(env, extra).map((e) => e.value);
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The forms a value takes in printed text: as is, inside shQuote's quotes, JSON-escaped, and each of its lines. */
+function forms(value: string): string[] {
+  const out = new Set([value, value.replace(/'/g, `'\\''`), JSON.stringify(value).slice(1, -1)]);
+  if (/[\r\n]/.test(value)) for (const l of value.split(/\r?\n/)) if (l.trim().length >= 3) out.add(l.trim());
+  return [...out].filter((f) => f.length >= 3);
+}
+
+/**
+ * Where a weak value (one that is also part of a name releaseflow prints) still counts as a value:
+ * after `=` (env `NAME=value`, `--opt=value`, optionally quoted), as a JSON string value after a key,
+ * as URL userinfo (`:value@`), or alone on a line. Anywhere else it is a name and stays readable.
+ */
+function valuePositions(value: string): RegExp {
+  const v = escapeRe(value);
+  const end = `(?=["']?(?:$|[\\s,;&)}\\]"'\\\\]))`;
+  return new RegExp([`(?<==["']?)${v}${end}`, `(?<=":\\s*")${v}(?=")`, `(?<=[:/])${v}(?=@)`, `(?<=^[ \\t]*)${v}(?=[ \\t]*$)`].join('|'), 'gm');
+}
+
+/**
+ * A scrubber for free text. A secret value is masked wherever it occurs (longest first, so overlaps mask
+ * fully), unless it is weak: part of a name releaseflow prints itself (container, service, project,
+ * image, host). A weak value is masked only where it stands as a value, so `WORDPRESS_DB_PASSWORD=wordpress`
+ * does not turn the container `wordpress-server-1` into `********-server-1`.
+ */
 export class Redactor {
   private values: string[] = [];
+  private names: string[] = [];
+  private weak = new Map<string, RegExp>();
+
   add(values: Iterable<string>): void {
     for (const v of values) if (v.length >= 3 && !this.values.includes(v)) this.values.push(v);
     this.values.sort((a, b) => b.length - a.length);
+    this.classify();
   }
+
+  /** Names releaseflow prints itself; returns the known secret values that are part of one (weak secrets). */
+  protect(names: Iterable<string>): string[] {
+    for (const n of names) if (n && !this.names.includes(n.toLowerCase())) this.names.push(n.toLowerCase());
+    this.classify();
+    return [...this.weak.keys()];
+  }
+
+  /** Is this value a weak secret (part of a name releaseflow prints)? */
+  isWeak(value: string): boolean {
+    return this.weak.has(value);
+  }
+
+  private classify(): void {
+    for (const v of this.values) {
+      if (!this.weak.has(v) && this.names.some((n) => n.includes(v.toLowerCase()))) this.weak.set(v, valuePositions(v));
+    }
+  }
+
   redact(text: string): string {
     let out = text;
-    for (const v of this.values) if (out.includes(v)) out = out.split(v).join(MASK);
+    for (const v of this.values) {
+      const weak = this.weak.get(v);
+      if (weak) {
+        if (out.includes(v)) out = out.replace(weak, MASK);
+        continue;
+      }
+      for (const f of forms(v)) if (out.includes(f)) out = out.split(f).join(MASK);
+    }
     return out;
   }
 }
