@@ -162,6 +162,6 @@ export async function rollbackComposeRelease(ports: Ports, opts: RollbackOptions
     });
     return code;
   } finally {
-    await releaseLock(to, config).catch(() => bus.warn(`could not remove the lock on ${toName}; run: releaseflow lock release`));
+    await releaseLock(to, config, releaseId).catch(() => bus.warn(`could not remove the lock on ${toName}; run: releaseflow lock release`));
   }
 }

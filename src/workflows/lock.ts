@@ -160,8 +160,39 @@ export function lockBusyError(host: SshHost, lockPath: string, info: LockInfo | 
   });
 }
 
-/** Release the lock (also used by `releaseflow lock release`). */
-export async function releaseLock(host: SshHost, config: Config): Promise<void> {
+/**
+ * The script that removes the lock only while its info.json names `releaseId`: the lock is renamed away
+ * (atomic), the moved copy checked again, and put back if another run took the lock in between.
+ * Prints `<marker> released|gone|other`.
+ */
+export function buildReleaseLockScript(lockPath: string, releaseId: string, marker: string): string {
+  const lk = shQuote(lockPath);
+  const mine = shQuote(`"releaseId":${JSON.stringify(releaseId)}`);
+  const m = shQuote(marker);
+  return [
+    `lk=${lk}; tmp="$lk.rm.$$"`,
+    `if [ ! -d "$lk" ]; then printf '%s gone\\n' ${m}; exit 0; fi`,
+    `grep -qF -- ${mine} "$lk/info.json" 2>/dev/null || { printf '%s other\\n' ${m}; exit 0; }`,
+    `mv "$lk" "$tmp" 2>/dev/null || { printf '%s gone\\n' ${m}; exit 0; }`,
+    `if grep -qF -- ${mine} "$tmp/info.json" 2>/dev/null; then rm -rf "$tmp"; printf '%s released\\n' ${m}; exit 0; fi`,
+    // not ours after all (taken between the check and the rename): give it back
+    `[ -e "$lk" ] || mv "$tmp" "$lk"; printf '%s other\\n' ${m}`,
+  ].join('\n');
+}
+
+/**
+ * Release the lock. With `releaseId`, only while it still holds that release (a lock removed by
+ * `lock release --force` and taken by another run is left to that run). Without it (`releaseflow lock
+ * release`), whoever holds it.
+ */
+export async function releaseLock(host: SshHost, config: Config, releaseId?: string): Promise<'released' | 'gone' | 'other'> {
   const p = statePaths(host.config.stateDir, config.app);
-  await host.check({ argv: ['rm', '-rf', p.lock] }, { what: 'removing the lock' });
+  if (releaseId === undefined) {
+    await host.check({ argv: ['rm', '-rf', p.lock] }, { what: 'removing the lock' });
+    return 'released';
+  }
+  const m = `@@rf-${randomBytes(6).toString('hex')}`;
+  const r = await host.check({ script: buildReleaseLockScript(p.lock, releaseId, m) }, { what: 'removing the lock' });
+  const state = parseLockOutput(r.stdout, m).state;
+  return state === 'released' || state === 'gone' ? state : 'other';
 }

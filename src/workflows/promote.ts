@@ -191,6 +191,6 @@ export async function promote(ports: Ports, opts: PromoteOptions): Promise<{ cod
     outcome = isComposePlan(plan) ? await finishComposeRelease(ports, plan, started, opts.signal) : await finishRelease(ports, plan, started, opts.signal);
     return { code: outcome.code, plan };
   } finally {
-    await releaseLock(to, config).catch(() => bus.warn(`could not remove the lock on ${toName}; run: releaseflow lock release`));
+    await releaseLock(to, config, plan.releaseId).catch(() => bus.warn(`could not remove the lock on ${toName}; run: releaseflow lock release`));
   }
 }

@@ -35,6 +35,8 @@ export async function recover(ports: Ports, opts: RecoverOptions): Promise<numbe
   };
   let releases: InterruptedRelease[];
   let lockHeld: boolean;
+  // the release the lock named when we looked: removed only while it still does (unnamed: whatever holds it)
+  let lockId: string | undefined;
   let plan: Plan;
   let stepsOf = new Map<string, Step[]>();
   try {
@@ -55,6 +57,7 @@ export async function recover(ports: Ports, opts: RecoverOptions): Promise<numbe
     }
     releases = [...st.interrupted, ...(opts.force ? st.running : [])];
     lockHeld = st.lock.held;
+    lockId = st.lock.info?.releaseId;
     if (releases.length === 0 && !lockHeld) return finish('up-to-date', ExitCode.ok, `nothing to recover on ${toName}: no interrupted release and no lock`);
     ({ plan, stepsOf } = recoveryPlan(ports, toName, releases));
   } catch (e) {
@@ -107,8 +110,8 @@ mkdir ${shQuote(paths.guardDecided)} 2>/dev/null; p=$(cat ${shQuote(paths.guardP
   }
   if (failed) return finish('rollback-failed', ExitCode.rollbackIncomplete, `${failed}\nthe lock on ${toName} stays; run releaseflow recover again once the cause is fixed`);
   if (lockHeld) {
-    await releaseLock(to, config).catch((e) => bus.warn(`could not remove the lock on ${toName}: ${e instanceof Error ? e.message : e}; run: releaseflow lock release`));
-    done.push('lock removed');
+    const gone = await releaseLock(to, config, lockId).catch((e) => bus.warn(`could not remove the lock on ${toName}: ${e instanceof Error ? e.message : e}; run: releaseflow lock release`));
+    done.push(gone === 'other' ? 'lock left in place: another run took it meanwhile' : 'lock removed');
   }
   return finish('rolled-back', ExitCode.ok, `recovered ${toName}: ${done.join('; ')}`);
 }

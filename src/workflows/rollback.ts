@@ -139,6 +139,6 @@ export async function rollback(ports: Ports, opts: RollbackOptions): Promise<num
     // the journal or guard could not be set up (nothing changed), or a bug
     return fail(e, plan.header);
   } finally {
-    await releaseLock(to, config).catch(() => bus.warn(`could not remove the lock on ${toName}; run: releaseflow lock release`));
+    await releaseLock(to, config, plan.releaseId).catch(() => bus.warn(`could not remove the lock on ${toName}; run: releaseflow lock release`));
   }
 }
