@@ -267,7 +267,10 @@ export function findLoaded(lines: readonly string[], marker: string, expected: I
   const same = findSameImage(expected, got);
   if (same) return same.id;
   const loaded = got.find((g) => g.id !== expected.id) ?? got[0];
-  return { why: loaded ? `loaded ${loaded.id}, which is not the source's image: ${identityDifference(expected, loaded)}` : `has no image under ${expected.id} and docker load named none` };
+  if (loaded) return { why: `loaded ${loaded.id}, which is not the source's image: ${identityDifference(expected, loaded)}` };
+  // named by docker load, yet its layers cannot be read: a containerd-store load that exited 0 incomplete
+  const named = lines.map((l) => /^Loaded image(?: ID)?: (\S+)/.exec(l)?.[1]).find(Boolean);
+  return { why: named ? `loaded ${named}, but docker cannot read its layers: an incomplete load (a layer blob is missing in its image store)` : `has no image under ${expected.id} and docker load named none` };
 }
 
 /** Re-export for callers that only need to know an error means "interrupted". */

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { findLoaded } from '../../src/adapters/transfer-stream.ts';
 import { parseSizes, pickClassic, pickContainerd, renderPick } from '../../src/core/archive-pick.ts';
 import { canonicalConfig, identityDifference, identityOf, sameImage } from '../../src/core/image-identity.ts';
 import { parseSaveManifest } from '../../src/core/layers.ts';
@@ -114,5 +115,23 @@ describe('bindImageId', () => {
     assert.equal(JSON.stringify(bound).includes(h('a')), false);
     assert.equal(bound.kind === 'exec' && bound.commands[0]!.argv![2], h('b'));
     assert.equal(bindImageId(step, h('a'), 'not-an-id'), step, 'only IDs are replaced');
+  });
+});
+
+describe('findLoaded', () => {
+  const M = '@@rfx-1';
+  const line = (key: string, i: typeof v1) => `${M} ${key} ${i.Id} ${i.Size} ${i.Created} ${i.Os}/${i.Architecture} ${i.RootFS.Layers.join(' ')} `;
+  const cfg = (i: typeof v1, id = i.Id) => `${M} cfg ${id} ${JSON.stringify(i.Config)}`;
+
+  test('the source ID, or the same image under another ID, is what the target loaded', () => {
+    assert.equal(findLoaded([line('got', v1), cfg(v1)], M, { ...identityOf(v1), size: 0 } as never), v1.Id);
+    const other = { ...v1, Id: h('c') };
+    assert.equal(findLoaded(['Loaded image ID: x', line('got', other), cfg(v1, other.Id)], M, identityOf(v1)), other.Id);
+  });
+
+  test('another image, or an image docker names but cannot read (incomplete containerd load): why, for the log', () => {
+    assert.match((findLoaded([line('got', v2), cfg(v2)], M, identityOf(v1)) as { why: string }).why, /^loaded sha256:.*, which is not the source's image: its layers differ/);
+    assert.match((findLoaded([`Loaded image ID: ${h('d')}`], M, identityOf(v1)) as { why: string }).why, /^loaded sha256:d{64}, but docker cannot read its layers: an incomplete load/);
+    assert.match((findLoaded([], M, identityOf(v1)) as { why: string }).why, /docker load named none/);
   });
 });
