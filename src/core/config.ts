@@ -112,7 +112,8 @@ export const configSchema = z
   })
   .superRefine((c, ctx) => {
     for (const key of ['from', 'to'] as const) {
-      if (!(c[key] in c.hosts)) {
+      // own keys only: `from: toString` must not find Object.prototype.toString
+      if (!Object.hasOwn(c.hosts, c[key])) {
         ctx.addIssue({ code: 'custom', path: [key], message: `names host '${c[key]}', which is not under hosts (known: ${Object.keys(c.hosts).join(', ') || 'none'})` });
       }
     }
@@ -228,7 +229,8 @@ function resolvePath(p: string, base: string): string {
 
 function normalise(c: RawConfig, file: string): Config {
   const base = dirname(resolve(file));
-  const hosts: Record<string, HostConfig> = {};
+  // no prototype: a host named on the command line (`constructor`, `__proto__`) is found only if configured
+  const hosts: Record<string, HostConfig> = Object.create(null);
   for (const [name, h] of Object.entries(c.hosts)) {
     const sshOptions = { ...(h.sshOptions ?? {}) };
     for (const k of Object.keys(sshOptions)) {

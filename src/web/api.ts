@@ -82,7 +82,7 @@ export function isAppContainer(config: Config, name: string): boolean {
 
 /** `docker logs --tail 200` of an app container on a configured host (stdout and stderr interleaved). */
 export async function containerLogsAnswer(config: Config, host: string | null, container: string | null) {
-  if (!host || !(host in config.hosts)) throw new HttpError(400, `unknown host '${host ?? ''}'`, `use one of: ${Object.keys(config.hosts).join(', ')}`);
+  if (!host || !Object.hasOwn(config.hosts, host)) throw new HttpError(400, `unknown host '${host ?? ''}'`, `use one of: ${Object.keys(config.hosts).join(', ')}`);
   if (!container || !isAppContainer(config, container)) throw new HttpError(400, `'${container ?? ''}' is not one of the app's containers`, `use one of: ${config.containers.map((c) => c.name).join(', ')}`);
   return withHosts(config, [host], async (hosts) => {
     const h = hosts.get(host)!;

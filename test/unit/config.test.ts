@@ -116,6 +116,16 @@ test('from: or to: naming an unknown host says which hosts exist', () => {
   assert.match(configError(SAMPLE.replace('to: prod', 'to: test')).message, /to: is the same host as from/);
 });
 
+test('host names are own keys only: from: toString, to: constructor, __proto__ are unknown hosts', () => {
+  assert.match(configError(SAMPLE.replace('from: test', 'from: toString')).message, /from: names host 'toString', which is not under hosts/);
+  assert.match(configError(SAMPLE.replace('to: prod', 'to: constructor')).message, /to: names host 'constructor'/);
+  assert.match(configError(SAMPLE.replace('to: prod', 'to: __proto__')).message, /to: names host '__proto__'/);
+  // what the CLI and the dashboard look up by name (host=constructor) finds nothing that is not configured
+  const hosts = parseConfig(SAMPLE, FILE).hosts;
+  for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) assert.equal(hosts[name], undefined, name);
+  assert.deepEqual(Object.keys(hosts), ['test', 'prod']);
+});
+
 test('a bad duration names its key path', () => {
   assert.match(configError(SAMPLE.replace('timeout: 60s', 'timeout: soon')).message, /health\.timeout: expected a duration/);
   assert.match(configError(SAMPLE.replace('connectTimeout: 10s', 'connectTimeout: -3')).message, /ssh\.connectTimeout: expected a duration/);
