@@ -87,7 +87,7 @@ function runFile(file: string, label: string): Promise<FileResult> {
     const collect = (b: Buffer) => {
       const s = b.toString();
       out += s;
-      done += (s.match(/^[✔✖﹣] /gm) ?? []).length;
+      done += (s.match(/^\s*[✔✖﹣] /gm) ?? []).length;
       if (VERBOSE) process.stdout.write(s);
     };
     child.stdout.on('data', collect);
