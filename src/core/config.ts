@@ -1,10 +1,11 @@
 // The YAML configuration: schema, defaults, and errors that name the key path and the fix.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from './duration.ts';
+import { readConfigText, shortKey, shortText } from './config-file.ts';
 import { ConfigError } from './errors.ts';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -114,7 +115,7 @@ export const configSchema = z
     for (const key of ['from', 'to'] as const) {
       // own keys only: `from: toString` must not find Object.prototype.toString
       if (!Object.hasOwn(c.hosts, c[key])) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `names host '${c[key]}', which is not under hosts (known: ${Object.keys(c.hosts).join(', ') || 'none'})` });
+        ctx.addIssue({ code: 'custom', path: [key], message: `names host '${shortKey(c[key])}', which is not under hosts (known: ${Object.keys(c.hosts).join(', ') || 'none'})` });
       }
     }
     if (c.from === c.to) ctx.addIssue({ code: 'custom', path: ['to'], message: `is the same host as from ('${c.from}')` });
@@ -172,44 +173,58 @@ export function locateConfig(flag: string | undefined, env: NodeJS.ProcessEnv = 
   return file;
 }
 
-/** Read, parse and validate a config file. */
+/** Read, parse and validate a config file (a regular file of at most 1 MiB). */
 export function loadConfig(file: string): Config {
-  let text: string;
+  return parseConfig(readConfigText(file), file);
+}
+
+/** YAML text to plain data; every failure (syntax, alias bomb, too deep) is a config error naming the file. */
+function parseYaml(text: string, file: string): unknown {
   try {
-    text = readFileSync(file, 'utf8');
+    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      const e = doc.errors[0]!;
+      const pos = e.linePos?.[0];
+      throw new ConfigError(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: YAML syntax error: ${e.message.split('\n')[0]}`, {
+        fix: 'fix the YAML syntax at that line (indentation with spaces, a colon after each key)',
+      });
+    }
+    // a config needs no aliases to speak of: a few are fine, a "billion laughs" is refused
+    return doc.toJS({ maxAliasCount: 50 });
   } catch (e) {
-    throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`, { fix: 'check the path and its permissions' });
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(`${file}: not a usable YAML config: ${shortText((e as Error).message ?? String(e))}`, { fix: 'pass --config the releaseflow YAML file (see the README, "Configuration")' });
   }
-  return parseConfig(text, file);
 }
 
 /** Parse and validate config text; `file` resolves relative paths. */
 export function parseConfig(text: string, file: string): Config {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const pos = e.linePos?.[0];
-    throw new ConfigError(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: YAML syntax error: ${e.message.split('\n')[0]}`, {
-      fix: 'fix the YAML syntax at that line (indentation with spaces, a colon after each key)',
-    });
-  }
-  const data: unknown = doc.toJS();
+  const data = parseYaml(text, file);
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError(`${file}: expected a mapping of keys (app:, hosts:, containers: …)`, { fix: 'see the README, "Configuration"' });
   }
   const parsed = configSchema.safeParse(data);
   if (!parsed.success) {
-    // an unknown key is reported at its own path (hosts.prod.usr), not at its parent's
+    // an unknown key is reported at its own path (hosts.prod.usr), not at its parent's; of the file's own
+    // keys at most one, shortened, is echoed (--config /etc/shadow must not print the file)
+    let unknownMore = 0;
     const issues = parsed.error.issues.slice(0, 5).flatMap((i) => {
-      if (i.code === 'unrecognized_keys') return i.keys.map((k) => ({ path: [...i.path, k].join('.'), msg: 'unknown key', unknown: true }));
+      const path = i.path.map((k) => shortKey(String(k)));
+      if (i.code === 'unrecognized_keys') {
+        unknownMore += i.keys.length;
+        return [{ path: [...path, shortKey(i.keys[0]!)].join('.'), msg: 'unknown key', unknown: true }];
+      }
       const msg = i.code === 'invalid_type' && /received undefined/.test(i.message) ? 'is required' : i.message;
-      return [{ path: i.path.join('.') || '(top level)', msg, unknown: false }];
+      return [{ path: path.join('.') || '(top level)', msg, unknown: false }];
     });
-    const first = issues[0]!;
+    const firstUnknown = issues.findIndex((i) => i.unknown);
+    const shown = issues.filter((i, n) => !i.unknown || n === firstUnknown);
+    const more = unknownMore > 1 ? ` (and ${unknownMore - 1} more unknown key${unknownMore > 2 ? 's' : ''})` : '';
+    const first = shown[0]!;
     const top = first.path.split('.')[0] ?? '';
     const hostKey = /insecureIgnoreHostKeys/.test(first.msg);
     const hostPath = first.path.replace(/\.sshOptions.*$/, '');
-    throw new ConfigError(`${file}: ${issues.map((i) => `${i.path}: ${i.msg}`).join('; ')}`, {
+    throw new ConfigError(`${file}: ${shown.map((i) => `${i.path}: ${i.msg}${i.unknown ? more : ''}`).join('; ')}`, {
       fix: first.unknown
         ? `remove ${first.path} or correct its spelling (see the README, "Configuration")`
         : hostKey

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,3 +174,50 @@ test('transfer: direct is off by default; directSsh takes an address, port, user
   assert.match(configError(`${min}transfer:\n  directSsh: { address: "$(reboot)" }\n`).message, /transfer\.directSsh\.address: /);
   assert.match(configError(`${min}transfer:\n  drect: true\n`).message, /transfer\.drect: unknown key/);
 });
+
+/** loadConfig's ConfigError for `file`. */
+function loadError(file: string): ConfigError {
+  try {
+    loadConfig(file);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+    assert.equal(e.exitCode, 2);
+    return e;
+  }
+  assert.fail(`${file} was accepted`);
+}
+
+test('--config of a device, a FIFO, a folder or a huge file is a config error at once (no hang, no read)', { timeout: 10_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rf-config-'));
+  assert.match(loadError('/dev/zero').message, /\/dev\/zero is not a regular file/);
+  assert.match(loadError(dir).message, /is not a regular file/);
+  const fifo = join(dir, 'fifo');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  assert.match(loadError(fifo).message, /is not a regular file/); // opened without waiting for a writer
+  const big = join(dir, 'big.yml');
+  writeFileSync(big, `app: a\n#${'x'.repeat(1024 * 1024)}\n`);
+  assert.match(loadError(big).message, /bytes; a releaseflow config is at most 1048576 bytes/);
+  assert.match(loadError(join(dir, 'nope.yml')).message, /cannot read config file .*ENOENT/);
+});
+
+test('a YAML alias bomb is a config error (exit 2), not an internal error', () => {
+  const levels = 'abcdefghi'.split('');
+  const bomb = levels.map((l, i) => `${l}: &${l} [${Array(9).fill(i === 0 ? '"x"' : `*${levels[i - 1]}`).join(', ')}]`).join('\n');
+  const e = configError(`${bomb}\n`);
+  assert.match(e.message, /not a usable YAML config/);
+});
+
+test('a file that is not a config echoes at most one short key of it (--config /etc/shadow)', () => {
+  const shadow = Array.from({ length: 30 }, (_, i) => `user${i}:$6$saltsalt$${'h'.repeat(80)}:20228:0:99999:7:::`).join('\n');
+  const e = configError(`${shadow}\n`);
+  assert.doesNotMatch(e.message, /user\d+/, e.message);
+  assert.match(e.message, /\(a key that is no config key\): unknown key/);
+  assert.doesNotMatch(e.message, /h{40}/, 'no hash');
+  assert.match(e.message, /\(and 29 more unknown keys\)/);
+  // a short word-like key (a typo) is still named, once
+  const typo = configError(SAMPLE.replace('keepReleases: 5', 'keepReleases: 5\nkeepRelease: 5\nfoo: 1\nbar: 2'));
+  assert.match(typo.message, /: keepRelease: unknown key \(and 2 more unknown keys\)/);
+  assert.doesNotMatch(typo.message, /foo|bar/);
+  assert.ok(e.message.length < 300, e.message);
+});
+
