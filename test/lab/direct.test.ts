@@ -11,7 +11,7 @@ import { transferImage } from '../../src/adapters/transfer.ts';
 import { resolveDirect } from '../../src/adapters/transfer-direct.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { assertProdAsBefore, configCopy, labExec, snapshotProd } from './faults-lib.ts';
-import { labDocker, labInfo, labScript, labSkip, releaseflow } from './lab.ts';
+import { imageKey, labDocker, labInfo, labScript, labSkip, releaseflow } from './lab.ts';
 
 const RUN = `${process.pid}`;
 const TAG = `direct-big:${RUN}`;
@@ -33,6 +33,7 @@ describe('--direct: the target pulls from the source over its own SSH', labSkip(
   let from: SshHost;
   let to: SshHost;
   let pub = '';
+  let prodId = '';
 
   before(async () => {
     const config = loadConfig(labInfo()!.config);
@@ -102,7 +103,8 @@ describe('--direct: the target pulls from the source over its own SSH', labSkip(
     assert.equal(r.strategy, 'delta', 'PROD has the base: only the new layer');
     assert.ok(r.bytes > 24 * 1024 * 1024, `random bytes do not compress: ${r.bytes}`);
     assert.ok(through < 2 * 1024 * 1024, `this machine's link carried ${through} bytes for a ${r.bytes}-byte transfer`);
-    assert.equal(labDocker('prod', ['image', 'inspect', '-f', '{{.Id}}', id]).trim(), id);
+    assert.equal(imageKey('prod', r.targetId), imageKey('test', id), 'the same image (same ID on the same image store)');
+    prodId = r.targetId;
     assert.equal(leftovers('prod'), '', 'no temp files on prod');
     assert.equal(leftovers('test'), '', 'no temp files on test');
     assert.equal(labExec('prod', 'ls /root/.ssh/known_hosts 2>/dev/null; true').trim(), '', "PROD's own known_hosts untouched");
@@ -111,7 +113,7 @@ describe('--direct: the target pulls from the source over its own SSH', labSkip(
 
   test('interrupted mid-stream: an interrupt error, the processes on both hosts gone, no temp files', async () => {
     const id = labDocker('test', ['image', 'inspect', '-f', '{{.Id}}', TAG]).trim();
-    labDocker('prod', ['rmi', '-f', id]);
+    labDocker('prod', ['rmi', '-f', prodId]);
     const direct = await resolveDirect(from);
     // TEST's link slowed to 40 Mbit/s (in its own netns), so the stream is still running at the first progress report
     labExec('test', 'tc qdisc replace dev eth0 root tbf rate 40mbit burst 64kb latency 200ms');
@@ -135,7 +137,7 @@ describe('--direct: the target pulls from the source over its own SSH', labSkip(
     const r = releaseflow(['promote', '--direct', '--yes']);
     assert.equal(r.code, 0, r.out);
     for (const c of ['ragflowauth-backend', 'ragflowauth-frontend']) {
-      assert.equal(labDocker('prod', ['inspect', '-f', '{{.Image}}', c]).trim(), labDocker('test', ['inspect', '-f', '{{.Image}}', c]).trim());
+      assert.equal(imageKey('prod', labDocker('prod', ['inspect', '-f', '{{.Image}}', c]).trim()), imageKey('test', labDocker('test', ['inspect', '-f', '{{.Image}}', c]).trim()));
     }
     const log = readFileSync(loadConfig(labInfo()!.config).logFile, 'utf8');
     const block = log.slice(log.lastIndexOf('==== promote'));

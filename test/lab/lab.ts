@@ -61,3 +61,11 @@ export function releaseflow(args: string[], opts: { env?: NodeJS.ProcessEnv; inp
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, out: r.stdout + r.stderr };
 }
+
+/**
+ * What identifies an image on any engine: its layers and creation time. The ID does not: on the
+ * containerd image store it is a manifest digest, so the same image has another ID there.
+ */
+export function imageKey(host: string, ref: string, dir: string = LAB_DIR): string {
+  return labDocker(host, ['image', 'inspect', '-f', '{{json .RootFS.Layers}} {{.Created}}', ref], undefined, dir).trim();
+}
