@@ -149,6 +149,18 @@ engine_ensure() {
   ) 6>"$C/.lock-$t"
 }
 
+# before `up` changes anything: every host's engine is known and in the cache, and no running host is asked to switch
+engines_preflight() {
+  local h e had
+  for h in $LAB_HOSTS; do
+    e=$(engine_req "$h"); had=$(cat "$(hdir "$h")/engine" 2>/dev/null || true)
+    [[ -z $e || -z $had || $e == "$had" ]] || die "$h runs engine $had; to switch it to $e run lab.sh down first (or leave LAB_ENGINE unset)"
+    e=${had:-${e:-20.10}}
+    engine_valid "$e" || die "$h: unknown engine '$e' (known: $(engine_names | tr '\n' ' '))"
+    engine_ensure "$e"
+  done
+}
+
 # engine_daemon_json HOST: the daemon.json lines that depend on the host's engine
 engine_daemon_json() {
   local h=$1 e T H; e=$(host_engine "$h"); H=$(hdir "$h")
