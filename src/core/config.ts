@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parseDuration } from './duration.ts';
 import { readConfigText, shortKey, shortText } from './config-file.ts';
 import { ConfigError } from './errors.ts';
+import { hostKeyOptOut } from './host-keys.ts';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const duration = z
@@ -22,15 +23,6 @@ const sshOptionValue = z
   .union([z.string(), z.number(), z.boolean()])
   .transform(String)
   .refine((v) => !/[\x00-\x1f\x7f]/.test(v), { message: 'expected a value on one line, without control characters' });
-
-/** sshOptions that switch host key checking off: allowed only with insecureIgnoreHostKeys: true. */
-export function hostKeyOptOut(opts: Record<string, string>): string | undefined {
-  for (const [k, v] of Object.entries(opts)) {
-    if (/^stricthostkeychecking$/i.test(k) && /^(no|off|false)$/i.test(v.trim())) return `${k}: ${v}`;
-    if (/^(userknownhostsfile|globalknownhostsfile)$/i.test(k) && v.trim() === '/dev/null') return `${k}: ${v}`;
-  }
-  return undefined;
-}
 
 const hostSchema = z.strictObject({
   address: z
@@ -51,11 +43,6 @@ const hostSchema = z.strictObject({
     .default('/var/lib/releaseflow'),
   /** The one way to switch host key checking off for a host; logged as a warning on every run. */
   insecureIgnoreHostKeys: z.boolean().default(false),
-}).superRefine((h, ctx) => {
-  const off = hostKeyOptOut(h.sshOptions ?? {});
-  if (off && !h.insecureIgnoreHostKeys) {
-    ctx.addIssue({ code: 'custom', path: ['sshOptions'], message: `${off} turns host key checking off; releaseflow refuses that unless you also set insecureIgnoreHostKeys: true for the host` });
-  }
 });
 
 const healthSchema = z.strictObject({
@@ -222,19 +209,28 @@ export function parseConfig(text: string, file: string): Config {
     const more = unknownMore > 1 ? ` (and ${unknownMore - 1} more unknown key${unknownMore > 2 ? 's' : ''})` : '';
     const first = shown[0]!;
     const top = first.path.split('.')[0] ?? '';
-    const hostKey = /insecureIgnoreHostKeys/.test(first.msg);
-    const hostPath = first.path.replace(/\.sshOptions.*$/, '');
     throw new ConfigError(`${file}: ${shown.map((i) => `${i.path}: ${i.msg}${i.unknown ? more : ''}`).join('; ')}`, {
       fix: first.unknown
         ? `remove ${first.path} or correct its spelling (see the README, "Configuration")`
-        : hostKey
-          ? `keep host key checking on: remove that option and add the server's key to known_hosts after checking its fingerprint (ssh-keyscan, then compare with the server's console); to accept the risk anyway, set insecureIgnoreHostKeys: true under ${hostPath}`
-          : first.path === top || first.msg === 'is required'
-            ? (FIXES[top] ?? `correct ${first.path} (see the README, "Configuration")`)
-            : `correct ${first.path} (see the README, "Configuration")`,
+        : first.path === top || first.msg === 'is required'
+          ? (FIXES[top] ?? `correct ${first.path} (see the README, "Configuration")`)
+          : `correct ${first.path} (see the README, "Configuration")`,
     });
   }
-  return normalise(parsed.data, file);
+  const config = normalise(parsed.data, file);
+  checkHostKeys(config);
+  return config;
+}
+
+/** Every sshOption that weakens host key checking (paths resolved first) needs insecureIgnoreHostKeys: true. */
+function checkHostKeys(config: Config): void {
+  for (const h of Object.values(config.hosts)) {
+    const off = hostKeyOptOut(h.sshOptions ?? {});
+    if (!off || h.insecureIgnoreHostKeys) continue;
+    throw new ConfigError(`${config.file}: hosts.${h.name}.sshOptions: ${off} turns host key checking off or weakens it (a server's key not checked against known_hosts); releaseflow refuses that unless you also set insecureIgnoreHostKeys: true for the host`, {
+      fix: `keep host key checking on: remove that option and add the server's key to known_hosts after checking its fingerprint (ssh-keyscan, then compare with the server's console); to accept the risk anyway, set insecureIgnoreHostKeys: true under hosts.${h.name}`,
+    });
+  }
 }
 
 function resolvePath(p: string, base: string): string {
@@ -249,7 +245,9 @@ function normalise(c: RawConfig, file: string): Config {
   for (const [name, h] of Object.entries(c.hosts)) {
     const sshOptions = { ...(h.sshOptions ?? {}) };
     for (const k of Object.keys(sshOptions)) {
-      if (/^(UserKnownHostsFile|IdentityFile|CertificateFile)$/i.test(k)) sshOptions[k] = resolvePath(sshOptions[k]!, base);
+      if (/^(IdentityFile|CertificateFile)$/i.test(k)) sshOptions[k] = resolvePath(sshOptions[k]!, base);
+      // a list of files, like ssh reads it; `none` is a keyword, not a file
+      if (/^UserKnownHostsFile$/i.test(k)) sshOptions[k] = sshOptions[k]!.trim().split(/\s+/).map((f) => (f.toLowerCase() === 'none' ? f : resolvePath(f, base))).join(' ');
     }
     hosts[name] = { ...h, name, identityFile: h.identityFile && resolvePath(h.identityFile, base), sshOptions };
   }

@@ -1,6 +1,9 @@
 // The ssh argv (option order: OpenSSH keeps the first value), the host key opt-out, and ssh's failure diagnosis.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { diagnoseSsh, remoteString, SshHost } from '../../src/adapters/ssh.ts';
 import { parseConfig } from '../../src/core/config.ts';
@@ -38,8 +41,30 @@ test('BatchMode and ControlMaster/ControlPath stay ours whatever sshOptions say'
   assert.equal(first(args, 'ControlPath'), 'none');
 });
 
-test('StrictHostKeyChecking: accept-new from sshOptions is honoured (it still refuses a changed key)', () => {
-  assert.equal(first(host('{ address: p, sshOptions: { StrictHostKeyChecking: accept-new } }').sshArgs(), 'StrictHostKeyChecking'), 'accept-new');
+test('every weakening of host key checking in sshOptions is refused without insecureIgnoreHostKeys, and warned with it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rf-kh-'));
+  symlinkSync('/dev/null', join(dir, 'kh'));
+  const weak = [
+    'StrictHostKeyChecking: accept-new', // accepts any key on first sight
+    'StrictHostKeyChecking: "no"',
+    'StrictHostKeyChecking: maybe',
+    'UserKnownHostsFile: /dev//null',
+    'UserKnownHostsFile: /dev/./null',
+    'UserKnownHostsFile: /etc/../dev/null',
+    'UserKnownHostsFile: none',
+    'UserKnownHostsFile: "/dev/null /dev/null"',
+    `UserKnownHostsFile: ${join(dir, 'kh')}`, // a link to /dev/null
+    'UserKnownHostsFile: ../../../../../../../dev/null', // relative to the config file's folder
+  ];
+  for (const opt of weak) {
+    assert.throws(() => cfg(`{ address: p, sshOptions: { ${opt} } }`), (e: unknown) => e instanceof ConfigError && /hosts\.prod\.sshOptions: .* turns host key checking off or weakens it/.test(e.message) && /insecureIgnoreHostKeys: true under hosts\.prod/.test(e.detail.fix ?? ''), opt);
+    const h = host(`{ address: p, insecureIgnoreHostKeys: true, sshOptions: { ${opt} } }`);
+    assert.equal(first(h.sshArgs(), 'StrictHostKeyChecking'), 'no', opt);
+    assert.match(h.warnings()[0]!, /^INSECURE: host key checking is OFF for prod/, opt);
+  }
+  for (const opt of ['StrictHostKeyChecking: "yes"', 'StrictHostKeyChecking: ask', `UserKnownHostsFile: ${join(dir, 'known_hosts')}`, 'UserKnownHostsFile: "/dev/null ~/.ssh/known_hosts"']) {
+    assert.deepEqual(host(`{ address: p, sshOptions: { ${opt} } }`).warnings(), [], opt);
+  }
 });
 
 test('switching host key checking off needs insecureIgnoreHostKeys: true, and then warns', () => {
