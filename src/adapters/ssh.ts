@@ -51,6 +51,22 @@ export function remoteString(r: Remote, sudo = false): string {
   return shJoin(argv);
 }
 
+/** The longest socket path the system takes: macOS's sun_path is 104 bytes with its NUL (Linux's 108). */
+export const SOCKET_PATH_MAX = 103;
+
+/** The longest path ssh binds for ControlPath `dir/%C`: %C is 40 hex digits, and the master first binds `<path>.<16 random>`. */
+export function controlSocketLength(dir: string): number {
+  return dir.length + 1 + 40 + 1 + 16;
+}
+
+/**
+ * Where the ControlMaster folder goes: $TMPDIR when the socket fits there, else /tmp (macOS TMPDIRs such
+ * as /var/folders/xx/<28 chars>/T/ leave too little room for the socket's name).
+ */
+export function controlDirParent(tmp: string): string {
+  return controlSocketLength(join(tmp, 'rf-XXXXXX')) <= SOCKET_PATH_MAX ? tmp : '/tmp';
+}
+
 /** A server reached over SSH. */
 export class SshHost {
   readonly name: string;
@@ -63,7 +79,7 @@ export class SshHost {
     readonly settings: SshSettings,
   ) {
     this.name = config.name;
-    this.controlDir = settings.controlMaster ? mkdtempSync(join(tmpdir(), 'rf-ssh-')) : undefined;
+    this.controlDir = settings.controlMaster ? mkdtempSync(join(controlDirParent(tmpdir()), 'rf-')) : undefined;
   }
 
   /** Warnings to print on every run: host key checking switched off for this host. */

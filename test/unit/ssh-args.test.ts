@@ -5,7 +5,7 @@ import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { diagnoseSsh, remoteString, SshHost } from '../../src/adapters/ssh.ts';
+import { controlDirParent, controlSocketLength, diagnoseSsh, remoteString, SOCKET_PATH_MAX, SshHost } from '../../src/adapters/ssh.ts';
 import { parseConfig } from '../../src/core/config.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 
@@ -134,3 +134,18 @@ test('sudo hosts: argv docker gets sudo -n; every script runs its plain docker t
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /docker is a shell function/);
 });
+
+test('the ControlMaster socket fits in 104 bytes for macOS-style TMPDIRs (else it goes under /tmp)', () => {
+  for (const tmp of ['/var/folders/zz/zyxvpxvq6csfxvn_n0000000000000/T', '/var/folders/xx/yyyyyyyyyyyyyyyyyyyyyyyyyyyy/T/', `/home/${'u'.repeat(60)}/tmp`, '/tmp']) {
+    const parent = controlDirParent(tmp.replace(/\/$/, ''));
+    assert.ok(controlSocketLength(`${parent}/rf-XXXXXX`) <= SOCKET_PATH_MAX, `${tmp} -> ${parent}`);
+  }
+  assert.equal(controlDirParent('/tmp'), '/tmp', 'a short TMPDIR is kept');
+  assert.equal(controlDirParent('/var/folders/zz/zyxvpxvq6csfxvn_n0000000000000/T'), '/tmp');
+  // the real thing: the folder made for a host, and the path ssh is given
+  const h = new SshHost(cfg('{ address: p }').hosts.prod!, { connectTimeoutMs: 1000, commandTimeoutMs: 1000, controlMaster: true });
+  const cp = h.sshArgs().find((a) => a.startsWith('ControlPath='))!.slice('ControlPath='.length);
+  assert.match(cp, /\/rf-[^/]{6}\/%C$/);
+  assert.ok(controlSocketLength(cp.slice(0, -3)) <= SOCKET_PATH_MAX, cp);
+});
+
