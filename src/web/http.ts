@@ -1,6 +1,7 @@
 // Small HTTP helpers for the dashboard: the token guard, JSON in and out, and safe response headers.
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
 import { ReleaseflowError } from '../core/errors.ts';
 
 /** Headers on every response: nothing cached, no framing, no referrer (the URL carries the token). */
@@ -20,12 +21,50 @@ export function tokenMatches(given: string | null | undefined, token: string): b
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The token a request carries: `?token=` or the `/s/<token>/` prefix of static files. */
+/** The token a request carries: `?token=` or the `/s/<token>/` prefix of static files (a malformed `%` carries none). */
 export function requestToken(url: URL): string | null {
   const q = url.searchParams.get('token');
   if (q) return q;
   const m = /^\/s\/([^/]+)\//.exec(url.pathname);
-  return m ? decodeURIComponent(m[1]!) : null;
+  try {
+    return m ? decodeURIComponent(m[1]!) : null;
+  } catch {
+    return null;
+  }
+}
+
+const isLoopbackName = (h: string) => h === 'localhost' || h === '::1' || (isIP(h) === 4 && h.startsWith('127.'));
+
+/**
+ * Is `hostname` (from a Host or Origin header) one this dashboard serves? A loopback address or `localhost`
+ * (any port: an `ssh -L` tunnel may use another one), or the address it was bound to; with a wildcard bind,
+ * any IP literal. Never another DNS name: a page on evil.example that rebinds its name to 127.0.0.1 sends
+ * `Host: evil.example` and is refused.
+ */
+export function servedHostname(hostname: string, bind: string): boolean {
+  const h = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (isLoopbackName(h)) return true;
+  if (bind === '0.0.0.0' || bind === '::') return isIP(h) !== 0;
+  return h === bind.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+}
+
+/** Why a request's Host or Origin header is refused (403), or undefined when both name this dashboard. */
+export function foreignHeader(host: string | undefined, origin: string | undefined, bind: string): string | undefined {
+  const name = (v: string, scheme: string) => {
+    try {
+      const u = new URL(scheme ? v : `http://${v}`);
+      return u.protocol === 'http:' && !u.username && !u.password && u.pathname === '/' ? u.hostname : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const h = host === undefined ? undefined : name(host, '');
+  if (h === undefined || !servedHostname(h, bind)) return 'Host';
+  if (origin !== undefined) {
+    const o = name(origin, 'http');
+    if (o === undefined || !servedHostname(o, bind)) return 'Origin';
+  }
+  return undefined;
 }
 
 /** Send a JSON body with a status code. */

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
 import type { Config } from '../core/config.ts';
 import { containerLogsAnswer, doctorAnswer, historyAnswer, planAnswer, releaseLogAnswer, statusAnswer } from './api.ts';
-import { errorBody, HttpError, readJson, requestToken, SAFE_HEADERS, sendJson, sendText, tokenMatches } from './http.ts';
+import { errorBody, foreignHeader, HttpError, readJson, requestToken, SAFE_HEADERS, sendJson, sendText, tokenMatches } from './http.ts';
 import { type Expected, ReleaseRunner } from './runner.ts';
 import { serveEvents } from './sse.ts';
 
@@ -75,6 +75,12 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // DNS rebinding and cross-site requests: only the addresses this dashboard serves, before anything else
+    const foreign = foreignHeader(req.headers.host, req.headers.origin, opts.bind);
+    if (foreign) {
+      sendText(res, 403, `forbidden: the ${foreign} header does not name this dashboard; open the URL that \`releaseflow ui\` printed (…/?token=…)`);
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
     if (!tokenMatches(requestToken(url), token)) {
       sendText(res, 403, 'forbidden: this dashboard needs the token from the URL that `releaseflow ui` printed (…/?token=…)');

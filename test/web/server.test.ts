@@ -1,7 +1,9 @@
 // The dashboard server without hosts: the token guard on every path, the page and its assets, API errors with a fix.
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, test } from 'node:test';
 import { parseConfig } from '../../src/core/config.ts';
+import { servedHostname } from '../../src/web/http.ts';
 import { type Dashboard, startDashboard } from '../../src/web/server.ts';
 
 const CONFIG = parseConfig('app: a\nhosts:\n  test: { address: 192.0.2.1 }\n  prod: { address: 192.0.2.2 }\ncontainers: [web]\nlog: { file: /nonexistent/rf.log }\n', '/tmp/releaseflow.yml');
@@ -53,3 +55,44 @@ test('API errors come back as JSON with a fix', async () => {
   const badId = await get(`/api/history/log?token=${d.token}&releaseId=../../etc`);
   assert.equal(badId.status, 400);
 });
+
+/** A raw request with exactly these headers (fetch would set Host and Origin itself). */
+function raw(path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  const u = new URL(d.url);
+  return new Promise((resolve, reject) => {
+    const r = request({ host: u.hostname, port: u.port, path, headers, setHost: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    r.on('error', reject);
+    r.end();
+  });
+}
+
+test('a Host or Origin that is not the loopback address served is refused (DNS rebinding, cross-site), even with the token', async () => {
+  const port = new URL(d.url).port;
+  const ok = `/api/run?token=${d.token}`;
+  for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, 'localhost:8080', `[::1]:${port}`]) {
+    assert.equal((await raw(ok, { host })).status, 200, host);
+  }
+  assert.equal((await raw(ok, { host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}` })).status, 200);
+  for (const headers of <Record<string, string>[]>[{ host: `evil.example:${port}` }, { host: `192.0.2.9:${port}` }, { host: `127.0.0.1:${port}`, origin: 'http://evil.example' }, { host: `127.0.0.1:${port}`, origin: 'null' }, { host: `127.0.0.1:${port}`, origin: `https://evil.example:${port}` }]) {
+    const r = await raw(ok, headers);
+    assert.equal(r.status, 403, JSON.stringify(headers));
+    assert.match(r.body, /header does not name this dashboard/);
+  }
+  assert.equal(servedHostname('10.0.0.5', '10.0.0.5'), true, 'the address it was bound to');
+  assert.equal(servedHostname('10.0.0.6', '0.0.0.0'), true, 'a wildcard bind: any IP literal');
+  assert.equal(servedHostname('rebind.example', '0.0.0.0'), false, 'never a DNS name');
+});
+
+test('a malformed % in the path is 403 (no token), not 500', async () => {
+  for (const p of ['/s/%E0%A4%A/app.js', '/s/%/app.js', `/s/${d.token}%ZZ/app.js`]) {
+    const r = await get(p);
+    assert.equal(r.status, 403, p);
+  }
+});
+
