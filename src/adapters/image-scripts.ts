@@ -1,6 +1,6 @@
 // Remote scripts of an image transfer (POSIX sh, dash-safe; every argument quoted with shQuote).
 // The save side prints marker lines before the data so the operator can read facts in band:
-//   <marker> layout oci|legacy, <marker> index <index.json>, <marker> file <size> <path>   (delta only)
+//   <marker> layout oci|legacy|content-store, <marker> index <index.json or the manifest blob>, <marker> file <size> <path>   (delta only)
 //   <marker> manifest <manifest.json on one line>   (delta only; then it reads the member list)
 //   <marker> bytes <N>                               (uncompressed bytes that follow, when known)
 //   <marker> start
@@ -48,8 +48,19 @@ export function buildSaveFullScript(opts: { imageId: string; marker: string; sud
  * (one per line, ended by a line `.`) from stdin, then send only those members, compressed.
  * The directory goes on exit, on a signal, and when the operator disappears (stdin closes).
  */
-export function buildSaveDeltaScript(opts: { imageId: string; marker: string; sudo: boolean; compression: Compression; tmpBase: string; token: string }): string {
+export function buildSaveDeltaScript(opts: {
+  imageId: string;
+  marker: string;
+  sudo: boolean;
+  compression: Compression;
+  tmpBase: string;
+  token: string;
+  /** containerd content stores to read the image's blobs from directly, no `docker save` (first readable wins). */
+  contentStores?: readonly string[];
+}): string {
   const m = shQuote(opts.marker);
+  const blob = `blobs/sha256/${opts.imageId.replace(/^sha256:/, '')}`;
+  const stores = opts.contentStores ?? [];
   return [
     'set -e',
     'umask 077',
@@ -60,14 +71,24 @@ export function buildSaveDeltaScript(opts: { imageId: string; marker: string; su
     `trap 'rm -rf "$tmp"' EXIT`,
     signalTraps,
     'mkdir "$tmp/x"',
-    `if rc=$( { { d ${shJoin(['save', opts.imageId])} </dev/null; echo $? >&4; } | tar -x -C "$tmp/x" -f - >&2; } 4>&1 ); then :; else [ "$rc" != 0 ] || rc=3; fi`,
-    `[ "$rc" = 0 ] || { echo "releaseflow: docker save | tar -x failed (exit $rc)" >&2; exit "\${rc:-3}"; }`,
-    `[ -f "$tmp/x/manifest.json" ] || { echo 'releaseflow: docker save wrote no manifest.json' >&2; exit 3; }`,
-    'cd "$tmp/x"',
+    // a containerd-store source whose content store we may read: its blobs as they are, no docker save
+    'cs=',
+    ...(stores.length ? [`for r in ${stores.map(shQuote).join(' ')}; do if [ -r "$r/${blob}" ]; then cs=$r; break; fi; done`] : []),
+    'if [ -n "$cs" ]; then',
+    '  cd "$tmp/x"',
+    `  printf '%s layout content-store\\n' ${m}; printf '%s index ' ${m}; tr -d '\\n' <"$cs/${blob}"; printf '\\n'`,
+    `  printf '%s file %s %s\\n' ${m} "$(stat -L -c %s "$cs/${blob}")" ${shQuote(`./${blob}`)}`,
+    `  printf '%s manifest []\\n' ${m}`,
+    'else',
+    `  if rc=$( { { d ${shJoin(['save', opts.imageId])} </dev/null; echo $? >&4; } | tar -x -C "$tmp/x" -f - >&2; } 4>&1 ); then :; else [ "$rc" != 0 ] || rc=3; fi`,
+    `  [ "$rc" = 0 ] || { echo "releaseflow: docker save | tar -x failed (exit $rc)" >&2; exit "\${rc:-3}"; }`,
+    `  [ -f "$tmp/x/manifest.json" ] || { echo 'releaseflow: docker save wrote no manifest.json' >&2; exit 3; }`,
+    '  cd "$tmp/x"',
     // what the operator needs to pick members (and, for a containerd-store target, write an OCI layout)
-    `if [ -f oci-layout ] && [ -f index.json ]; then printf '%s layout oci\\n' ${m}; printf '%s index ' ${m}; tr -d '\\n' <index.json; printf '\\n'; else printf '%s layout legacy\\n' ${m}; fi`,
-    `find . \\( -type f -o -type l \\) -print | while IFS= read -r f; do printf '%s file %s %s\\n' ${m} "$(stat -L -c %s "$f")" "$f"; done`,
-    `printf '%s manifest ' ${m}; tr -d '\\n' <manifest.json; printf '\\n'`,
+    `  if [ -f oci-layout ] && [ -f index.json ]; then printf '%s layout oci\\n' ${m}; printf '%s index ' ${m}; tr -d '\\n' <index.json; printf '\\n'; else printf '%s layout legacy\\n' ${m}; fi`,
+    `  find . \\( -type f -o -type l \\) -print | while IFS= read -r f; do printf '%s file %s %s\\n' ${m} "$(stat -L -c %s "$f")" "$f"; done`,
+    `  printf '%s manifest ' ${m}; tr -d '\\n' <manifest.json; printf '\\n'`,
+    'fi',
     // the reply: `+path content` (write), `=path from` (hard link), member names, then `.`
     'set --; m=',
     'while IFS= read -r m; do',
@@ -75,13 +96,16 @@ export function buildSaveDeltaScript(opts: { imageId: string; marker: string; su
     '  .) break ;;',
     `  +*) l=\${m#+}; p=\${l%% *}; mkdir -p "$(dirname "$p")"; printf '%s' "\${l#* }" >"$p" ;;`,
     `  =*) l=\${m#=}; p=\${l%% *}; f=\${l#* }; mkdir -p "$(dirname "$p")"; ln -f "$(readlink -f "$f")" "$p" 2>/dev/null || cp -L "$f" "$p" ;;`,
+    // `~path`: a blob of the content store, linked (tar -h sends its bytes); gone → the source fails, the caller falls back
+    `  ~*) p=\${m#?}; [ -n "$cs" ] && [ -r "$cs/$p" ] || { echo "releaseflow: $p is not in the content store" >&2; exit 7; }; mkdir -p "$(dirname "$p")"; ln -s "$cs/$p" "$p" ;;`,
     '  *) set -- "$@" "$m" ;;',
     '  esac',
     'done',
     `[ "$m" = . ] || { echo 'releaseflow: the operator went away before sending the member list' >&2; exit 4; }`,
     `printf '%s bytes %s\\n' ${m} "$(ls -lnL "$@" | awk '{ s += $5 } END { printf "%d", s }')"`,
     `printf '%s start\\n' ${m}`,
-    `if rc=$( { { tar -c -f - "$@"; echo $? >&4; } | ${compressTo3(opts.compression)}; } 4>&1 ); then :; else echo 'releaseflow: the compressor failed' >&2; exit 5; fi`,
+    'h=; [ -z "$cs" ] || h=-h',
+    `if rc=$( { { tar -c $h -f - "$@"; echo $? >&4; } | ${compressTo3(opts.compression)}; } 4>&1 ); then :; else echo 'releaseflow: the compressor failed' >&2; exit 5; fi`,
     `[ "$rc" = 0 ] || { echo "releaseflow: tar of the selected members failed (exit $rc)" >&2; exit "\${rc:-1}"; }`,
   ].join('\n');
 }

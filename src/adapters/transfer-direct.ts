@@ -207,5 +207,5 @@ export async function relayDirect(from: SshHost, to: SshHost, saveScript: string
   if (srcExit !== '0') throw fail('source', `docker save on ${from.name} failed (exit ${srcExit})`, from.name, Number(srcExit));
   const found = findLoaded(identityLines, o.marker, o.expected);
   if (typeof found !== 'string') throw fail('mismatch', `after docker load, ${to.name} ${found.why}`, to.name, 0);
-  return { targetId: found, bytes: wire, durationMs: Date.now() - started, loadOutput };
+  return { targetId: found, layout: o.selectMembers ? listing.layout : undefined, bytes: wire, durationMs: Date.now() - started, loadOutput };
 }

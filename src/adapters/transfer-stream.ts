@@ -53,6 +53,8 @@ export interface RelayOptions {
 export interface RelayResult {
   /** The ID the target holds the image under (the source's ID, or another on another image store). */
   targetId: string;
+  /** Where the source took the bytes from (delta only): docker save (legacy or OCI layout) or its content store. */
+  layout?: SaveListing['layout'];
   bytes: number;
   rawBytes?: number;
   durationMs: number;
@@ -150,10 +152,12 @@ export async function relayImage(from: SshHost, to: SshHost, saveScript: string,
   let dstOut = () => '';
   let dstErr = () => '';
   let dstCode: number | null = null;
+  let listingOf: ReturnType<typeof newListing> | undefined;
   try {
     const stdout = src.child.stdout!;
     let sentMembers = false;
     const listing = newListing();
+    listingOf = listing;
     for (let header = await readMarkerLine(stdout, o.marker); header !== 'start'; header = await readMarkerLine(stdout, o.marker)) {
       const [key = '', value = ''] = splitOnce(header);
       if (key === 'pid') o.onRemotePid?.(Number(value));
@@ -235,8 +239,9 @@ export async function relayImage(from: SshHost, to: SshHost, saveScript: string,
   }
   if (dstCode !== 0 || pipeError) throw fail('target', `docker load on ${to.name} failed (exit ${dstCode})`, to.name, dstCode);
   const found = findLoaded(loadOut.split('\n'), o.marker, o.expected);
+  const listingLayout = listingOf?.layout;
   if (typeof found !== 'string') throw fail('mismatch', `after docker load, ${to.name} ${found.why}`, to.name, dstCode);
-  return { targetId: found, bytes: meter.bytes, rawBytes: meter.raw || undefined, durationMs: Date.now() - started, loadOutput };
+  return { targetId: found, layout: o.selectMembers ? listingLayout : undefined, bytes: meter.bytes, rawBytes: meter.raw || undefined, durationMs: Date.now() - started, loadOutput };
 }
 
 /** The source's listing as the save script reports it, while it comes in. */
@@ -246,7 +251,7 @@ export function newListing(): { layout: SaveListing['layout']; index?: string; f
 
 /** Take a `layout`, `index` or `file` header into the listing; false for other keys. */
 export function addListing(l: ReturnType<typeof newListing>, key: string, value: string): boolean {
-  if (key === 'layout') l.layout = value.trim() === 'oci' ? 'oci' : 'legacy';
+  if (key === 'layout') l.layout = value.trim() === 'oci' ? 'oci' : value.trim() === 'content-store' ? 'content-store' : 'legacy';
   else if (key === 'index') l.index = value;
   else if (key === 'file') l.files.push(value);
   else return false;

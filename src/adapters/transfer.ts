@@ -16,7 +16,7 @@ import {
   withMargin,
 } from '../core/layers.ts';
 import { type ImageHostFacts, readImageFacts } from './image-facts.ts';
-import { type ArchivePick, pickClassic, pickContainerd, renderPick, type SaveListing } from '../core/archive-pick.ts';
+import { type ArchivePick, pickClassic, pickContainerd, pickContentStore, renderPick, type SaveListing } from '../core/archive-pick.ts';
 import { describeRoute } from '../core/direct.ts';
 import { relayDirect, type ResolvedDirect } from './transfer-direct.ts';
 import { buildCleanupScript, buildLoadScript, buildSaveDeltaScript, buildSaveFullScript } from './image-scripts.ts';
@@ -43,6 +43,8 @@ export interface TransferResult {
   layers: { total: number; sent: number };
   /** Bytes before compression of the successful attempt, when measured. */
   rawBytes?: number;
+  /** Where the source read a delta from: its docker save (legacy or OCI layout) or its containerd content store. */
+  layout?: 'oci' | 'legacy' | 'content-store';
 }
 
 /** What planTransfer decided, from both hosts' facts. */
@@ -160,8 +162,25 @@ export async function transferImage(from: SshHost, to: SshHost, imageId: string,
   }
 }
 
+/**
+ * Where a containerd-store source keeps its blobs: dockerd's managed containerd under the data-root,
+ * or the system containerd (Docker 29 packages). Read directly when the SSH user may (root); the
+ * script falls back to docker save otherwise. None for a classic store.
+ */
+export function contentStores(source: ImageHostFacts): string[] {
+  if (source.store !== 'containerd') return [];
+  const root = source.dataRoot?.path;
+  return [...(root ? [`${root}/containerd/daemon/io.containerd.content.v1.content`] : []), '/var/lib/containerd/io.containerd.content.v1.content'];
+}
+
 /** The members (and OCI layout, for a containerd-store target) to send; throws when the layout is not one we can strip. */
-export function pickArchive(manifest: ReturnType<typeof parseSaveManifest>, diffIds: readonly string[], missing: readonly string[], store: 'classic' | 'containerd', listing: SaveListing): ArchivePick {
+export function pickArchive(imageId: string, manifestJson: string, diffIds: readonly string[], missing: readonly string[], store: 'classic' | 'containerd', listing: SaveListing): ArchivePick {
+  if (listing.layout === 'content-store') {
+    const pick = pickContentStore(imageId, diffIds, missing, listing);
+    if (!pick) throw new Error("the source's image in its content store is not a single-platform manifest");
+    return pick;
+  }
+  const manifest = parseSaveManifest(manifestJson);
   if (store === 'classic') return pickClassic(manifest, diffIds, missing);
   const pick = pickContainerd(manifest, diffIds, missing, listing);
   if (!pick) throw new Error(`the source's docker save is not an archive whose layers a containerd image store can load partly (${listing.layout} layout)`);
@@ -173,12 +192,12 @@ async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'd
   const token = randomBytes(8).toString('hex');
   const tmpBase = plan.source.tmpBase?.path ?? '/tmp';
   const common = { imageId: plan.imageId, marker, sudo: from.config.sudo, compression: plan.compression };
-  const save = kind === 'delta' ? buildSaveDeltaScript({ ...common, tmpBase, token }) : buildSaveFullScript({ ...common, rawBytes: plan.image.size });
+  const save = kind === 'delta' ? buildSaveDeltaScript({ ...common, tmpBase, token, contentStores: contentStores(plan.source) }) : buildSaveFullScript({ ...common, rawBytes: plan.image.size });
   const load = buildLoadScript({ imageId: plan.imageId, marker, sudo: to.config.sudo });
   const stallMs = opts.stallMs ?? 120_000;
   let remotePid: number | undefined;
   const missing = plan.layers.kind === 'delta' ? plan.layers.missing : [];
-  const selectMembers = kind === 'delta' ? (json: string, listing: SaveListing) => renderPick(pickArchive(parseSaveManifest(json), plan.image.layers, missing, plan.target.store, listing)) : undefined;
+  const selectMembers = kind === 'delta' ? (json: string, listing: SaveListing) => renderPick(pickArchive(plan.imageId, json, plan.image.layers, missing, plan.target.store, listing)) : undefined;
   // docker save and the extraction on the source, at a pessimistic 10 MB/s
   const headerTimeoutMs = stallMs + plan.image.size / 10_000;
   if (opts.direct) {

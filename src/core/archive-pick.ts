@@ -9,9 +9,13 @@ import type { SaveManifest } from './layers.ts';
 
 /** What the source tells about its extracted save, beside manifest.json. */
 export interface SaveListing {
-  /** `oci` when the save has oci-layout + index.json (Docker 25+, either store). */
-  layout: 'oci' | 'legacy';
-  /** index.json, as text (oci layout only). */
+  /**
+   * `oci` when the save has oci-layout + index.json (Docker 25+, either store); `content-store` when
+   * a containerd-store source reads its blobs directly (no docker save): `index` is then the image's
+   * manifest blob.
+   */
+  layout: 'oci' | 'legacy' | 'content-store';
+  /** index.json, as text (oci layout), or the manifest blob (content store). */
   index?: string;
   /** Size of every file (symlinks followed), by path inside the archive. */
   sizes: Map<string, number>;
@@ -22,6 +26,8 @@ export interface ArchivePick {
   members: string[];
   writes: { path: string; content: string }[];
   links: { path: string; from: string }[];
+  /** Blobs linked from the source's containerd content store (content-store layout). */
+  fromStore?: string[];
   /** The manifest digest the target will know the image by (containerd store), when we know it. */
   manifestDigest?: string;
 }
@@ -31,7 +37,7 @@ const HEX = /^[0-9a-f]{64}$/;
 const MANIFEST_TYPES = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json'];
 
 function checkNames(pick: ArchivePick): ArchivePick {
-  const names = [...pick.members, ...pick.writes.map((w) => w.path), ...pick.links.flatMap((l) => [l.path, l.from])];
+  const names = [...pick.members, ...pick.writes.map((w) => w.path), ...pick.links.flatMap((l) => [l.path, l.from]), ...(pick.fromStore ?? [])];
   for (const m of names) if (!SAFE_MEMBER.test(m)) throw new Error(`unexpected member name in docker save output: ${JSON.stringify(m)}`);
   for (const w of pick.writes) if (/[\n\r]/.test(w.content)) throw new Error(`internal: a written member must be one line: ${w.path}`);
   return pick;
@@ -109,9 +115,40 @@ export function pickContainerd(manifest: SaveManifest, diffIds: readonly string[
   return checkNames({ members, writes, links, manifestDigest: md });
 }
 
-/** The lines the save script reads: `+path content` writes, `=path from` links, members, then `.`. */
+/**
+ * Straight from a containerd-store source's content store (no docker save): its own manifest and
+ * blobs (layers compressed as stored), an index.json and a manifest.json naming them, so that a
+ * containerd store (OCI layout) and a classic one (manifest.json) both load it. Only the missing
+ * layers' blobs go; undefined when the image's blob is not a single-platform manifest.
+ */
+export function pickContentStore(manifestDigest: string, diffIds: readonly string[], missing: readonly string[], listing: SaveListing): ArchivePick | undefined {
+  let man: { mediaType?: string; config?: { digest?: string }; layers?: { digest?: string }[] };
+  try {
+    man = JSON.parse(listing.index ?? '');
+  } catch {
+    return undefined;
+  }
+  const blob = (d: string) => `blobs/sha256/${d.replace(/^sha256:/, '')}`;
+  const size = listing.sizes.get(blob(manifestDigest));
+  const layers = (man.layers ?? []).map((l) => l.digest ?? '');
+  const digests = [man.config?.digest ?? '', ...layers];
+  if (!MANIFEST_TYPES.includes(man.mediaType ?? '') || size === undefined || layers.length !== diffIds.length || !digests.every((d) => /^sha256:[0-9a-f]{64}$/.test(d))) return undefined;
+  const need = new Set(missing);
+  const sent = [...new Set(layers.filter((_, i) => need.has(diffIds[i]!)))];
+  const writes = [
+    { path: 'index.json', content: JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ mediaType: man.mediaType, digest: manifestDigest, size }] }) },
+    { path: 'oci-layout', content: '{"imageLayoutVersion":"1.0.0"}' },
+    { path: 'manifest.json', content: JSON.stringify([{ Config: blob(man.config!.digest!), RepoTags: null, Layers: layers.map(blob) }]) },
+  ];
+  const fromStore = [blob(manifestDigest), blob(man.config!.digest!), ...sent.map(blob)];
+  return checkNames({ members: ['oci-layout', 'index.json', 'manifest.json', ...fromStore], writes, links: [], fromStore, manifestDigest });
+}
+
+/** The lines the save script reads: `+path content` writes, `=path from` links, `~path` content-store blobs, members, then `.`. */
 export function renderPick(pick: ArchivePick): string {
-  return [...pick.writes.map((w) => `+${w.path} ${w.content}`), ...pick.links.map((l) => `=${l.path} ${l.from}`), ...pick.members, '.'].map((l) => `${l}\n`).join('');
+  return [...pick.writes.map((w) => `+${w.path} ${w.content}`), ...pick.links.map((l) => `=${l.path} ${l.from}`), ...(pick.fromStore ?? []).map((p) => `~${p}`), ...pick.members, '.']
+    .map((l) => `${l}\n`)
+    .join('');
 }
 
 /** Parse the listing lines the save script prints (`file <size> <path>`). */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { findLoaded } from '../../src/adapters/transfer-stream.ts';
-import { parseSizes, pickClassic, pickContainerd, renderPick } from '../../src/core/archive-pick.ts';
+import { parseSizes, pickClassic, pickContainerd, pickContentStore, renderPick } from '../../src/core/archive-pick.ts';
 import { canonicalConfig, identityDifference, identityOf, sameImage } from '../../src/core/image-identity.ts';
 import { parseSaveManifest } from '../../src/core/layers.ts';
 import { bindImageId, type Step } from '../../src/core/step.ts';
@@ -100,6 +100,19 @@ describe('the archive for the target', () => {
     assert.equal(pick.manifestDigest, md);
     const two = JSON.stringify({ manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: md }, { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: h('8') }] });
     assert.equal(pickContainerd(oci, [h('a'), h('b')], [h('b')], { layout: 'oci', index: two, sizes }), undefined, 'several manifests: sent whole');
+  });
+
+  test('from a containerd content store: its manifest, config and missing blobs as stored, with index.json and manifest.json naming them', () => {
+    const md = h('9');
+    const man = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { digest: h('c') }, layers: [{ digest: h('1') }, { digest: h('2') }] });
+    const listing = { layout: 'content-store' as const, index: man, sizes: new Map([[`blobs/sha256/${'9'.repeat(64)}`, 512]]) };
+    const pick = pickContentStore(md, [h('a'), h('b')], [h('b')], listing)!;
+    assert.deepEqual(pick.fromStore, [`blobs/sha256/${'9'.repeat(64)}`, `blobs/sha256/${'c'.repeat(64)}`, `blobs/sha256/${'2'.repeat(64)}`]);
+    assert.deepEqual(JSON.parse(pick.writes.find((w) => w.path === 'index.json')!.content).manifests, [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: md, size: 512 }]);
+    assert.deepEqual(JSON.parse(pick.writes.find((w) => w.path === 'manifest.json')!.content)[0].Layers, [`blobs/sha256/${'1'.repeat(64)}`, `blobs/sha256/${'2'.repeat(64)}`]);
+    assert.match(renderPick(pick), new RegExp(`\n~blobs/sha256/${'2'.repeat(64)}\n`));
+    const index = JSON.stringify({ mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] });
+    assert.equal(pickContentStore(md, [h('a'), h('b')], [h('b')], { ...listing, index }), undefined, 'a multi-platform index: docker save instead');
   });
 
   test('hostile member names from a save are refused', () => {

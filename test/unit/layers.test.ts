@@ -310,6 +310,31 @@ describe('remote scripts under /bin/sh with a fake docker', () => {
     assert.deepEqual(readdirSync(base), []);
   });
 
+  test('delta from a containerd content store: no docker save, the blobs linked from the store (tilde lines too), sent as they are', async () => {
+    const cs = join(dir, 'cs');
+    const hex = id.replace(/^sha256:/, '');
+    mkdirSync(join(cs, 'blobs/sha256'), { recursive: true });
+    writeFileSync(join(cs, 'blobs/sha256', hex), '{"mediaType":"m"}');
+    writeFileSync(join(cs, 'blobs/sha256', 'c'.repeat(64)), 'C'.repeat(700));
+    const p = run(buildSaveDeltaScript({ imageId: id, marker: m, sudo: false, compression: 'gzip', tmpBase: base, token: 'cs', contentStores: [join(dir, 'nothing'), cs] }), { FAKE_DIR: join(dir, 'no-save-here') });
+    const seen: string[] = [];
+    for (let l = await readMarkerLine(p.child.stdout, m); l !== 'start'; l = await readMarkerLine(p.child.stdout, m)) {
+      seen.push(l);
+      if (l.startsWith('manifest ')) p.child.stdin.end(`+index.json {}\n~blobs/sha256/${hex}\n~blobs/sha256/${'c'.repeat(64)}\nindex.json\nblobs/sha256/${hex}\nblobs/sha256/${'c'.repeat(64)}\n.\n`);
+    }
+    assert.deepEqual(seen.slice(1, 5), ['layout content-store', 'index {"mediaType":"m"}', `file 17 ./blobs/sha256/${hex}`, 'manifest []']);
+    const x = mkdtempSync(join(tmpdir(), 'rf-cs-'));
+    execFileSync('tar', ['-x', '-f', '-', '-C', x], { input: gunzipSync(await rest(p.child.stdout)) });
+    assert.equal(await p.code, 0, p.stderr());
+    assert.equal(execFileSync('cat', [join(x, 'blobs/sha256', 'c'.repeat(64))]).toString(), 'C'.repeat(700), 'the bytes, not a symlink');
+    rmSync(x, { recursive: true });
+    const gone = run(buildSaveDeltaScript({ imageId: id, marker: m, sudo: false, compression: 'gzip', tmpBase: base, token: 'cs2', contentStores: [cs] }));
+    gone.child.stdout.resume();
+    gone.child.stdin.end(`~blobs/sha256/${'d'.repeat(64)}\n.\n`);
+    assert.equal(await gone.code, 7, 'a blob missing from the store fails the source (the caller falls back)');
+    assert.deepEqual(readdirSync(base), []);
+  });
+
   test('load: loads stdin, then prints the identity of the image ID and of every image the load names', () => {
     const out = execFileSync('sh', ['-c', buildLoadScript({ imageId: id, marker: m, sudo: false })], { env, input: 'data' }).toString();
     assert.match(out, new RegExp(`^Loaded image ID: ${id}\\n${m} got ${id} `));
