@@ -1,7 +1,6 @@
 // planWithCompose: the promotion plan when the target runs (some of) the app by docker compose (pure).
 import {
   buildComposeUpScript,
-  buildDriftCheckScript,
   buildEnvEditScript,
   buildRestoreFilesScript,
   buildSnapshotFilesScript,
@@ -11,6 +10,7 @@ import {
   type ManagedFile,
   renderOverride,
 } from './compose.ts';
+import { buildDriftCheckScript } from './compose-check.ts';
 import { type ContainerInput, planPromotion, type PromotionInput, type Rebuild } from './plan.ts';
 import { shJoin, shQuote } from './quote.ts';
 import { statePaths } from './state.ts';
@@ -28,8 +28,10 @@ export interface ComposeProjectTarget {
   cli: ComposeCli;
   /** Top-level `version:` of the project's first compose file, repeated in the override (compose v1 needs it). */
   fileVersion?: string;
-  /** COMPOSE_FILE the release writes to the .env. */
-  composeFile: string;
+  /** How the override is loaded: compose's own override file (the .env is not touched), or COMPOSE_FILE in the .env. */
+  pin: 'override' | 'env';
+  /** COMPOSE_FILE the release writes to the .env (pin `env` only). */
+  composeFile?: string;
 }
 
 /** What observing the target found: containers releasable in compose mode, and notes for the log. */
@@ -75,6 +77,20 @@ export function isTaggableRef(ref: string, id: string): boolean {
   return ref !== id && !ref.startsWith('sha256:') && !/^[0-9a-f]{12,64}$/.test(ref) && !ref.includes('@');
 }
 
+/**
+ * The ref a released service is pinned to. A digest ref (`repo@sha256:…`) cannot be used: the image
+ * came by docker save/load, which keeps no repo digest, so compose would try to pull it. Such a service
+ * is pinned to a tag of the same repository that names the release (`repo:releaseflow-<id>`).
+ */
+export function pinnedRef(sourceRef: string, id: string, releaseId: string, container: string): string {
+  if (isTaggableRef(sourceRef, id)) return sourceRef;
+  const at = sourceRef.indexOf('@');
+  if (at <= 0) return `releaseflow/${slug(container)}:${releaseId.toLowerCase()}`;
+  const repo = sourceRef.slice(0, at);
+  const colon = repo.lastIndexOf(':');
+  return `${colon > repo.lastIndexOf('/') ? repo.slice(0, colon) : repo}:releaseflow-${releaseId.toLowerCase()}`;
+}
+
 /** One line per host: how it runs the app. */
 function modeLines(input: PromotionInput, obs: ComposeObservation): string[] {
   const srcCompose = input.containers.filter((c) => c.source?.Config.Labels?.['com.docker.compose.project']).map((c) => c.name);
@@ -100,6 +116,7 @@ export function planWithCompose(input: PromotionInput, obs: ComposeObservation):
   const paths = statePaths(input.stateDir, input.app, input.releaseId);
   const to = input.to.name;
   const projects = new Map<ComposeProjectTarget, ComposeProjectRelease>();
+  const repinned = new Map<string, string>();
   for (const c of input.containers) {
     const t = obs.targets.get(c.name);
     if (!t) continue;
@@ -117,10 +134,12 @@ export function planWithCompose(input: PromotionInput, obs: ComposeObservation):
       projects.set(t.project, p);
     }
     const changes = c.target!.Image !== c.source!.Image;
+    const pin = pinnedRef(c.source!.Config.Image, c.source!.Image, input.releaseId, c.name);
+    if (changes && pin !== c.source!.Config.Image) repinned.set(c.source!.Config.Image, pin);
     p.services.push({
       container: c.name,
       service: t.service,
-      image: changes ? c.source!.Config.Image : c.target!.Config.Image,
+      image: changes ? pin : c.target!.Config.Image,
       imageId: changes ? c.source!.Image : c.target!.Image,
       prevRef: c.target!.Config.Image,
       prevId: c.target!.Image,
@@ -140,6 +159,11 @@ export function planWithCompose(input: PromotionInput, obs: ComposeObservation):
     }
     steps.push(s);
   }
+  // a digest ref cannot be a tag: the tag step names the image by its pinned ref instead
+  const tagStep = steps.find((s) => s.kind === 'exec' && s.name === 'tag images');
+  if (tagStep?.kind === 'exec') {
+    for (const cmd of tagStep.commands) if (cmd.argv?.[1] === 'tag' && repinned.has(cmd.argv[3]!)) cmd.argv = [...cmd.argv.slice(0, 3), repinned.get(cmd.argv[3]!)!];
+  }
   const snapCmds: StepCommand[] = [
     { script: `umask 077 && mkdir -p ${shQuote(`${paths.release}/compose`)}` },
     ...released.map((p) => ({ script: buildSnapshotFilesScript(p.files) })),
@@ -152,26 +176,28 @@ export function planWithCompose(input: PromotionInput, obs: ComposeObservation):
     const ch = p.services.filter((s) => s.changes);
     const override = renderOverride(p.services, { version: p.fileVersion, releaseId: input.releaseId, from: input.from.name });
     const tmp = `${p.overridePath}.releaseflow-tmp`;
+    const how = p.pin === 'override' ? 'compose loads it by itself as the project\'s override file; the .env is not changed' : `list it in COMPOSE_FILE of ${p.envPath}`;
     steps.push({
       kind: 'exec',
       name: `compose files ${p.project}`,
       host: to,
-      cause: `pin ${ch.map((s) => `${s.service} to ${s.image}`).join(', ')} in ${p.overridePath} and list it in COMPOSE_FILE of ${p.envPath}, so a plain docker compose up -d keeps these images (the project's own compose file is not changed)`,
+      cause: `pin ${ch.map((s) => `${s.service} to ${s.image}`).join(', ')} in ${p.overridePath} (${how}), so a plain docker compose up -d keeps these images (the project's own compose file is not changed); then check that no other service of the project changes`,
       commands: [
         // the content is in the command (no secrets in it): the log shows exactly what was written
         { script: `umask 022 && printf '%s' ${shQuote(override)} > ${shQuote(tmp)} && mv ${shQuote(tmp)} ${shQuote(p.overridePath)}` },
-        { script: buildEnvEditScript(p.envPath, p.composeFile) },
+        ...(p.pin === 'env' && p.composeFile ? [{ script: buildEnvEditScript(p.envPath, p.composeFile) }] : []),
+        { script: buildDriftCheckScript(p.cli, p.workingDir, p.project, ch, 'before') },
       ],
     });
     steps.push({
       kind: 'exec',
       name: `compose up ${p.project}`,
       host: to,
-      cause: `recreate only ${ch.map((s) => s.service).join(', ')} with ${describeCli(p.cli)} in ${p.workingDir} (--no-deps: other services untouched), then check the image IDs and that a plain up -d would recreate nothing`,
+      cause: `recreate only ${ch.map((s) => s.service).join(', ')} with ${describeCli(p.cli)} in ${p.workingDir} (${p.cli.flavor === 'v1' ? '--no-deps' : 'dependencies are unchanged, so up leaves them alone'}), then check the image IDs and that a plain up -d would recreate nothing`,
       commands: [
         { script: buildComposeUpScript(p.cli, p.workingDir, p.project, ch.map((s) => s.service)) },
         { script: buildVerifyScript(p.project, ch.map((s) => ({ container: s.container, imageId: s.imageId }))) },
-        { script: buildDriftCheckScript(p.cli, p.workingDir, ch) },
+        { script: buildDriftCheckScript(p.cli, p.workingDir, p.project, ch, 'after') },
       ],
     });
     for (const s of ch) {
@@ -181,6 +207,11 @@ export function planWithCompose(input: PromotionInput, obs: ComposeObservation):
   }
   const plan: ComposePlan = { ...base, steps, compose: { projects: released } };
   return plan;
+}
+
+/** Under the COMPOSE_FILE pin, a restore passes the files the containers were created with when the restored .env names none. */
+function restoreFiles(p: ComposeProjectRelease): { envPath: string; chain: string[] } | undefined {
+  return p.pin === 'override' ? undefined : { envPath: p.envPath, chain: p.configFiles };
 }
 
 /** Steps that put a compose project back: its files from the snapshots, each image under its old ref, `up`, verify, health. */
@@ -201,7 +232,7 @@ export function planComposeRestoreSteps(
       cause: `bring back ${back.map((b) => `${b.service} on ${b.ref}`).join(', ')} through the project's own compose files`,
       commands: [
         ...tags,
-        { script: buildComposeUpScript(p.cli, p.workingDir, p.project, back.map((b) => b.service)) },
+        { script: buildComposeUpScript(p.cli, p.workingDir, p.project, back.map((b) => b.service), restoreFiles(p)) },
         { script: buildVerifyScript(p.project, back.map((b) => ({ container: b.container, imageId: b.id }))) },
       ],
     },
@@ -217,6 +248,6 @@ export function manualRestoreCommands(p: ComposeProjectRelease, back: readonly {
   return [
     buildRestoreFilesScript(p.files),
     ...back.filter((b) => isTaggableRef(b.ref, b.id)).map((b) => shJoin(['docker', 'tag', b.id, b.ref])),
-    buildComposeUpScript(p.cli, p.workingDir, p.project, back.map((b) => b.service)),
+    buildComposeUpScript(p.cli, p.workingDir, p.project, back.map((b) => b.service), restoreFiles(p)),
   ].join('\n');
 }

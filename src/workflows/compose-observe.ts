@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { SshHost } from '../adapters/ssh.ts';
-import { chooseComposeCli, type ComposeTools, composeFileValue, OVERRIDE_NAME } from '../core/compose.ts';
+import { chooseComposeCli, type ComposeTools } from '../core/compose.ts';
+import { choosePin, DEFAULT_OVERRIDES, OVERRIDE_MARKER } from '../core/compose-pin.ts';
 import type { ComposeObservation, ComposeProjectTarget } from '../core/compose-plan.ts';
 import { type ComposeMode, composeFilePaths, detectMode } from '../core/mode.ts';
 import { shJoin, shQuote } from '../core/quote.ts';
@@ -17,6 +18,8 @@ export interface ComposeProjectFacts {
   /** COMPOSE_FILE from the .env, when set there. */
   envComposeFile?: string;
   fileVersion?: string;
+  /** Compose's default override files in the working dir, and whether releaseflow wrote them. */
+  overrides: { name: string; ours: boolean }[];
 }
 
 interface Project {
@@ -36,7 +39,7 @@ export function projectEnvPath(mode: ComposeMode, labels: Record<string, string>
 }
 
 /** The one-round-trip script: compose CLIs, then per project its files, .env COMPOSE_* lines and `version:`. */
-export function buildComposeObserveScript(projects: readonly { paths: string[]; envPath: string }[], sudo: boolean, marker: string): string {
+export function buildComposeObserveScript(projects: readonly { paths: string[]; envPath: string; workingDir?: string }[], sudo: boolean, marker: string): string {
   const pre = sudo ? 'sudo -n ' : '';
   const out = [section(marker, 'tools', `printf 'plugin %s\\nstandalone %s\\n' "$(${pre}docker compose version --short 2>/dev/null)" "$(${pre}docker-compose version --short 2>/dev/null)"`)];
   projects.forEach((p, i) => {
@@ -45,6 +48,9 @@ export function buildComposeObserveScript(projects: readonly { paths: string[]; 
     out.push(section(marker, `env${i}`, `if [ -f ${env} ]; then echo present; grep -E ${shQuote(ENV_VARS)} ${env} || true; else echo absent; fi`));
     const first = shQuote(p.paths[0] ?? '/dev/null');
     out.push(section(marker, `version${i}`, `[ -r ${first} ] && sed -n -E 's/^version:[ \t]*//p' ${first} | head -n 1`));
+    const wd = p.workingDir || posix.dirname(p.paths[0] ?? '/nonexistent/x');
+    const names = shJoin(DEFAULT_OVERRIDES.map((n) => posix.join(wd, n)));
+    out.push(section(marker, `ovr${i}`, `for f in ${names}; do if [ -e "$f" ]; then printf '%s %s\\n' "$(head -n 1 "$f" | grep -c -F ${shQuote(OVERRIDE_MARKER)})" "$f"; fi; done`));
   });
   return out.join('\n');
 }
@@ -63,7 +69,12 @@ export function parseComposeObserveOutput(stdout: string, marker: string, projec
     const lines = (s.get(`files${i}`)?.text ?? '').trim().split('\n');
     const files = p.paths.map((path, j) => ({ path, status: (['readable', 'unreadable'].includes(lines[j] ?? '') ? lines[j] : 'missing') as 'readable' | 'unreadable' | 'missing' }));
     const env = (s.get(`env${i}`)?.text ?? '').split('\n');
-    const f: ComposeProjectFacts = { files, envExists: env[0]?.trim() === 'present' };
+    const overrides = (s.get(`ovr${i}`)?.text ?? '')
+      .split('\n')
+      .map((l) => /^(\d+) (.+)$/.exec(l.trim()))
+      .filter((m) => m !== null)
+      .map((m) => ({ name: posix.basename(m[2]!), ours: m[1] !== '0' }));
+    const f: ComposeProjectFacts = { files, envExists: env[0]?.trim() === 'present', overrides };
     for (const l of env.slice(1)) {
       const m = /^\s*(?:export\s+)?(COMPOSE_FILE|COMPOSE_PATH_SEPARATOR)\s*=(.*)$/.exec(l);
       if (m?.[1] === 'COMPOSE_FILE') f.envComposeFile = unquote(m[2] ?? '');
@@ -103,7 +114,7 @@ export async function observeComposeTargets(host: SshHost, targets: Map<string, 
   const projects = groupProjects(targets);
   if (projects.length === 0) return obs;
   const marker = `@@rf-${randomBytes(6).toString('hex')}`;
-  const r = await host.run({ script: buildComposeObserveScript(projects, host.config.sudo, marker) });
+  const r = await host.run({ script: buildComposeObserveScript(projects.map((p) => ({ ...p, workingDir: p.mode.workingDir })), host.config.sudo, marker) });
   const facts = parseComposeObserveOutput(r.stdout, marker, projects);
   for (const [i, p] of projects.entries()) {
     const f = facts.projects[i]!;
@@ -132,25 +143,26 @@ export async function observeComposeTargets(host: SshHost, targets: Map<string, 
       continue;
     }
     if (choice.warning) obs.warnings.push(`${names} on ${host.name}: ${choice.warning}`);
-    const overridePath = posix.join(posix.dirname(composePath), OVERRIDE_NAME);
-    const composeFile = composeFileValue(p.mode.configFiles, p.mode.workingDir, overridePath, f.pathSeparator || ':');
-    if (!composeFile) {
-      fallback(`a compose file name (${[...p.mode.configFiles, overridePath].join(', ')}) has characters COMPOSE_FILE cannot hold`);
+    const pin = choosePin({ configFiles: p.mode.configFiles, workingDir: p.mode.workingDir, envComposeFile: f.envComposeFile, pathSeparator: f.pathSeparator, overrides: f.overrides });
+    if ('error' in pin) {
+      fallback(pin.error);
       continue;
     }
-    if (f.envComposeFile !== undefined && f.envComposeFile !== composeFile) {
-      obs.header.push(`COMPOSE_FILE in ${p.envPath} becomes ${composeFile} (was ${f.envComposeFile})`);
+    if (pin.kind === 'env' && f.envComposeFile !== undefined && f.envComposeFile !== pin.composeFile) {
+      obs.header.push(`COMPOSE_FILE in ${p.envPath} becomes ${pin.composeFile} (was ${f.envComposeFile})`);
     }
+    obs.header.push(`pin: ${pin.overridePath}${pin.kind === 'override' ? " (compose's own override file; the .env is not changed)" : ` (listed in COMPOSE_FILE of ${p.envPath})`}`);
     const project: ComposeProjectTarget = {
       project: p.mode.project,
       workingDir: p.mode.workingDir,
       configFiles: p.mode.configFiles,
       composePath,
       envPath: p.envPath,
-      overridePath,
+      overridePath: pin.overridePath,
       cli: choice.cli,
       fileVersion: f.fileVersion,
-      composeFile,
+      pin: pin.kind,
+      ...(pin.kind === 'env' ? { composeFile: pin.composeFile } : {}),
     };
     for (const c of p.containers) obs.targets.set(c.name, { service: c.service, project });
   }

@@ -25,6 +25,12 @@ const snapshot = (host: string): Record<string, any> => Object.fromEntries(APP.m
 const ids = () => APP.map((n) => labInspect('prod', n).Id as string);
 const onProd = (script: string) => labScript(['ssh', 'prod', script]);
 const prodHttp = (port: number, path: string) => labDocker('prod', ['exec', 'ragflowauth-backend', 'wget', '-q', '-O', '-', `http://127.0.0.1:${port}${path}`]).trim();
+/** lab.sh seed-compose rewrites the project's compose file and .env; the override a release left there goes too. */
+const dropOverride = () => onProd(`rm -f ${DIR}/docker-compose.override.yml`);
+const seedCompose = (...args: string[]) => {
+  dropOverride();
+  return labScript(['seed-compose', ...args]);
+};
 const operatorLabels = (l: Record<string, string>) => Object.fromEntries(Object.entries(l ?? {}).filter(([k]) => !k.startsWith('com.docker.compose.') && !k.startsWith('org.opencontainers.')));
 
 function readLog(): string {
@@ -72,12 +78,15 @@ describe('compose mode on the lab', labSkip(), () => {
   // compose v2 comes from Debian trixie's .deb (lab.sh compose-v2 fetches it once into a cache)
   before(() => labScript(['compose-v2']));
   // later test files expect the normal seed: both hosts by docker run, no compose files on PROD
-  after(() => labScript(['seed']));
+  after(() => {
+    dropOverride();
+    labScript(['seed']);
+  });
 
   for (const flavor of ['2', '1'] as const) {
     const cli = flavor === '2' ? 'docker compose' : 'docker-compose';
     test(`compose v${flavor} on PROD, docker run on TEST: promote, no drift, up to date, rollback`, () => {
-      labScript(['seed-compose', '--compose', flavor]);
+      seedCompose('--compose', flavor);
       const envBefore = onProd(`cat ${DIR}/.env`);
       const pre = snapshot('prod');
       const testSide = snapshot('test');
@@ -103,16 +112,17 @@ describe('compose mode on the lab', labSkip(), () => {
       }
       assert.equal(prodHttp(8001, '/version'), 'v2');
       assert.equal(prodHttp(8001, '/health'), 'ok');
-      const override = onProd(`cat ${DIR}/docker-compose.releaseflow.yml`);
+      // default file names: compose's own override file pins the images, the .env is not touched
+      const override = onProd(`cat ${DIR}/docker-compose.override.yml`);
       assert.match(override, /backend:\n {4}image: ragflowauth-backend:v2/);
-      assert.match(onProd(`cat ${DIR}/.env`), /^COMPOSE_FILE=docker-compose\.yml:docker-compose\.releaseflow\.yml$/m);
+      assert.equal(onProd(`cat ${DIR}/.env`), envBefore, '.env unchanged');
       assert.match(onProd(`cat ${DIR}/docker-compose.yml`), /image: ragflowauth-backend:v1/, "the project's own compose file is not changed");
       const log = readLog().slice(logBefore);
       assert.match(log, /\[ReleaseFlow\] compose_path: \/opt\/ragflowauth\/docker-compose\.yml/);
       assert.match(log, /\[ReleaseFlow\] env_path: \/opt\/ragflowauth\/\.env/);
       assert.match(log, new RegExp(`mode on prod: compose via ${cli} `));
       assert.match(log, /mode on test: run/);
-      assert.match(log, /a plain up -d leaves it alone/);
+      assert.match(log, /no drift: a plain up -d recreates nothing/);
       for (const s of SECRETS) {
         assert.ok(!log.includes(s), `secret ${s} not in the log`);
         assert.ok(!r.out.includes(s), `secret ${s} not in the output`);
@@ -139,7 +149,7 @@ describe('compose mode on the lab', labSkip(), () => {
       }
       assert.equal(prodHttp(8001, '/version'), 'v1');
       assert.equal(onProd(`cat ${DIR}/.env`), envBefore, '.env restored');
-      assert.equal(onProd(`test -e ${DIR}/docker-compose.releaseflow.yml && echo present || echo absent`).trim(), 'absent');
+      assert.equal(onProd(`test -e ${DIR}/docker-compose.override.yml && echo present || echo absent`).trim(), 'absent');
       const restored = ids();
       onProd(`cd ${DIR} && ${cli} up -d`);
       assert.deepEqual(ids(), restored, 'no drift after the rollback either');
@@ -147,7 +157,7 @@ describe('compose mode on the lab', labSkip(), () => {
   }
 
   test('compose v2, TEST on v3 (health fails): exit 1, PROD back on its images and files, no drift', () => {
-    labScript(['seed-compose', '--compose', '2', 'v3']);
+    seedCompose('--compose', '2', 'v3');
     const envBefore = onProd(`cat ${DIR}/.env`);
     const pre = snapshot('prod');
     const logBefore = readLog().length;
@@ -162,7 +172,7 @@ describe('compose mode on the lab', labSkip(), () => {
     }
     assert.equal(prodHttp(8001, '/health'), 'ok');
     assert.equal(onProd(`cat ${DIR}/.env`), envBefore, '.env restored');
-    assert.equal(onProd(`test -e ${DIR}/docker-compose.releaseflow.yml && echo present || echo absent`).trim(), 'absent');
+    assert.equal(onProd(`test -e ${DIR}/docker-compose.override.yml && echo present || echo absent`).trim(), 'absent');
     const log = readLog().slice(logBefore);
     assert.match(log, /health ragflowauth-backend FAILED/);
     assert.match(log, /docker logs --tail 200 ragflowauth-backend/);
@@ -174,7 +184,7 @@ describe('compose mode on the lab', labSkip(), () => {
   });
 
   test('compose release SIGKILLed at every step: the crash guard restores images and files by itself; status sees it; recover finishes', async (t) => {
-    labScript(['seed-compose', '--compose', '2']);
+    seedCompose('--compose', '2');
     const cfg = configCopy('');
     const steps = planSteps(cfg);
     assert.ok(steps.some((s) => /compose up/.test(s.name)), `a compose up step: ${steps.map((s) => s.name).join(', ')}`);
@@ -182,7 +192,7 @@ describe('compose mode on the lab', labSkip(), () => {
     for (let n = 1; n <= M; n++) {
       await t.test(`SIGKILL at step ${n}/${M} ${steps[n - 1]!.name}`, async () => {
         // PROD without TEST's images again, so every run has the same steps
-        labScript(['seed-compose', '--compose', '2']);
+        seedCompose('--compose', '2');
         dropReleasedImages();
         const envBefore = onProd(`cat ${DIR}/.env`);
         const pre = snapshot('prod');
@@ -214,7 +224,7 @@ describe('compose mode on the lab', labSkip(), () => {
   });
 
   test('compose file missing on PROD: promote falls back to run mode, succeeds, and the log says so', () => {
-    labScript(['seed-compose']);
+    seedCompose();
     onProd(`rm ${DIR}/docker-compose.yml`);
     const testSide = snapshot('test');
     const logBefore = readLog().length;
@@ -234,6 +244,7 @@ describe('compose mode on the lab', labSkip(), () => {
   });
 
   test("export-compose of the seed's docker-run containers, then docker compose up -d: the same configuration", () => {
+    dropOverride();
     labScript(['seed']);
     const pre = snapshot('prod');
     const printed = releaseflow(['export-compose', 'prod']);

@@ -30,6 +30,7 @@ const project: ComposeProjectTarget = {
   envPath: '/opt/ragflowauth/.env',
   overridePath: '/opt/ragflowauth/docker-compose.releaseflow.yml',
   cli: V2,
+  pin: 'env',
   composeFile: 'docker-compose.yml:docker-compose.releaseflow.yml',
 };
 
@@ -88,9 +89,11 @@ test('PROD in compose mode: snapshot, transfers, tags, compose files, compose up
   assert.match(files[0]!, /^umask 022 && printf '%s' '# Written by releaseflow[\s\S]*services:\n {2}backend:\n {4}image: ragflowauth-backend:v2\n {2}frontend:\n {4}image: ragflowauth-frontend:v2\n' > \/opt\/ragflowauth\/docker-compose\.releaseflow\.yml\.releaseflow-tmp && mv /);
   assert.match(files[1]!, /COMPOSE_FILE=docker-compose\.yml:docker-compose\.releaseflow\.yml/);
   const up = commands(plan, 'compose up ragflowauth');
-  assert.equal(up[0], 'cd /opt/ragflowauth && unset COMPOSE_FILE COMPOSE_PATH_SEPARATOR COMPOSE_PROJECT_NAME && docker compose -p ragflowauth up -d --no-deps --no-build backend frontend');
+  // v2: no --no-deps (it corrupts the config hash of a service with depends_on on 2.26, docker/compose#12069)
+  assert.equal(up[0], 'cd /opt/ragflowauth && unset COMPOSE_FILE COMPOSE_PATH_SEPARATOR COMPOSE_PROJECT_NAME && docker compose -p ragflowauth up -d --no-build backend frontend');
   assert.match(up[1]!, /ragflowauth-backend\)" = sha256:/);
-  assert.match(up[2]!, /docker compose config --hash backend/);
+  assert.match(up[2]!, /docker compose -p ragflowauth --dry-run up -d --no-build/);
+  assert.match(files[2]!, /this release does not recreate it/, 'the pre-check runs before anything is recreated');
   const snap = commands(plan, 'snapshot');
   assert.ok(snap.some((c) => c.includes('cp -p /opt/ragflowauth/.env /var/lib/releaseflow/ragflowauth/releases/20261128T150102Z/compose/1-ragflowauth.dotenv')));
   assert.ok(plan.header.includes('mode on prod: compose via docker compose 2.26.1-4 (v2)'));
@@ -153,6 +156,17 @@ test('a restore puts the files back, re-tags the old refs (never an image ID) an
   assert.ok(up.kind === 'exec');
   const lines = up.commands.map((c) => c.script ?? c.argv!.join(' '));
   assert.equal(lines[0], 'docker tag sha256:aaa ragflowauth-backend:v1');
-  assert.match(lines[1]!, /up -d --no-deps --no-build backend frontend$/);
+  assert.match(lines[1]!, /up -d --no-build backend frontend$/);
   assert.match(lines[2]!, /ragflowauth-backend\)" = sha256:aaa/);
+});
+
+test('TEST runs a digest ref: the tag step and the override use a tag of the repository that names the release', () => {
+  const src = structuredClone(fixture('test-backend-v2.inspect.json'));
+  src.Config.Image = `ghcr.io/acme/backend@sha256:${'b'.repeat(64)}`;
+  const plan = planWithCompose(input([container('backend', 'compose', { source: src })]), observation(['backend']));
+  assert.ok(isComposePlan(plan));
+  const ref = 'ghcr.io/acme/backend:releaseflow-20261128t150102z';
+  assert.ok(commands(plan, 'tag images').some((c) => c === `docker tag ${src.Image} ${ref}`));
+  assert.ok(!commands(plan, 'tag images').some((c) => c.includes('@sha256')));
+  assert.match(commands(plan, 'compose files ragflowauth')[0]!, new RegExp(`image: ${ref.replace(/\./g, '\\.')}`));
 });

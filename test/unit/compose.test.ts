@@ -126,6 +126,9 @@ test('observation output parses tools, file states, .env COMPOSE_* values and th
     `${m} begin version0`,
     "'2.4'",
     `${m} end version0 0`,
+    `${m} begin ovr0`,
+    '1 /opt/a/docker-compose.override.yml',
+    `${m} end ovr0 0`,
   ].join('\n');
   const r = parseComposeObserveOutput(out, m, [{ paths: ['/opt/a/a.yml', '/opt/a/b.yml'] }]);
   assert.deepEqual(r.tools, { plugin: '2.26.1-4', standalone: '1.29.2' });
@@ -138,6 +141,7 @@ test('observation output parses tools, file states, .env COMPOSE_* values and th
     envComposeFile: 'a.yml:b.yml',
     pathSeparator: ';',
     fileVersion: '2.4',
+    overrides: [{ name: 'docker-compose.override.yml', ours: true }],
   });
   const none = parseComposeObserveOutput(`${m} begin tools\nplugin \nstandalone \n${m} end tools 0`, m, []);
   assert.deepEqual(none.tools, {});
