@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { ReleaseflowError } from '../../src/core/errors.ts';
 import { parseImageInspect, parseInspect } from '../../src/core/inspect.ts';
 import { fitsEnvFile, renderEnvFile, renderRunCommand, runSpecToArgv, toRunSpec } from '../../src/core/runspec.ts';
+import { shQuote } from '../../src/core/quote.ts';
 import { portSpecs } from '../../src/core/runspec-network.ts';
 import { csvRecord, formatBytes, formatCpus, formatDuration } from '../../src/core/runspec-util.ts';
 
@@ -71,6 +72,36 @@ test('env file: values with a newline or a trailing CR, and pass-through names, 
   const dup = runSpecToArgv({ ...spec, env: ['K=a\nb', 'K=1', 'L=2'] }, { mode: 'create', name: 'x', image: 'i', envFile: '/e' });
   assert.deepEqual([dup.env, dup.argv.slice(4, 10)], [['L=2'], ['--env-file', '/e', '-e', 'K=a\nb', '-e', 'K=1']], 'all of K stays in argv, in order');
   assert.equal(renderEnvFile([]), '');
+});
+
+test('duplicate env keys (env-file lines plus -e of the same name): every entry kept, each key in its order', () => {
+  // what docker makes of it: the --env-file lines first, then each -e, nothing merged
+  const configEnv = (r: { argv: string[]; env: string[] }) => [...r.env, ...r.argv.flatMap((a, i) => (r.argv[i - 1] === '-e' ? [a] : []))];
+  const byKey = (env: readonly string[]) => {
+    const m = new Map<string, string[]>();
+    for (const e of env) m.set(e.split('=')[0]!, [...(m.get(e.split('=')[0]!) ?? []), e]);
+    return [...m.entries()].sort();
+  };
+  const base = specOf('env-file-newline');
+  for (const env of [
+    ['K=1', 'K=2', 'L=x=y=z', 'K=3'],
+    ['K=1', 'ML=a\nb', 'K=2', 'DB_PASSWORD=one', 'DB_PASSWORD=two'],
+    ['K=1', 'K=a\nb', 'K=3', 'L=1', 'L=1'],
+    [...base.env, 'SPACED=again', 'ML=again'],
+  ]) {
+    const spec = { ...base, env };
+    const r = runSpecToArgv(spec, { mode: 'create', name: 'x', image: 'i', envFile: '/e' });
+    assert.equal(configEnv(r).length, env.length, 'no entry dropped');
+    assert.deepEqual(byKey(configEnv(r)), byKey(env), 'each key keeps all its values, in order');
+    // run-command prints every entry, in order
+    const shown = renderRunCommand(spec, { name: 'x', image: 'i', secrets: [], reveal: true });
+    let at = 0;
+    for (const e of env) {
+      at = shown.indexOf(`-e ${shQuote(e)}`, at);
+      assert.ok(at >= 0, `run-command shows ${JSON.stringify(e)} in its place`);
+      at += 1;
+    }
+  }
 });
 
 test('several networks: API < 1.44 creates with the first and connects the rest; API ≥ 1.44 uses one create', () => {
