@@ -27,6 +27,8 @@ export interface ImageLike {
 /** What rebuilding a container yields: create argv, env for the env file, extra network connects. */
 export interface Rebuild {
   argv: string[];
+  /** Run right before the create (the retired container's --cidfile removed). */
+  before?: string[][];
   env: string[];
   networkConnects: string[][];
   runCommand: string;
@@ -156,6 +158,7 @@ export function planPromotion(input: PromotionInput): Plan {
     const cmds: StepCommand[] = [
       { script: `umask 077 && cat > ${shQuote(envFile)}`, stdin: rb.env.map((e) => `${e}\n`).join(''), stdinNote: `env file (${rb.env.length} entries, mode 0600)` },
       { argv: dockerRename(c.name, p.prevName).argv },
+      ...(rb.before ?? []).map((argv) => ({ argv })),
       { argv: rb.argv },
       { argv: ['rm', '-f', envFile] },
       ...rb.networkConnects.map((argv) => ({ argv })),

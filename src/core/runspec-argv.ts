@@ -1,7 +1,7 @@
 // RunSpec → `docker create/run` argv, a readable masked `docker run` command, and the --env-file text.
 import { InternalError, ReleaseflowError } from './errors.ts';
 import type { MountRequest } from './inspect.ts';
-import { shQuote } from './quote.ts';
+import { shJoin, shQuote } from './quote.ts';
 import { isSecretName, MASK } from './redact.ts';
 import type { Flag, HealthSpec, NetworkEndpoint, PortSpec, RunSpec } from './runspec-types.ts';
 import { csvRecord, envKey, formatBytes, formatDuration } from './runspec-util.ts';
@@ -155,6 +155,7 @@ function build(spec: RunSpec, opts: ArgvOptions): Built {
   const inFile = (e: string) => opts.envFile !== undefined && fitsEnvFile(e) && !argvKeys.has(envKey(e));
   const fileEnv = spec.env.filter(inFile);
   const put = (cond: unknown, f: Flag) => cond && g.push(f);
+  put(spec.cidfile, ['--cidfile', spec.cidfile ?? '']);
   put(spec.hostname, ['--hostname', spec.hostname ?? '']);
   put(spec.domainname, ['--domainname', spec.domainname ?? '']);
   put(spec.user, ['--user', spec.user ?? '']);
@@ -201,6 +202,11 @@ export function runSpecToArgv(spec: RunSpec, opts: ArgvOptions): RunSpecArgv {
   return { argv, extraNetworks: b.extra, env: b.env };
 }
 
+/** Removes a --cidfile before the container that writes it is created (docker refuses an existing file). */
+export function cidfileRemoval(path: string): string[] {
+  return ['rm', '-f', '--', path];
+}
+
 /** A readable `docker run -d \` command, one option per line, every argument shQuote'd; secret env values masked unless reveal. */
 export function renderRunCommand(
   spec: RunSpec,
@@ -214,7 +220,8 @@ export function renderRunCommand(
     return isSecretName(name, opts.secrets) ? [f[0], `${name}=${MASK}`] : f;
   };
   const lines = ['docker run -d', ...b.groups.map((f) => flagArgs(mask(f)).map(shQuote).join(' ')), b.tail.map(shQuote).join(' ')];
-  const out = lines.join(' \\\n  ');
+  // docker refuses --cidfile while the file exists: the retired container's file goes first
+  const out = `${spec.cidfile ? `${shJoin(cidfileRemoval(spec.cidfile))}\n` : ''}${lines.join(' \\\n  ')}`;
   const connects = b.extra.map((n) => networkConnectArgv(n, opts.name).map(shQuote).join(' '));
   return [out, ...connects].join('\n');
 }

@@ -130,7 +130,11 @@ const RULES: [string, Rule][] = [
   ['StorageOpt', map('--storage-opt')],
   ['Annotations', map('--annotation')],
   ['VolumeDriver', str('--volume-driver')],
-  ['ContainerIDFile', warnIfSet('HostConfig.ContainerIDFile=$v (--cidfile): dropped, re-using it fails while the old file exists')],
+  ['ContainerIDFile', (v, _h, ctx) => {
+    // kept: the plan removes the retired container's file just before `docker create` writes the new one
+    if (typeof v === 'string' && v) ctx.spec.cidfile = v;
+    return [];
+  }],
   ['Capabilities', warnIfSet('HostConfig.Capabilities=$v has no docker run flag (API only); dropped')],
   // handled by the network and mount modules, or runtime-only
   ...['NetworkMode', 'PortBindings', 'PublishAllPorts', 'Links', 'Binds', 'Mounts', 'Tmpfs', 'VolumesFrom', 'ConsoleSize'].map(

@@ -77,6 +77,8 @@ export interface RunSpec {
   stopTimeout?: number;
   logDriver?: string;
   logOpts: Record<string, string>;
+  /** --cidfile: docker refuses to create while the file exists, so a swap removes the retired container's file first. */
+  cidfile?: string;
   /** An inline seccomp profile (JSON): the CLI only takes a file, so runSpecToArgv needs `seccompFile`. */
   seccompProfile?: string;
   /** Every other option, in a stable order, values unquoted. */

@@ -8,7 +8,7 @@ import type { HealthSpec, RunSpec, ToRunSpecOptions } from './runspec-types.ts';
 import { envKey, isEmpty, sameJson } from './runspec-util.ts';
 
 export type { Flag, HealthSpec, NetworkEndpoint, PortSpec, RunSpec, ToRunSpecOptions } from './runspec-types.ts';
-export { fitsEnvFile, networkConnectArgv, renderEnvFile, renderRunCommand, runSpecToArgv } from './runspec-argv.ts';
+export { cidfileRemoval, fitsEnvFile, networkConnectArgv, renderEnvFile, renderRunCommand, runSpecToArgv } from './runspec-argv.ts';
 export type { ArgvOptions, ExtraNetwork, RunSpecArgv } from './runspec-argv.ts';
 
 // Config fields handled below or deliberately ignored (runtime, image-only, or attach flags of `docker create`)

@@ -1,7 +1,7 @@
 // The runspec adapter for planning: PROD's own inspect + the new image → docker create argv and env.
 import { parseImageInspect, parseInspect } from '../core/inspect.ts';
 import type { ContainerInput, Rebuild } from '../core/plan.ts';
-import { networkConnectArgv, renderRunCommand, runSpecToArgv, toRunSpec } from '../core/runspec.ts';
+import { cidfileRemoval, networkConnectArgv, renderRunCommand, runSpecToArgv, toRunSpec } from '../core/runspec.ts';
 import type { DaemonContext } from './inspect.ts';
 
 /** Rebuild a target container with a new image; env goes to `envFile` (written over SSH stdin, 0600). */
@@ -12,6 +12,7 @@ export function rebuildContainer(c: ContainerInput, image: string, envFile: stri
   const { argv, extraNetworks, env } = runSpecToArgv(spec, { mode: 'create', name: c.name, image, envFile, apiVersion: ctx?.apiVersion });
   return {
     argv,
+    ...(spec.cidfile ? { before: [cidfileRemoval(spec.cidfile)] } : {}),
     env,
     networkConnects: extraNetworks.map((n) => networkConnectArgv(n, c.name)),
     runCommand: renderRunCommand(spec, { name: c.name, image, secrets: [...secrets], reveal: false, apiVersion: ctx?.apiVersion }),

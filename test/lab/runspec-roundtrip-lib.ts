@@ -1,6 +1,6 @@
 // Round-trip machinery for runspec lab tests: create → inspect → toRunSpec → argv → recreate → compare.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDaemonInfo, parseImageInspect, parseInspect } from '../../src/core/inspect.ts';
@@ -128,6 +128,8 @@ export function recreate(name: string, image: string, o: { envFile?: boolean; an
   const out = runSpecToArgv(spec, { mode: 'create', name, image, envFile, apiVersion: '1.41', seccompFile });
   if (envFile) writeFileSync(envFile, renderEnvFile(out.env), { mode: 0o600 });
   dk(['rename', name, `${name}-old`]);
+  // as the release's swap does: the retired container's --cidfile goes before the create writes it again
+  if (spec.cidfile) rmSync(spec.cidfile, { force: true });
   if (before.State.Running) dk(['kill', `${name}-old`]);
   dk(out.argv.slice(1), { cli: o.cli });
   for (const n of out.extraNetworks) dk(networkConnectArgv(n, name).slice(1), { cli: o.cli });

@@ -117,3 +117,20 @@ test('--direct: the transfer step carries the route and the plan says the bytes 
   assert.deepEqual(t?.kind === 'transfer' && t.direct, { address: '10.0.0.11', user: 'deploy', identityFile: '/root/.ssh/id_rf' });
   assert.match(renderPlan(plan), /-> {2}straight to prod \(its own ssh to deploy@10\.0\.0\.11 \(key \/root\/\.ssh\/id_rf\)\) {2}-> {2}docker load on prod/);
 });
+
+test('--cidfile is kept: the swap removes the retired container\'s file right before docker create writes the new one; run-command shows it', () => {
+  const withCid = structuredClone(prodBackend);
+  withCid.HostConfig.ContainerIDFile = '/run/app/backend.cid';
+  const plan = planPromotion(input([backend({ target: withCid })]));
+  const swap = plan.steps.find((s) => s.name === 'swap ragflowauth-backend')!;
+  assert.ok(swap.kind === 'exec');
+  const lines = swap.commands.map((c) => (c.argv ? c.argv.join(' ') : c.script));
+  const rm = lines.indexOf('rm -f -- /run/app/backend.cid');
+  assert.ok(rm > 0, lines.join('\n'));
+  assert.match(lines[rm + 1]!, /^docker create .*--cidfile \/run\/app\/backend\.cid /);
+  assert.ok(lines.indexOf('docker rename ragflowauth-backend ragflowauth-backend-rf-prev-20261128T150102Z') < rm, 'after the old container is renamed aside');
+  assert.ok(!plan.warnings.some((w) => /cidfile/i.test(w)), 'no longer dropped with a warning');
+  const run = plan.containers.find((c) => c.name === 'ragflowauth-backend')!.runCommand!;
+  assert.match(run, /^rm -f -- \/run\/app\/backend\.cid\ndocker run -d \\\n {2}--name ragflowauth-backend \\\n {2}--cidfile \/run\/app\/backend\.cid/);
+});
+

@@ -218,8 +218,10 @@ test('MAC: an operator MAC is kept, a daemon-generated one (02:42 + IP) is not',
   assert.match(gen.warnings.join(), /generated/);
 });
 
-test('--rm and --cidfile: kept with a rollback warning / dropped with a warning', () => {
+test('--rm and --cidfile: both kept (--rm with a rollback warning; the plan removes the old cidfile at the swap)', () => {
   const r = spec('rm-cidfile');
-  assert.deepEqual(r.opts, ['--rm']);
-  assert.equal(r.warnings.length, 2);
+  assert.deepEqual(r.opts, ['--cidfile', '/tmp/rt-cidfile-test', '--rm']);
+  assert.equal(r.spec.cidfile, '/tmp/rt-cidfile-test');
+  assert.equal(r.warnings.length, 1);
+  assert.doesNotMatch(r.warnings[0]!, /cidfile/);
 });
