@@ -1,5 +1,6 @@
 // Steps: the data a plan is made of. Every step names its host and why it exists.
 import type { DirectRoute } from './direct.ts';
+import type { DriftItem } from './drift.ts';
 
 /** A command inside a step: argv (quoted by the SSH adapter) or a script we built with shJoin. */
 export interface StepCommand {
@@ -47,6 +48,8 @@ export interface Plan {
   steps: Step[];
   upToDate: boolean;
   warnings: string[];
+  /** How TEST's settings differ from PROD's in what the release keeps from PROD (drift.ts). */
+  drift?: DriftItem[];
 }
 
 export interface PlannedContainer {

@@ -20,6 +20,8 @@ export interface PlanView {
   to: { name: string; address: string };
   upToDate: boolean;
   warnings: string[];
+  /** TEST settings PROD's containers keep (the release does not change them). */
+  drift: { container: string; detail: string }[];
   header: string[];
   containers: { name: string; mode: string; fromRef?: string; fromId?: string; toRef: string; toId: string; changes: boolean; runCommand?: string }[];
   transfers: { ref: string; imageId: string; bytes?: number }[];
@@ -40,6 +42,7 @@ export function toPlanView(plan: Plan, redact: (s: string) => string): PlanView 
     to: plan.to,
     upToDate: plan.upToDate,
     warnings: plan.warnings.map(redact),
+    drift: (plan.drift ?? []).map((d) => ({ container: d.container, detail: redact(d.detail) })),
     header: plan.header.map(redact),
     containers: plan.containers.map((c) => ({
       name: c.name,

@@ -4,7 +4,10 @@ import { probeDirect, resolveDirect } from '../adapters/transfer-direct.ts';
 import type { Config } from '../core/config.ts';
 import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
 import { isComposePlan, planWithCompose } from '../core/compose-plan.ts';
+import { type DriftItem, driftOf } from '../core/drift.ts';
 import { type IdentityInspect, identityOf, sameImage } from '../core/image-identity.ts';
+import { parseImageInspect, parseInspect } from '../core/inspect.ts';
+import { toRunSpec } from '../core/runspec.ts';
 import type { ContainerInput, ImageLike, InspectLike } from '../core/plan.ts';
 import { renderPlan } from '../core/render-plan.ts';
 import { makeReleaseId, statePaths } from '../core/state.ts';
@@ -82,6 +85,9 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
     direct: direct?.route,
     rebuild: (c, image, envFile) => rebuildContainer(c, image, envFile, config.secrets, daemon),
   }, compose);
+  // what TEST has that this release does not bring (it rebuilds from PROD's own settings): said, not changed
+  plan.drift = inputs.flatMap((c) => driftOfContainer(c, config.secrets));
+  if (plan.drift.length) plan.header.push(`drift: ${plan.drift.length} setting(s) differ between ${fromName} and ${toName}; this release keeps ${toName}'s:`, ...plan.drift.map((d) => `  ${d.container}: ${d.detail}`));
   // before anything changes: can the target really reach the source with its own key?
   if (direct && plan.steps.some((s) => s.kind === 'transfer')) await probeDirect(from, to, direct);
   return plan;
@@ -119,6 +125,13 @@ async function replanIfChanged(ports: Ports, plan: Plan, opts: PromoteOptions, f
   // nothing left to release is not confirmed either: the new plan would change nothing
   if (opts.assumeYes || again.upToDate) return ExitCode.failed;
   return (await opts.confirm(again)) ? again : ExitCode.usage;
+}
+
+/** The drift of one container, when both hosts have it (pure over observed facts). */
+function driftOfContainer(c: ContainerInput, secrets: readonly string[]): DriftItem[] {
+  if (!c.source || !c.sourceImage || !c.target || !c.targetImage) return [];
+  const spec = (i: InspectLike, img: ImageLike) => toRunSpec(parseInspect(i), parseImageInspect(img)).spec;
+  return driftOf(c.name, spec(c.source, c.sourceImage), spec(c.target, c.targetImage), secrets);
 }
 
 /** Stop before planning when the target has an interrupted release: only `recover` may touch it now. */

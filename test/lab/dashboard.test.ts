@@ -69,6 +69,10 @@ describe('dashboard', labSkip(), () => {
     assert.match(plan, new RegExp(`${BACKEND}:v1[\\s\\S]*${BACKEND}:v2`));
     assert.match(plan, /transfer ragflowauth-frontend:v2/);
     assert.match(await seen(page.locator('#plan-bytes')), /2 image\(s\) to move, up to [\d.]+ MiB/);
+    // the seed gives TEST and PROD different secrets: drift, named, values not shown
+    const drift = await seen(page.locator('#plan-drift'));
+    assert.match(drift, /ragflowauth-backend: env DB_PASSWORD: differs \(secret: values not shown\)/);
+    assert.doesNotMatch(drift, /s3cr3t|test-Pa55/);
     const steps = await page.locator('#plan-steps > li').count();
     assert.ok(steps >= 6, `a plan of ${steps} steps`);
     await screenshot(page, 'release-plan');
