@@ -82,7 +82,7 @@ function planView(p) {
     h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, h('th', {}, 'container'), h('th', {}, `${p.to.name} runs now`), h('th', {}), h('th', {}, `${from} runs (to release)`), h('th', {}, 'change'))), h('tbody', {}, rows)),
     p.upToDate ? h('p', { class: 'ok-text', id: 'plan-uptodate' }, `${p.to.name} already runs the same images as ${from}: nothing to release.`) : h('p', { id: 'plan-bytes' }, moving),
     p.warnings.length ? h('ul', { class: 'warnings' }, p.warnings.map((w) => h('li', {}, w))) : null,
-    p.drift && p.drift.length ? h('div', { id: 'plan-drift' }, [h('p', {}, `${p.from?.name ?? 'TEST'} differs from ${p.to.name} in settings this release keeps as they are on ${p.to.name}:`), h('ul', { class: 'warnings' }, p.drift.map((d) => h('li', {}, `${d.container}: ${d.detail}`)))]) : null,
+    p.drift?.length ? h('div', { id: 'plan-drift' }, [h('p', {}, `${p.from?.name ?? 'TEST'} differs from ${p.to.name} in settings this release keeps as they are on ${p.to.name}:`), h('ul', { class: 'warnings' }, p.drift.map((d) => h('li', {}, `${d.container}: ${d.detail}`)))]) : null,
     p.steps.length
       ? h(
           'ol',
