@@ -8,7 +8,7 @@ import type { HostConfig } from '../core/config.ts';
 import { CommandError, HostUnreachableError } from '../core/errors.ts';
 import { diagnoseSsh } from './ssh-diagnose.ts';
 import { stripNoise, tail } from '../core/noise.ts';
-import { shJoin } from '../core/quote.ts';
+import { shJoin, shQuote } from '../core/quote.ts';
 import { type ProcessResult, runProcess, terminate } from './process.ts';
 
 export { diagnoseSsh, hostKeyLines } from './ssh-diagnose.ts';
@@ -44,11 +44,19 @@ export interface SshSettings {
 /** On a `sudo: true` host every script's plain `docker` goes through `sudo -n` (sudo runs the binary, not this function). */
 export const SUDO_DOCKER_FN = 'docker() { sudo -n docker "$@"; }';
 
-/** Render a Remote for the remote shell. */
+/** Render a Remote as POSIX sh text (what errors and the log show as the command). */
 export function remoteString(r: Remote, sudo = false): string {
   if ('script' in r) return sudo ? `${SUDO_DOCKER_FN}\n${r.script}` : r.script;
   const argv = sudo && r.argv[0] === 'docker' ? ['sudo', '-n', ...r.argv] : r.argv;
   return shJoin(argv);
+}
+
+/**
+ * The command line ssh sends: the sh text run by `sh -c`, whatever the account's login shell is (zsh does
+ * not split words, bash has its own options): the login shell only has to undo one single-quoted word.
+ */
+export function sshCommand(r: Remote, sudo = false): string {
+  return `sh -c ${shQuote(remoteString(r, sudo))}`;
 }
 
 /** The longest socket path the system takes: macOS's sun_path is 104 bytes with its NUL (Linux's 108). */
@@ -156,7 +164,7 @@ export class SshHost {
   /** Run a command; resolves with its result whatever the exit code, rejects only when ssh itself failed. */
   async run(remote: Remote, opts: RunOptions = {}): Promise<RunResult> {
     const command = remoteString(remote, this.config.sudo);
-    const r: ProcessResult = await runProcess('ssh', [...this.sshArgs(), command], {
+    const r: ProcessResult = await runProcess('ssh', [...this.sshArgs(), sshCommand(remote, this.config.sudo)], {
       stdin: opts.stdin,
       timeoutMs: opts.timeoutMs ?? this.settings.commandTimeoutMs,
       signal: opts.signal,
@@ -233,7 +241,7 @@ export class SshHost {
   /** Start a streaming command: the caller pipes its stdin/stdout (docker save / docker load). */
   spawnStream(remote: Remote): { child: ChildProcess; command: string } {
     const command = remoteString(remote, this.config.sudo);
-    const child = spawn('ssh', [...this.sshArgs(), command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const child = spawn('ssh', [...this.sshArgs(), sshCommand(remote, this.config.sudo)], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     return { child, command };
   }
 

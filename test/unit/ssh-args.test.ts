@@ -5,7 +5,8 @@ import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { controlDirParent, controlSocketLength, diagnoseSsh, remoteString, SOCKET_PATH_MAX, SshHost } from '../../src/adapters/ssh.ts';
+import { controlDirParent, controlSocketLength, diagnoseSsh, remoteString, SOCKET_PATH_MAX, SshHost, sshCommand } from '../../src/adapters/ssh.ts';
+import { shJoin } from '../../src/core/quote.ts';
 import { parseConfig } from '../../src/core/config.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 
@@ -147,5 +148,26 @@ test('the ControlMaster socket fits in 104 bytes for macOS-style TMPDIRs (else i
   const cp = h.sshArgs().find((a) => a.startsWith('ControlPath='))!.slice('ControlPath='.length);
   assert.match(cp, /\/rf-[^/]{6}\/%C$/);
   assert.ok(controlSocketLength(cp.slice(0, -3)) <= SOCKET_PATH_MAX, cp);
+});
+
+test('every remote command runs under sh -c, whatever the login shell (here bash): sh semantics, bytes kept', () => {
+  // sshd runs `<login shell> -c <command>`; the script inside must see /bin/sh (dash here), not bash
+  const which = sshCommand({ script: 'readlink /proc/$$/exe; echo "a\\tb"' });
+  assert.match(which, /^sh -c '/);
+  const r = spawnSync('bash', ['-c', which], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const [exe, echo] = r.stdout.split('\n');
+  assert.equal(exe, spawnSync('readlink', ['-f', '/bin/sh'], { encoding: 'utf8' }).stdout.trim());
+  assert.equal(echo, exe!.endsWith('dash') ? 'a\tb' : 'a\\tb', "sh's own echo");
+  // argv and sudo scripts: one quoted word for the login shell, byte for byte after it
+  const hostile = ['it\'s', '$(id)', '`id`', 'a\\b', 'multi\nline', '*', '"q"', ' '];
+  for (const login of ['bash', 'dash']) {
+    const out = spawnSync(login, ['-c', sshCommand({ argv: ['printf', '%s\\0', ...hostile] })], { encoding: 'utf8' });
+    assert.equal(out.stdout, hostile.map((h) => `${h}\0`).join(''), login);
+    const sudo = spawnSync(login, ['-c', sshCommand({ script: 'type docker' }, true)], { encoding: 'utf8' });
+    assert.match(sudo.stdout, /docker is a shell function/, login);
+  }
+  // what errors and the log show stays the plain sh text
+  assert.equal(remoteString({ argv: ['docker', 'ps'] }), shJoin(['docker', 'ps']));
 });
 
