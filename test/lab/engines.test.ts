@@ -1,10 +1,10 @@
-// Engine smoke: for each Docker engine other than 20.10, its OWN lab (both hosts on that engine), the demo,
-// then promote / rollback / a bad release / run-command / status / doctor. Labs are brought up and taken down
-// here (lab.sh demo-up / down), one engine after the other; engines are fetched once into LAB_CACHE.
-// Opt-in (it makes labs of its own, ~90 s each): `npm run test:engines`, or
-//   RELEASEFLOW_TEST_ENGINES=all node --import tsx --test --test-concurrency=1 test/lab/engines.test.ts
-//   RELEASEFLOW_TEST_ENGINES=26.1,28.5 ...     only these cases (the names in CASES)
-// Without RELEASEFLOW_TEST_ENGINES (e.g. in `npm run test:lab`) every case skips, saying so.
+// Engine smoke: for each Docker engine other than 20.10, its OWN lab (26.1, 28.5, 28.5-containerd on both
+// hosts, and the mixed pairs TEST 20.10 -> PROD 28.5-containerd and back), the demo, then promote /
+// rollback / a bad release / run-command / a compose v2 release / SIGKILL mid-swap (crash guard, recover)
+// / status / doctor. Labs are brought up and taken down here, one engine after the other; engines are
+// fetched once into LAB_CACHE. `npm test` runs every case (scripts/test.sh sets RELEASEFLOW_TEST_ENGINES=all);
+//   RELEASEFLOW_TEST_ENGINES=26.1,28.5 ...     only these cases (the names in CASES); =none: none
+// Without RELEASEFLOW_TEST_ENGINES (e.g. `npm run test:lab` alone) every case skips, saying so.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
