@@ -3,7 +3,7 @@
 // expected image, every other container untouched, volume data kept, the operator's plain up -d
 // recreates nothing, every service running.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -106,6 +106,13 @@ async function check(p: CorpusProject, v: '1' | '2', label: string, start: Map<s
 describe('compose corpus on the lab', labSkip(), () => {
   before(() => {
     labScript(['compose-v2']);
+    // another compose v2 for both hosts (e.g. sid's 2.40 from an engine tree): CORPUS_COMPOSE_PLUGIN=/path/to/docker-compose
+    const plugin = process.env.CORPUS_COMPOSE_PLUGIN;
+    for (const h of plugin ? ['test', 'prod'] : []) {
+      const dst = join(labInfo()!.dir, 'hosts', h, 'root/.docker/cli-plugins/docker-compose');
+      rmSync(dst, { force: true }); // it may be a hard link to the cache: never write through it
+      copyFileSync(plugin!, dst);
+    }
     for (const ref of APP_IMAGES) standIn('prod', ref, 'ragflowauth-backend:v1');
     for (const ref of DB_IMAGES) standIn('prod', ref, 'ragflowauth-frontend:v1');
     for (const p of CORPUS) for (const ref of Object.values(p.released)) standIn('test', ref, 'ragflowauth-backend:v2');
