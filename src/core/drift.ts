@@ -14,6 +14,8 @@ export interface DriftItem {
   name?: string;
   /** A short sentence: what TEST has, what PROD has. */
   detail: string;
+  /** This release takes TEST's value (promote --carry). */
+  carried?: boolean;
 }
 
 // per-host by nature: a hostname or MAC differs between hosts on purpose, the image is what we release

@@ -50,6 +50,8 @@ export interface Plan {
   warnings: string[];
   /** How TEST's settings differ from PROD's in what the release keeps from PROD (drift.ts). */
   drift?: DriftItem[];
+  /** Settings taken from TEST (promote --carry), e.g. `env:FEATURE_X`. */
+  carried?: string[];
 }
 
 export interface PlannedContainer {

@@ -148,6 +148,7 @@ export async function record(ports: Ports, plan: Plan, result: ReleaseResult, ex
     exitCode,
     logFile: ports.config.logFile,
     containers,
+    ...(plan.carried?.length ? { carried: plan.carried } : {}),
     ...extra,
   });
   return durationMs;

@@ -21,6 +21,7 @@ import { assertNoInterrupted, describeInterrupted, readReleaseState } from './re
 import { observeComposeTargets } from './compose-observe.ts';
 import { finishComposeRelease } from './compose-release.ts';
 import { registerSecrets } from './secrets.ts';
+import { notifyRun } from './notify.ts';
 
 export interface PromoteOptions {
   from?: string;
@@ -30,6 +31,8 @@ export interface PromoteOptions {
   confirm: (plan: Plan) => Promise<boolean>;
   /** --yes: when the hosts changed between the plan and the lock, stop (exit 1) instead of asking again. */
   assumeYes?: boolean;
+  /** --carry env:NAME,…: settings taken from the source instead of the target's own (drift the release closes). */
+  carry?: string[];
   signal?: AbortSignal;
 }
 
@@ -41,7 +44,8 @@ export interface Ports {
 }
 
 /** Observe both hosts and plan the promotion (reads only). */
-export async function observeAndPlan(ports: Ports, fromName: string, toName: string, releaseId?: string): Promise<Plan> {
+export async function observeAndPlan(ports: Ports, fromName: string, toName: string, releaseId?: string, carry: readonly string[] = []): Promise<Plan> {
+  const carryEnvNames = parseCarry(carry);
   const { config, hosts, bus } = ports;
   const from = hosts.get(fromName)!;
   const to = hosts.get(toName)!;
@@ -83,11 +87,17 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
     containers: inputs,
     intervalMs: config.health.intervalMs,
     direct: direct?.route,
-    rebuild: (c, image, envFile) => rebuildContainer(c, image, envFile, config.secrets, daemon),
+    rebuild: (c, image, envFile) => rebuildContainer(c, image, envFile, config.secrets, daemon, carryEnvNames),
   }, compose);
   // what TEST has that this release does not bring (it rebuilds from PROD's own settings): said, not changed
-  plan.drift = inputs.flatMap((c) => driftOfContainer(c, config.secrets));
-  if (plan.drift.length) plan.header.push(`drift: ${plan.drift.length} setting(s) differ between ${fromName} and ${toName}; this release keeps ${toName}'s:`, ...plan.drift.map((d) => `  ${d.container}: ${d.detail}`));
+  plan.drift = inputs.flatMap((c) => driftOfContainer(c, config.secrets)).map((d) => (d.kind === 'env' && d.name && carryEnvNames.includes(d.name) ? { ...d, carried: true, detail: `${d.detail}; carried: this release sets ${fromName}'s` } : d));
+  if (carryEnvNames.length) {
+    plan.carried = carryEnvNames.map((n) => `env:${n}`);
+    plan.header.push(`carry: env ${carryEnvNames.join(', ')} from ${fromName} (run-mode containers; rollback restores ${toName}'s)`);
+    const compose = inputs.filter((c) => c.targetMode === 'compose').map((c) => c.name);
+    if (compose.length) plan.warnings.push(`--carry applies to containers released by docker run; ${compose.join(', ')} take their env from the compose project on ${toName}`);
+  }
+  if (plan.drift.length) plan.header.push(`drift: ${plan.drift.length} setting(s) differ between ${fromName} and ${toName}; this release keeps ${toName}'s unless carried:`, ...plan.drift.map((d) => `  ${d.container}: ${d.detail}`));
   // before anything changes: can the target really reach the source with its own key?
   if (direct && plan.steps.some((s) => s.kind === 'transfer')) await probeDirect(from, to, direct);
   return plan;
@@ -116,7 +126,7 @@ export function planBasis(p: Plan): string[] {
  * either ask again (a new plan) or, under --yes, return exit 1 (the lock is released by the caller).
  */
 async function replanIfChanged(ports: Ports, plan: Plan, opts: PromoteOptions, fromName: string, toName: string): Promise<Plan | number> {
-  const again = await observeAndPlan(ports, fromName, toName, plan.releaseId);
+  const again = await observeAndPlan(ports, fromName, toName, plan.releaseId, opts.carry);
   const before = planBasis(plan);
   const now = planBasis(again);
   const changed = now.filter((l) => !before.includes(l));
@@ -125,6 +135,15 @@ async function replanIfChanged(ports: Ports, plan: Plan, opts: PromoteOptions, f
   // nothing left to release is not confirmed either: the new plan would change nothing
   if (opts.assumeYes || again.upToDate) return ExitCode.failed;
   return (await opts.confirm(again)) ? again : ExitCode.usage;
+}
+
+/** `env:NAME` entries → names; anything else is a usage error naming what is supported. */
+export function parseCarry(carry: readonly string[]): string[] {
+  return carry.flatMap((c) => c.split(',')).map((c) => c.trim()).filter(Boolean).map((c) => {
+    const m = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(c);
+    if (!m) throw new ReleaseflowError(`--carry ${JSON.stringify(c)}: only env:NAME can be carried today`, { fix: 'write --carry env:NAME (several: env:A,env:B)' }, ExitCode.usage);
+    return m[1]!;
+  });
 }
 
 /** The drift of one container, when both hosts have it (pure over observed facts). */
@@ -148,8 +167,15 @@ async function refuseIfInterrupted(ports: Ports, toName: string, dryRun: boolean
   if (st.interrupted.length) ports.bus.warn(`${st.interrupted.map(describeInterrupted).join('; ')}; run: releaseflow recover before the next release`);
 }
 
-/** The whole release. Returns the exit code (0, 1, 2 or 3). */
+/** The whole release, then its notifications (notify:, never changing the result). Returns the exit code (0, 1, 2 or 3). */
 export async function promote(ports: Ports, opts: PromoteOptions): Promise<{ code: number; plan?: Plan }> {
+  const since = ports.bus.history.length;
+  const r = await promoteOnce(ports, opts);
+  if (!opts.dryRun) await notifyRun(ports, 'promote', since, r.plan);
+  return r;
+}
+
+async function promoteOnce(ports: Ports, opts: PromoteOptions): Promise<{ code: number; plan?: Plan }> {
   const { config, bus } = ports;
   const fromName = opts.from ?? config.from;
   const toName = opts.to ?? config.to;
@@ -160,7 +186,7 @@ export async function promote(ports: Ports, opts: PromoteOptions): Promise<{ cod
   try {
     // a release interrupted earlier (killed, connection lost) must be recovered before the next one
     await refuseIfInterrupted(ports, toName, Boolean(opts.dryRun));
-    plan = await observeAndPlan(ports, fromName, toName);
+    plan = await observeAndPlan(ports, fromName, toName, undefined, opts.carry);
   } catch (e) {
     bus.emit({ type: 'release-started', kind: 'promote', from: fromName, to: toName, header: [`hosts: ${fromName} -> ${toName}`] });
     for (const w of insecure) bus.warn(w);

@@ -4,11 +4,15 @@ import type { ContainerInput, Rebuild } from '../core/plan.ts';
 import { cidfileRemoval, networkConnectArgv, renderRunCommand, runSpecToArgv, toRunSpec } from '../core/runspec.ts';
 import type { DaemonContext } from './inspect.ts';
 
-/** Rebuild a target container with a new image; env goes to `envFile` (written over SSH stdin, 0600). */
-export function rebuildContainer(c: ContainerInput, image: string, envFile: string, secrets: readonly string[], ctx?: DaemonContext): Rebuild {
+/**
+ * Rebuild a target container with a new image; env goes to `envFile` (written over SSH stdin, 0600).
+ * `carry`: env names whose value comes from the source container instead (promote --carry env:NAME).
+ */
+export function rebuildContainer(c: ContainerInput, image: string, envFile: string, secrets: readonly string[], ctx?: DaemonContext, carry: readonly string[] = []): Rebuild {
   const facts = parseInspect(c.target);
   const oldImage = parseImageInspect(c.targetImage);
   const { spec, warnings } = toRunSpec(facts, oldImage, { image, daemon: ctx?.daemon, names: ctx?.names });
+  if (carry.length) spec.env = carryEnv(spec.env, c.source?.Config.Env ?? [], carry);
   const { argv, extraNetworks, env } = runSpecToArgv(spec, { mode: 'create', name: c.name, image, envFile, apiVersion: ctx?.apiVersion });
   return {
     argv,
@@ -18,4 +22,13 @@ export function rebuildContainer(c: ContainerInput, image: string, envFile: stri
     runCommand: renderRunCommand(spec, { name: c.name, image, secrets: [...secrets], reveal: false, apiVersion: ctx?.apiVersion }),
     warnings,
   };
+}
+
+/** PROD's env with the carried names set to the source's values (or removed where the source has none), order kept. */
+export function carryEnv(env: readonly string[], sourceEnv: readonly string[], names: readonly string[]): string[] {
+  const key = (e: string) => (e.includes('=') ? e.slice(0, e.indexOf('=')) : e);
+  const from = new Map(sourceEnv.map((e) => [key(e), e]));
+  const out = env.filter((e) => !names.includes(key(e)) || from.has(key(e))).map((e) => (names.includes(key(e)) ? from.get(key(e))! : e));
+  for (const n of names) if (from.has(n) && !out.some((e) => key(e) === n)) out.push(from.get(n)!);
+  return out;
 }

@@ -22,6 +22,7 @@ function releaseCommand(name: 'promote' | 'plan', holder: { code: number }) {
     .option('--from <host>', 'source host (default: from: in the config)')
     .option('--to <host>', 'target host (default: to: in the config)')
     .option('--direct', 'the target pulls images from the source over its own SSH (nothing through this machine); see transfer.directSsh')
+    .option('--carry <settings>', "take these settings from the source instead of the target's own, e.g. env:FEATURE_X,env:API_URL (shown as drift; rollback restores the target's)")
     .option('--json', 'print the result as JSON on stdout')
     .option('-v, --verbose', name === 'promote' ? 'show the plan and every command as it runs' : 'also show what was observed on the way (layers the target has, checks, timing) on stderr');
   if (name === 'promote') cmd.option('-y, --yes', 'do not ask for confirmation').option('--dry-run', 'plan only, change nothing');
@@ -44,6 +45,7 @@ function releaseCommand(name: 'promote' | 'plan', holder: { code: number }) {
           dryRun: dry,
           signal: s.signal,
           assumeYes: Boolean(o.yes),
+          carry: o.carry ? [o.carry] : [],
           confirm: confirmer(o.yes, (p) => `Release ${p.containers.map((x) => x.fromRef).join(', ')} from ${from} (${p.from?.address}) to ${to} (${p.to.address})?`),
         });
         if (name === 'plan' && !o.json) {
