@@ -42,3 +42,11 @@ test('a setting TEST has and PROD lacks: env, port, label, restart policy, each 
 test('the same settings on both: no drift', () => {
   assert.deepEqual(driftOf('x', spec(prodC, prodImg), spec(prodC, prodImg)), []);
 });
+
+test('carryEnv: the named values from the source, in place; absent at the source means removed; other entries untouched', async () => {
+  const { carryEnv } = await import('../../src/workflows/rebuild.ts');
+  const { parseCarry } = await import('../../src/workflows/promote.ts');
+  assert.deepEqual(carryEnv(['A=1', 'B=2', 'C=3'], ['B=test', 'D=new', 'A=x'], ['B', 'D', 'C']), ['A=1', 'B=test', 'D=new']);
+  assert.deepEqual(parseCarry(['env:A,env:B_2', ' env:C ']), ['A', 'B_2', 'C']);
+  assert.throws(() => parseCarry(['env:$(id)']), /only env:NAME can be carried/);
+});
