@@ -8,6 +8,7 @@ import { parseDuration } from './duration.ts';
 import { readConfigText, shortKey, shortText } from './config-file.ts';
 import { ConfigError } from './errors.ts';
 import { hostKeyOptOut } from './host-keys.ts';
+import { type HooksConfig, hooksSchema, type NotifyConfig, normaliseHooks, normaliseNotify, notifySchema } from './config-hooks.ts';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const duration = z
@@ -70,6 +71,9 @@ export const configSchema = z
     log: z.strictObject({ file: z.string().min(1).default('releaseflow.log') }).default({ file: 'releaseflow.log' }),
     secrets: z.array(z.string().min(1)).default([]),
     keepReleases: z.number().int().min(1).max(50).default(3),
+    /** Commands around a release and where its outcome is sent (config-hooks.ts). */
+    hooks: hooksSchema.optional(),
+    notify: notifySchema.optional(),
     transfer: z
       .strictObject({
         /** The target pulls images from the source over its own SSH (promote --direct). */
@@ -135,6 +139,8 @@ export interface Config {
   logFile: string;
   secrets: string[];
   keepReleases: number;
+  hooks: HooksConfig;
+  notify?: NotifyConfig;
   transfer: { direct: boolean; directSsh: { address?: string; port?: number; user?: string; identityFile?: string } };
   ssh: { connectTimeoutMs: number; commandTimeoutMs: number; controlMaster: boolean; heartbeatTimeoutMs?: number };
 }
@@ -266,6 +272,8 @@ function normalise(c: RawConfig, file: string): Config {
     logFile: resolvePath(c.log.file, base),
     secrets: c.secrets,
     keepReleases: c.keepReleases,
+    hooks: normaliseHooks(c.hooks, Object.keys(c.hosts), resolve(file)),
+    notify: normaliseNotify(c.notify),
     transfer: { direct: c.transfer.direct, directSsh: { ...c.transfer.directSsh } },
     ssh: { connectTimeoutMs: c.ssh.connectTimeout, commandTimeoutMs: c.ssh.commandTimeout, controlMaster: c.ssh.controlMaster, heartbeatTimeoutMs: c.ssh.heartbeatTimeout },
   };

@@ -15,6 +15,7 @@ import { GUARD_GRACE_S, newJournal, type OpenJournal, openJournal, setJournalSta
 import { acquireLock, operatorName, releaseLock } from './lock.ts';
 import { assertNoInterrupted } from './release-state.ts';
 import type { Ports } from './promote.ts';
+import { notifyRun } from './notify.ts';
 
 export interface RollbackOptions {
   to?: string;
@@ -22,8 +23,20 @@ export interface RollbackOptions {
   signal?: AbortSignal;
 }
 
-/** Undo the last successful release on the target. Returns the exit code. */
+/** Undo the last successful release on the target, then notify (notify:). Returns the exit code. */
 export async function rollback(ports: Ports, opts: RollbackOptions): Promise<number> {
+  const since = ports.bus.history.length;
+  let seen: Plan | undefined;
+  const confirm = (p: Plan) => {
+    seen = p; // the plan names the images, for the notification
+    return opts.confirm(p);
+  };
+  const code = await rollbackOnce(ports, { ...opts, confirm });
+  await notifyRun(ports, 'rollback', since, seen);
+  return code;
+}
+
+async function rollbackOnce(ports: Ports, opts: RollbackOptions): Promise<number> {
   // a release that went through compose is undone through compose (files and images)
   const composed = await rollbackComposeRelease(ports, opts);
   if (composed !== undefined) return composed;
