@@ -10,6 +10,7 @@ import type { ReleaseResult } from '../events/types.ts';
 import { type ExecuteResult, executePlan } from './execute.ts';
 import { inspectContainers } from './inspect.ts';
 import { awaitGoneGuard, commitRelease, endAfterRollback, newJournal, type OpenJournal, openJournal, setJournalState } from './journal.ts';
+import { factsOfPlan, postHook, preHookStops, rollbackHook } from './hooks.ts';
 import { operatorName } from './lock.ts';
 import type { Ports } from './promote.ts';
 
@@ -26,6 +27,8 @@ export async function finishRelease(ports: Ports, plan: Plan, started: number, s
   const before = await inspectContainers<InspectLike>(to, plan.containers.map((c) => c.name));
   const facts = promotionFacts(plan, before);
   const history = historyContainers(plan, before, new Map());
+  const stopped = await preHookStops(ports, plan, started, signal);
+  if (stopped) return stopped;
 
   // before the first change: the journal (how to undo) and the crash guard that runs it if we vanish
   let j: OpenJournal;
@@ -37,6 +40,7 @@ export async function finishRelease(ports: Ports, plan: Plan, started: number, s
   }
 
   let exec: ExecuteResult = await executePlan(plan, { hosts, bus, signal, guard: j.view });
+  exec = await postHook(ports, plan, exec, signal);
   if (exec.ok) exec = await commitRelease(to, j, plan, exec, 'the previous containers');
   if (exec.ok) {
     const after = await inspectContainers<InspectLike>(to, plan.containers.map((c) => c.name));
@@ -70,6 +74,7 @@ async function rollBack(ports: Ports, plan: Plan, j: OpenJournal, exec: ExecuteR
   const rb = await executePlan(rollback, { hosts, bus });
   await endAfterRollback(to, j, rb.ok, guardGone);
   if (rb.ok) {
+    await rollbackHook(ports, factsOfPlan(ports, plan, { failedStep: exec.failedStep?.name, error: exec.error instanceof Error ? exec.error.message : String(exec.error) }));
     const durationMs = await record(ports, plan, 'rolled-back', ExitCode.failed, started, historyContainers(plan, before, before)).catch(() => Date.now() - started);
     await setJournalState(to, j.paths, 'done').catch(() => undefined);
     bus.emit({ type: 'release-finished', result: 'rolled-back', exitCode: ExitCode.failed, durationMs, message: `failed at ${where} on ${to.name}; rolled back: ${plan.to.name} runs the previous containers again, healthy.\n${renderError(exec.error)}` });

@@ -35,7 +35,8 @@ export function factsOfRun(ports: Ports, kind: ReleaseFacts['kind'], since: numb
     result: fin.result,
     exitCode: fin.exitCode,
     durationMs: fin.durationMs,
-    failedStep: ok ? undefined : failed?.type === 'step-failed' ? failed.name : undefined,
+    // a hook that failed is no plan step: its name is in the result message
+    failedStep: ok ? undefined : failed?.type === 'step-failed' ? failed.name : /\b(pre|post) hook\b/.exec(fin.message)?.[0],
     error: ok ? undefined : failed?.type === 'step-failed' ? failed.message : fin.message,
   };
 }

@@ -15,7 +15,8 @@ import { GUARD_GRACE_S, newJournal, type OpenJournal, openJournal, setJournalSta
 import { acquireLock, operatorName, releaseLock } from './lock.ts';
 import { assertNoInterrupted } from './release-state.ts';
 import type { Ports } from './promote.ts';
-import { notifyRun } from './notify.ts';
+import { rollbackHook } from './hooks.ts';
+import { factsOfRun, notifyRun } from './notify.ts';
 
 export interface RollbackOptions {
   to?: string;
@@ -32,6 +33,8 @@ export async function rollback(ports: Ports, opts: RollbackOptions): Promise<num
     return opts.confirm(p);
   };
   const code = await rollbackOnce(ports, { ...opts, confirm });
+  const facts = code === ExitCode.ok && seen ? factsOfRun(ports, 'rollback', since, seen) : undefined;
+  if (facts) await rollbackHook(ports, facts);
   await notifyRun(ports, 'rollback', since, seen);
   return code;
 }
