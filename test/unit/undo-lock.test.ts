@@ -2,7 +2,7 @@
 // racing to take over a lock left by a dead holder. Mutual exclusion must hold in every round.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -36,7 +36,9 @@ async function round(env: NodeJS.ProcessEnv): Promise<{ overlaps: number; ran: n
   });
   const codes = await Promise.all(runs);
   const lines = readFileSync(log, 'utf8').trim().split('\n');
-  return { overlaps: lines.filter((l) => l === 'overlap').length, ran: lines.filter((l) => l === 'ran').length, left: existsSync(lk), failed: codes.filter((c) => c !== 0).length };
+  const result = { overlaps: lines.filter((l) => l === 'overlap').length, ran: lines.filter((l) => l === 'ran').length, left: existsSync(lk), failed: codes.filter((c) => c !== 0).length };
+  rmSync(dir, { recursive: true, force: true });
+  return result;
 }
 
 async function stress(env: NodeJS.ProcessEnv) {
@@ -55,5 +57,10 @@ test(`undo mutex with flock: ${WAITERS} waiters over a dead holder's lock, ${ROU
 });
 
 test(`undo mutex without flock (claimed steal that re-checks the owner): ${WAITERS} waiters, ${ROUNDS} rounds`, { timeout: 120_000 }, async () => {
-  await stress({ ...process.env, PATH: pathWithoutFlock() });
+  const path = pathWithoutFlock();
+  try {
+    await stress({ ...process.env, PATH: path });
+  } finally {
+    rmSync(path, { recursive: true, force: true });
+  }
 });
