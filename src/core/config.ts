@@ -71,6 +71,8 @@ export const configSchema = z
     log: z.strictObject({ file: z.string().min(1).default('releaseflow.log') }).default({ file: 'releaseflow.log' }),
     secrets: z.array(z.string().min(1)).default([]),
     keepReleases: z.number().int().min(1).max(50).default(3),
+    /** Settings every release takes from the source (as promote --carry): `env:NAME`. */
+    carry: z.array(z.string().regex(/^env:[A-Za-z_][A-Za-z0-9_]*$/, 'expected env:NAME')).default([]),
     /** Commands around a release and where its outcome is sent (config-hooks.ts). */
     hooks: hooksSchema.optional(),
     notify: notifySchema.optional(),
@@ -139,6 +141,7 @@ export interface Config {
   logFile: string;
   secrets: string[];
   keepReleases: number;
+  carry: string[];
   hooks: HooksConfig;
   notify?: NotifyConfig;
   transfer: { direct: boolean; directSsh: { address?: string; port?: number; user?: string; identityFile?: string } };
@@ -147,6 +150,7 @@ export interface Config {
 
 const FIXES: Record<string, string> = {
   app: 'set app: to a short lower-case name, e.g. app: ragflowauth',
+  carry: 'list env vars to take from the source, e.g. carry: [env:FEATURE_X]',
   hosts: 'list each server under hosts: with at least an address:',
   containers: 'list the app containers, e.g. containers: [ragflowauth-backend]',
   from: 'set from: to a host name listed under hosts:',
@@ -272,6 +276,7 @@ function normalise(c: RawConfig, file: string): Config {
     logFile: resolvePath(c.log.file, base),
     secrets: c.secrets,
     keepReleases: c.keepReleases,
+    carry: c.carry,
     hooks: normaliseHooks(c.hooks, Object.keys(c.hosts), resolve(file)),
     notify: normaliseNotify(c.notify),
     transfer: { direct: c.transfer.direct, directSsh: { ...c.transfer.directSsh } },

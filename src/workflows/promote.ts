@@ -45,7 +45,7 @@ export interface Ports {
 
 /** Observe both hosts and plan the promotion (reads only). */
 export async function observeAndPlan(ports: Ports, fromName: string, toName: string, releaseId?: string, carry: readonly string[] = []): Promise<Plan> {
-  const carryEnvNames = parseCarry(carry);
+  const carryEnvNames = [...new Set(parseCarry([...ports.config.carry, ...carry]))];
   const { config, hosts, bus } = ports;
   const from = hosts.get(fromName)!;
   const to = hosts.get(toName)!;

@@ -99,6 +99,9 @@ test('a value of the wrong type names its key path', () => {
   assert.match(configError(SAMPLE.replace('port: 2222', 'port: twenty')).message, /hosts\.prod\.port: .*expected number/);
   assert.match(configError(SAMPLE.replace('keepReleases: 5', 'keepReleases: [5]')).message, /keepReleases: /);
   assert.match(configError(SAMPLE.replace('sudo: true', 'sudo: "yes please"')).message, /hosts\.prod\.sudo: /);
+  const carry = configError(SAMPLE.replace('keepReleases: 5', 'keepReleases: 5\ncarry: [ports:8001]'));
+  assert.match(carry.message, /carry\.0: expected env:NAME/);
+  assert.match(carry.detail.fix ?? "", /correct carry\.0/);
 });
 
 test('an unknown key is named at its own path, with a fix', () => {
