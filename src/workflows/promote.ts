@@ -227,6 +227,9 @@ async function promoteOnce(ports: Ports, opts: PromoteOptions): Promise<{ code: 
       return { code: fresh, plan };
     }
     plan = fresh;
+    // hooks are wired into the docker-run finish only (finish.ts): say so rather than skip them silently
+    const hooks = Object.keys(config.hooks ?? {});
+    if (isComposePlan(plan) && hooks.length) bus.warn(`hooks (${hooks.join(', ')}) run for docker-run releases only: this compose release runs none of them`);
     outcome = isComposePlan(plan) ? await finishComposeRelease(ports, plan, started, opts.signal) : await finishRelease(ports, plan, started, opts.signal);
     return { code: outcome.code, plan };
   } finally {
