@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { APP_IMAGES, CORPUS, type CorpusProject, DB_IMAGES } from './compose-corpus-projects.ts';
 import { labDocker, labInfo, labInspect, labScript, labSkip, releaseflow } from './lab.ts';
 
@@ -116,6 +116,17 @@ describe('compose corpus on the lab', labSkip(), () => {
     for (const ref of APP_IMAGES) standIn('prod', ref, 'ragflowauth-backend:v1');
     for (const ref of DB_IMAGES) standIn('prod', ref, 'ragflowauth-frontend:v1');
     for (const p of CORPUS) for (const ref of Object.values(p.released)) standIn('test', ref, 'ragflowauth-backend:v2');
+  });
+
+  // the lab is shared with the files that run after this one: leave no project, stand-in tag or layer behind
+  after(() => {
+    for (const p of CORPUS) clean(p);
+    for (const h of ['test', 'prod']) {
+      const tags = labDocker(h, ['images', '--format', '{{.Repository}}:{{.Tag}}']).trim().split('\n');
+      const drop = tags.filter((t) => t && !t.startsWith('ragflowauth-') && t !== '<none>:<none>');
+      if (drop.length) labDocker(h, ['rmi', '-f', ...drop]);
+      labDocker(h, ['image', 'prune', '-f']);
+    }
   });
 
   for (const p of CORPUS) {
