@@ -152,12 +152,10 @@ export async function relayImage(from: SshHost, to: SshHost, saveScript: string,
   let dstOut = () => '';
   let dstErr = () => '';
   let dstCode: number | null = null;
-  let listingOf: ReturnType<typeof newListing> | undefined;
+  const listing = newListing();
   try {
     const stdout = src.child.stdout!;
     let sentMembers = false;
-    const listing = newListing();
-    listingOf = listing;
     for (let header = await readMarkerLine(stdout, o.marker); header !== 'start'; header = await readMarkerLine(stdout, o.marker)) {
       const [key = '', value = ''] = splitOnce(header);
       if (key === 'pid') o.onRemotePid?.(Number(value));
@@ -239,9 +237,8 @@ export async function relayImage(from: SshHost, to: SshHost, saveScript: string,
   }
   if (dstCode !== 0 || pipeError) throw fail('target', `docker load on ${to.name} failed (exit ${dstCode})`, to.name, dstCode);
   const found = findLoaded(loadOut.split('\n'), o.marker, o.expected);
-  const listingLayout = listingOf?.layout;
   if (typeof found !== 'string') throw fail('mismatch', `after docker load, ${to.name} ${found.why}`, to.name, dstCode);
-  return { targetId: found, layout: o.selectMembers ? listingLayout : undefined, bytes: meter.bytes, rawBytes: meter.raw || undefined, durationMs: Date.now() - started, loadOutput };
+  return { targetId: found, layout: o.selectMembers ? listing.layout : undefined, bytes: meter.bytes, rawBytes: meter.raw || undefined, durationMs: Date.now() - started, loadOutput };
 }
 
 /** The source's listing as the save script reports it, while it comes in. */

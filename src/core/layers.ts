@@ -115,25 +115,6 @@ export function parseSaveManifest(json: string): SaveManifest {
   return { Config: m.Config, Layers: m.Layers };
 }
 
-const SAFE_MEMBER = /^(?!-)(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._/-]+$/;
-
-/**
- * Archive members to send: manifest.json, the config, and the layer file of EVERY position whose
- * diffID is missing (so the target of a 20.10 duplicate-layer symlink is included too).
- */
-export function memberList(manifest: SaveManifest, diffIds: readonly string[], missing: readonly string[]): string[] {
-  if (manifest.Layers.length !== diffIds.length) {
-    throw new Error(`docker save lists ${manifest.Layers.length} layers, the image has ${diffIds.length}`);
-  }
-  const need = new Set(missing);
-  const members = ['manifest.json', manifest.Config];
-  manifest.Layers.forEach((path, i) => {
-    if (need.has(diffIds[i]!) && !members.includes(path)) members.push(path);
-  });
-  for (const m of members) if (!SAFE_MEMBER.test(m)) throw new Error(`unexpected member name in docker save output: ${JSON.stringify(m)}`);
-  return members;
-}
-
 export type Compression = 'zstd' | 'pigz' | 'gzip' | 'none';
 
 /** The major version of a docker server version string (`20.10.24+dfsg1` → 20). */

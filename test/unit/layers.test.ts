@@ -12,7 +12,8 @@ import { buildFactsScript, parseFacts } from '../../src/adapters/image-facts.ts'
 import { buildCleanupScript, buildLoadScript, buildSaveDeltaScript, buildSaveFullScript } from '../../src/adapters/image-scripts.ts';
 import { ByteMeter, type TransferProgress } from '../../src/adapters/transfer-progress.ts';
 import { readMarkerLine } from '../../src/adapters/transfer-stream.ts';
-import { chainIds, checkSpace, chooseCompression, memberList, parseImageLines, parseSaveManifest, planLayers, TransferSpaceError } from '../../src/core/layers.ts';
+import { pickClassic } from '../../src/core/archive-pick.ts';
+import { chainIds, checkSpace, chooseCompression, parseImageLines, parseSaveManifest, planLayers, type SaveManifest, TransferSpaceError } from '../../src/core/layers.ts';
 import { fixture } from './fixtures.ts';
 
 const imgV1 = fixture('image-backend-v1.inspect.json');
@@ -87,6 +88,9 @@ describe('planLayers', () => {
     assert.ok(p.kind === 'delta' && p.missing.length === 0 && p.shared === 3);
   });
 });
+
+/** The members of a delta for a classic-store target (archive-pick.ts). */
+const memberList = (m: SaveManifest, diffIds: string[], missing: string[]) => pickClassic(m, diffIds, missing).members;
 
 describe('memberList', () => {
   // manifest.json of `docker save <id>` on the lab (20.10), for an image with these diffIDs
