@@ -5,7 +5,7 @@ import type { MountRequest } from './inspect.ts';
 import { isSecretName, MASK } from './redact.ts';
 import { publishValue } from './runspec-argv.ts';
 import type { HealthSpec, RunSpec } from './runspec-types.ts';
-import { envKey, formatDuration } from './runspec-util.ts';
+import { envKey, dockerDuration } from './runspec-util.ts';
 
 /** One container to export: its name, the image ref to run and its runspec (toRunSpec). */
 export interface ExportContainer {
@@ -44,11 +44,11 @@ function healthcheck(h: HealthSpec, format: 'v1' | 'v2', w: string[]): Record<st
   if (h.disable) return { disable: true };
   const out: Record<string, unknown> = {};
   if (h.cmd !== undefined) out.test = ['CMD-SHELL', h.cmd];
-  if (h.interval) out.interval = formatDuration(h.interval);
-  if (h.timeout) out.timeout = formatDuration(h.timeout);
-  if (h.startPeriod) out.start_period = formatDuration(h.startPeriod);
+  if (h.interval) out.interval = dockerDuration(h.interval);
+  if (h.timeout) out.timeout = dockerDuration(h.timeout);
+  if (h.startPeriod) out.start_period = dockerDuration(h.startPeriod);
   if (h.startInterval) {
-    if (format === 'v2') out.start_interval = formatDuration(h.startInterval);
+    if (format === 'v2') out.start_interval = dockerDuration(h.startInterval);
     else w.push('healthcheck start interval: file format 2.4 has no start_interval; dropped');
   }
   if (h.retries) out.retries = h.retries;

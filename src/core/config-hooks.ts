@@ -1,6 +1,6 @@
 // The `hooks:` and `notify:` config blocks: commands around a release and where its outcome is sent.
 import { z } from 'zod';
-import { parseDuration } from './duration.ts';
+import { parseDuration } from './human.ts';
 import { ConfigError } from './errors.ts';
 
 const duration = z

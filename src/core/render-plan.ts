@@ -1,5 +1,5 @@
 // renderPlan: the plan as text — the output of `releaseflow plan`, the head of the log, a golden string in tests.
-import { formatBytes } from '../events/logfile.ts';
+import { formatBytes } from './human.ts';
 import { describeRoute } from './direct.ts';
 import { shJoin } from './quote.ts';
 import { describeCommand, type Plan, type Step } from './step.ts';

@@ -4,7 +4,7 @@ import type { MountRequest } from './inspect.ts';
 import { shJoin, shQuote } from './quote.ts';
 import { isSecretName, MASK } from './redact.ts';
 import type { Flag, HealthSpec, NetworkEndpoint, PortSpec, RunSpec } from './runspec-types.ts';
-import { csvRecord, envKey, formatBytes, formatDuration } from './runspec-util.ts';
+import { csvRecord, envKey, dockerBytes, dockerDuration } from './runspec-util.ts';
 
 /** A network joined after create with `docker network connect` (engine API < 1.44 takes one network per create). */
 export interface ExtraNetwork {
@@ -75,7 +75,7 @@ export function mountValue(m: MountRequest): string {
   for (const [k, x] of Object.entries(v?.DriverConfig?.Options ?? {})) f.push(`volume-opt=${k}=${x}`);
   if (v?.Subpath) f.push(`volume-subpath=${v.Subpath}`);
   const t = m.TmpfsOptions;
-  if (t?.SizeBytes) f.push(`tmpfs-size=${formatBytes(t.SizeBytes)}`);
+  if (t?.SizeBytes) f.push(`tmpfs-size=${dockerBytes(t.SizeBytes)}`);
   if (t?.Mode) f.push(`tmpfs-mode=${t.Mode.toString(8)}`);
   return csvRecord(f);
 }
@@ -130,10 +130,10 @@ function healthFlags(h: HealthSpec | undefined): Flag[] {
   if (h.disable) return [['--no-healthcheck']];
   const out: Flag[] = [];
   if (h.cmd !== undefined) out.push(['--health-cmd', h.cmd]);
-  if (h.interval) out.push(['--health-interval', formatDuration(h.interval)]);
-  if (h.timeout) out.push(['--health-timeout', formatDuration(h.timeout)]);
-  if (h.startPeriod) out.push(['--health-start-period', formatDuration(h.startPeriod)]);
-  if (h.startInterval) out.push(['--health-start-interval', formatDuration(h.startInterval)]);
+  if (h.interval) out.push(['--health-interval', dockerDuration(h.interval)]);
+  if (h.timeout) out.push(['--health-timeout', dockerDuration(h.timeout)]);
+  if (h.startPeriod) out.push(['--health-start-period', dockerDuration(h.startPeriod)]);
+  if (h.startInterval) out.push(['--health-start-interval', dockerDuration(h.startInterval)]);
   if (h.retries) out.push(['--health-retries', String(h.retries)]);
   return out;
 }

@@ -2,7 +2,7 @@
 import type { ContainerFacts } from './inspect.ts';
 import { mapContainerRef } from './runspec-network.ts';
 import type { Flag, RunSpec, ToRunSpecOptions } from './runspec-types.ts';
-import { csvRecord, formatBytes, formatCpus, isEmpty } from './runspec-util.ts';
+import { csvRecord, dockerBytes, dockerCpus, isEmpty } from './runspec-util.ts';
 
 type H = Record<string, unknown>;
 type Rule = (v: unknown, h: H, ctx: Ctx) => Flag[];
@@ -16,7 +16,7 @@ interface Ctx {
 const num = (v: unknown) => (typeof v === 'number' ? v : 0);
 const strs = (v: unknown) => (Array.isArray(v) ? (v as string[]) : []);
 const int = (flag: string): Rule => (v) => (num(v) !== 0 ? [[flag, String(v)]] : []);
-const bytes = (flag: string): Rule => (v) => (num(v) > 0 ? [[flag, formatBytes(num(v))]] : []);
+const bytes = (flag: string): Rule => (v) => (num(v) > 0 ? [[flag, dockerBytes(num(v))]] : []);
 const str = (flag: string): Rule => (v) => (typeof v === 'string' && v !== '' ? [[flag, v]] : []);
 const bool = (flag: string): Rule => (v) => (v === true ? [[flag]] : []);
 const list = (flag: string): Rule => (v) => strs(v).map((x) => [flag, x] as Flag);
@@ -86,7 +86,7 @@ const RULES: [string, Rule][] = [
   ['MemoryReservation', bytes('--memory-reservation')],
   ['MemorySwap', (v, h) => {
     const s = num(v);
-    return s === 0 || s === 2 * num(h.Memory) ? [] : [['--memory-swap', s < 0 ? '-1' : formatBytes(s)]];
+    return s === 0 || s === 2 * num(h.Memory) ? [] : [['--memory-swap', s < 0 ? '-1' : dockerBytes(s)]];
   }],
   ['MemorySwappiness', (v) => (typeof v === 'number' && v >= 0 ? [['--memory-swappiness', String(v)]] : [])],
   ['KernelMemory', (v, h, ctx) => {
@@ -97,7 +97,7 @@ const RULES: [string, Rule][] = [
   ['OomKillDisable', bool('--oom-kill-disable')],
   ['OomScoreAdj', int('--oom-score-adj')],
   ['PidsLimit', (v) => (num(v) > 0 ? [['--pids-limit', String(v)]] : [])],
-  ['NanoCpus', (v) => (num(v) > 0 ? [['--cpus', formatCpus(num(v))]] : [])],
+  ['NanoCpus', (v) => (num(v) > 0 ? [['--cpus', dockerCpus(num(v))]] : [])],
   ['CpuShares', int('--cpu-shares')],
   ['CpuPeriod', int('--cpu-period')],
   ['CpuQuota', int('--cpu-quota')],
@@ -118,7 +118,7 @@ const RULES: [string, Rule][] = [
   ['Ulimits', (v) =>
     ((v ?? []) as { Name: string; Soft: number; Hard: number }[]).map((u) => ['--ulimit', `${u.Name}=${u.Soft === u.Hard ? u.Soft : `${u.Soft}:${u.Hard}`}`] as Flag)],
   ['Sysctls', map('--sysctl')],
-  ['ShmSize', (v) => (num(v) > 0 && num(v) !== 64 * 1024 * 1024 ? [['--shm-size', formatBytes(num(v))]] : [])],
+  ['ShmSize', (v) => (num(v) > 0 && num(v) !== 64 * 1024 * 1024 ? [['--shm-size', dockerBytes(num(v))]] : [])],
   ['Devices', (v) =>
     ((v ?? []) as { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }[]).map((d) => {
       const perms = d.CgroupPermissions && d.CgroupPermissions !== 'rwm' ? `:${d.CgroupPermissions}` : '';

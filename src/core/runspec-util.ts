@@ -21,7 +21,7 @@ export function sameJson(a: unknown, b: unknown): boolean {
 }
 
 /** Bytes in the shortest exact `docker` unit form (`512m`, `1g`, `1536k`, `1000`): binary units, as the CLI parses them. */
-export function formatBytes(n: number): string {
+export function dockerBytes(n: number): string {
   const units: [number, string][] = [
     [1024 ** 3, 'g'],
     [1024 ** 2, 'm'],
@@ -32,7 +32,7 @@ export function formatBytes(n: number): string {
 }
 
 /** Nanoseconds as a Go duration string the CLI parses exactly (`30s`, `1500ms`, `250us`, `7ns`). */
-export function formatDuration(ns: number): string {
+export function dockerDuration(ns: number): string {
   const units: [number, string][] = [
     [3_600_000_000_000, 'h'],
     [60_000_000_000, 'm'],
@@ -45,7 +45,7 @@ export function formatDuration(ns: number): string {
 }
 
 /** NanoCpus as the `--cpus` decimal (1500000000 → `1.5`). */
-export function formatCpus(nano: number): string {
+export function dockerCpus(nano: number): string {
   const whole = Math.floor(nano / 1e9);
   const frac = String(nano % 1e9).padStart(9, '0').replace(/0+$/, '');
   return frac ? `${whole}.${frac}` : String(whole);

@@ -1,7 +1,7 @@
 // The [ReleaseFlow] log file and its JSON-lines twin; synchronous appends so no last line is lost.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { formatDuration } from '../core/duration.ts';
+import { formatBytes, formatDuration } from '../core/human.ts';
 import type { ReleaseEvent, Sink } from './types.ts';
 
 /** The JSON-lines twin of a log file: tool_log.log → tool_log.jsonl. */
@@ -42,13 +42,6 @@ export function formatEventLines(e: ReleaseEvent): string[] {
   }
 }
 
-/** Human-readable byte counts. */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-}
 
 /** A sink that appends `<ISO time> [ReleaseFlow] …` lines, and JSON lines to the twin. */
 export function logFileSink(file: string): Sink {

@@ -1,6 +1,7 @@
 // The terminal view: the same step lines as the log, live; a byte/rate bar for transfers on a TTY.
 import cliProgress from 'cli-progress';
-import { formatBytes, formatEventLines } from './logfile.ts';
+import { formatBytes } from '../core/human.ts';
+import { formatEventLines } from './logfile.ts';
 import type { Sink } from './types.ts';
 
 /** A sink writing step lines to a stream; `verbose` adds each command. */

@@ -1,6 +1,4 @@
 // The dashboard's read-only answers: plan, status, doctor, history, a release's log, a container's logs.
-import { statusOf } from '../cli/commands/status.ts';
-import { closeHosts, openHosts } from '../cli/common.ts';
 import type { SshHost } from '../adapters/ssh.ts';
 import type { Config } from '../core/config.ts';
 import { dockerLogs } from '../core/docker.ts';
@@ -9,7 +7,8 @@ import { shJoin } from '../core/quote.ts';
 import { EventBus } from '../events/bus.ts';
 import { probeHealthUrls, runDoctor } from '../workflows/doctor.ts';
 import { readHistory } from '../workflows/history.ts';
-import { observeHost } from '../workflows/observe.ts';
+import { closeHosts, openHosts } from '../workflows/hosts.ts';
+import { observeHost, statusOf } from '../workflows/observe.ts';
 import { observeAndPlan } from '../workflows/promote.ts';
 import { HttpError } from './http.ts';
 import { type PlanView, toPlanView } from './plan-view.ts';

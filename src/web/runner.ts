@@ -1,6 +1,6 @@
 // The dashboard's release runner: one release at a time, run through the CLI's workflows and session,
 // its events kept in memory for replay and broadcast to every open page.
-import { openSession, type Session } from '../cli/release-session.ts';
+import { openSession, type Session } from '../workflows/session.ts';
 import type { Config } from '../core/config.ts';
 import { ExitCode, renderError } from '../core/errors.ts';
 import type { Plan } from '../core/step.ts';

@@ -13,7 +13,7 @@ import { historyContainers, promotionFacts, prune, type ReleaseOutcome, record }
 import type { HistoryEntry } from './history.ts';
 import { inspectContainers } from './inspect.ts';
 import { awaitGoneGuard, commitRelease, endAfterRollback, newJournal, type OpenJournal, openJournal, setJournalState } from './journal.ts';
-import type { Ports } from './promote.ts';
+import type { Ports } from './ports.ts';
 
 /** A compose project as history keeps it: enough to restore its files and images later. */
 export interface ComposeHistoryProject extends Omit<ComposeProjectRelease, 'files' | 'services'> {

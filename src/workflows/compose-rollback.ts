@@ -13,7 +13,7 @@ import { executePlan } from './execute.ts';
 import { readHistory } from './history.ts';
 import { inspectContainers, inspectImages } from './inspect.ts';
 import { acquireLock, operatorName, releaseLock } from './lock.ts';
-import type { Ports } from './promote.ts';
+import type { Ports } from './ports.ts';
 import type { RollbackOptions } from './rollback.ts';
 
 /** A project of history as a restorable release: its files come back from `snapshots`. */

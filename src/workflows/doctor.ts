@@ -9,7 +9,7 @@ import { buildHealthProbeScript, parseHealthProbe } from '../core/health.ts';
 import { describeMode } from '../core/mode.ts';
 import { shJoin, shQuote } from '../core/quote.ts';
 import { statePaths } from '../core/state.ts';
-import { formatBytes } from '../events/logfile.ts';
+import { formatBytes } from '../core/human.ts';
 import { STATE_DIR_FN, stateDirFix, stateDirProblem } from './lock.ts';
 import { type HostFacts, observeHost, parseSections, section, shortId } from './observe.ts';
 import { describeReleaseState, describeRunning, readReleaseState } from './release-state.ts';

@@ -12,7 +12,7 @@ import { inspectContainers } from './inspect.ts';
 import { awaitGoneGuard, commitRelease, endAfterRollback, newJournal, type OpenJournal, openJournal, setJournalState } from './journal.ts';
 import { factsOfPlan, postHook, preHookStops, rollbackHook } from './hooks.ts';
 import { operatorName } from './lock.ts';
-import type { Ports } from './promote.ts';
+import type { Ports } from './ports.ts';
 
 export interface ReleaseOutcome {
   code: number;

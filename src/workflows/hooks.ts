@@ -8,7 +8,7 @@ import type { Plan } from '../core/step.ts';
 import type { ExecuteResult } from './execute.ts';
 import type { ReleaseOutcome } from './finish.ts';
 import { containerFacts } from './notify.ts';
-import type { Ports } from './promote.ts';
+import type { Ports } from './ports.ts';
 
 /** The facts of a release still running (no result yet) or just rolled back. */
 export function factsOfPlan(ports: Ports, plan: Plan, extra: Partial<ReleaseFacts> = {}): ReleaseFacts {

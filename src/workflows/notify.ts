@@ -5,7 +5,7 @@ import type { NotifyConfig } from '../core/config-hooks.ts';
 import { type ReleaseFacts, notifyPayload, redactFacts, releaseEnv } from '../core/release-facts.ts';
 import type { Plan } from '../core/step.ts';
 import type { EventBus } from '../events/bus.ts';
-import type { Ports } from './promote.ts';
+import type { Ports } from './ports.ts';
 
 /** Waits between tries: 3 tries after the first failure. */
 export const RETRY_DELAYS_MS = [500, 1000, 2000];

@@ -266,3 +266,25 @@ export async function observeHost(host: SshHost, containers: readonly string[], 
   });
   return facts;
 }
+
+/** The machine-readable status of one host (the `--json` output lists these under `hosts`). */
+export function statusOf(f: HostFacts) {
+  return {
+    host: f.host,
+    address: f.address,
+    reachable: f.reachable,
+    problem: f.problem,
+    docker: { version: f.docker.version, apiVersion: f.docker.apiVersion, access: f.docker.access, needsSudo: f.docker.needsSudo },
+    containers: f.containers.map((c) => ({
+      name: c.name,
+      present: c.present,
+      mode: c.mode ?? null,
+      state: c.state ?? 'missing',
+      health: c.health,
+      imageRef: c.imageRef,
+      imageId: c.imageId,
+      created: c.created,
+      imageCreated: c.image?.created,
+    })),
+  };
+}

@@ -22,6 +22,9 @@ import { observeComposeTargets } from './compose-observe.ts';
 import { finishComposeRelease } from './compose-release.ts';
 import { registerSecrets } from './secrets.ts';
 import { notifyRun } from './notify.ts';
+import type { Ports } from './ports.ts';
+
+export type { Ports } from './ports.ts';
 
 export interface PromoteOptions {
   from?: string;
@@ -36,12 +39,6 @@ export interface PromoteOptions {
   signal?: AbortSignal;
 }
 
-export interface Ports {
-  config: Config;
-  hosts: Map<string, SshHost>;
-  bus: EventBus;
-  clock: () => Date;
-}
 
 /** Observe both hosts and plan the promotion (reads only). */
 export async function observeAndPlan(ports: Ports, fromName: string, toName: string, releaseId?: string, carry: readonly string[] = []): Promise<Plan> {

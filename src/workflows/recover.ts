@@ -13,7 +13,7 @@ import { readHistory } from './history.ts';
 import { inspectContainers } from './inspect.ts';
 import { GUARD_GRACE_S, setJournalState, waitGuardGone } from './journal.ts';
 import { describeHolder, holderLiveness, operatorName, releaseLock } from './lock.ts';
-import type { Ports } from './promote.ts';
+import type { Ports } from './ports.ts';
 import { describeInterrupted, describeRunning, type InterruptedRelease, readReleaseState } from './release-state.ts';
 
 export interface RecoverOptions {

@@ -14,7 +14,7 @@ import { inspectContainers } from './inspect.ts';
 import { GUARD_GRACE_S, newJournal, type OpenJournal, openJournal, setJournalState, waitGuardGone } from './journal.ts';
 import { acquireLock, operatorName, releaseLock } from './lock.ts';
 import { assertNoInterrupted } from './release-state.ts';
-import type { Ports } from './promote.ts';
+import type { Ports } from './ports.ts';
 import { rollbackHook } from './hooks.ts';
 import { factsOfRun, notifyRun } from './notify.ts';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { openSession } from '../../src/cli/release-session.ts';
+import { openSession } from '../../src/workflows/session.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { promote } from '../../src/workflows/promote.ts';
 import { configCopy } from './faults-lib.ts';

@@ -3,7 +3,7 @@
 // stops (--yes) or asks again, and PROD is left exactly as it was.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { openSession } from '../../src/cli/release-session.ts';
+import { openSession } from '../../src/workflows/session.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import type { Plan } from '../../src/core/step.ts';
 import { promote } from '../../src/workflows/promote.ts';

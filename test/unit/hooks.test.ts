@@ -6,7 +6,7 @@ import { parseConfig } from '../../src/core/config.ts';
 import type { ReleaseFacts } from '../../src/core/release-facts.ts';
 import { EventBus } from '../../src/events/bus.ts';
 import { runHook } from '../../src/workflows/hooks.ts';
-import type { Ports } from '../../src/workflows/promote.ts';
+import type { Ports } from '../../src/workflows/ports.ts';
 
 const HOSTILE = `it's $(echo pwned) \`id\`\nsecond line`;
 const FACTS: ReleaseFacts = { kind: 'promote', app: 'app', releaseId: 'r1', from: 'test', to: 'prod', containers: [{ name: 'web-1', oldImage: 'web:v1', newImage: HOSTILE }] };

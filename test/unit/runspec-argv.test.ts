@@ -7,7 +7,7 @@ import { parseImageInspect, parseInspect } from '../../src/core/inspect.ts';
 import { fitsEnvFile, renderEnvFile, renderRunCommand, runSpecToArgv, toRunSpec } from '../../src/core/runspec.ts';
 import { shQuote } from '../../src/core/quote.ts';
 import { portSpecs } from '../../src/core/runspec-network.ts';
-import { csvRecord, formatBytes, formatCpus, formatDuration } from '../../src/core/runspec-util.ts';
+import { csvRecord, dockerBytes, dockerCpus, dockerDuration } from '../../src/core/runspec-util.ts';
 
 const dir = new URL('../fixtures/', import.meta.url);
 const raw = (name: string): any => JSON.parse(readFileSync(new URL(name, dir), 'utf8'));
@@ -159,9 +159,9 @@ test('everything-web: secrets masked by pattern and by the secrets list', () => 
 });
 
 test('units: bytes, durations, cpus, ports', () => {
-  assert.deepEqual([formatBytes(268435456), formatBytes(1073741824), formatBytes(1536 * 1024), formatBytes(1000)], ['256m', '1g', '1536k', '1000']);
-  assert.deepEqual([formatDuration(30e9), formatDuration(90e9), formatDuration(120e9), formatDuration(1.5e9), formatDuration(7)], ['30s', '90s', '2m', '1500ms', '7ns']);
-  assert.deepEqual([formatCpus(1.5e9), formatCpus(2e9), formatCpus(1e6)], ['1.5', '2', '0.001']);
+  assert.deepEqual([dockerBytes(268435456), dockerBytes(1073741824), dockerBytes(1536 * 1024), dockerBytes(1000)], ['256m', '1g', '1536k', '1000']);
+  assert.deepEqual([dockerDuration(30e9), dockerDuration(90e9), dockerDuration(120e9), dockerDuration(1.5e9), dockerDuration(7)], ['30s', '90s', '2m', '1500ms', '7ns']);
+  assert.deepEqual([dockerCpus(1.5e9), dockerCpus(2e9), dockerCpus(1e6)], ['1.5', '2', '0.001']);
   const p = portSpecs({
     '80/tcp': [{ HostIp: '', HostPort: '8080' }, { HostIp: '::1', HostPort: '' }],
     '81/tcp': [{ HostIp: '', HostPort: '8081' }],

@@ -1,7 +1,7 @@
 // The release runner without hosts: one run at a time (409), every listener gets the events, replay after an ID.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Session } from '../../src/cli/release-session.ts';
+import type { Session } from '../../src/workflows/session.ts';
 import { parseConfig } from '../../src/core/config.ts';
 import { HostUnreachableError } from '../../src/core/errors.ts';
 import { EventBus } from '../../src/events/bus.ts';

@@ -2,8 +2,9 @@
 import type { Config } from '../../core/config.ts';
 import { ExitCode } from '../../core/errors.ts';
 import { type DoctorReport, runDoctor } from '../../workflows/doctor.ts';
-import { closeHosts, configFrom, openHosts, runCommand } from '../common.ts';
-import type { Register } from './index.ts';
+import { withHosts } from '../../workflows/hosts.ts';
+import { act } from '../common.ts';
+import type { Register } from './register.ts';
 
 function indent(text: string, by: string): string {
   return text
@@ -42,19 +43,15 @@ export const registerDoctor: Register = (program, holder) => {
     .argument('[hosts...]', 'hosts to check (default: the from and to hosts)')
     .option('--json', 'print machine-readable JSON')
     .action(async (names, opts, cmd) => {
-      holder.code = await runCommand(async () => {
-        const config = configFrom(cmd);
-        const hosts = openHosts(config, names.length ? names : [config.from, config.to]);
-        try {
+      await act(holder, cmd, async (config) => {
+        return await withHosts(config, names.length ? names : [config.from, config.to], async (hosts) => {
           const report = await runDoctor(config, hosts);
           if (opts.json) {
             const { facts, ...rest } = report;
             process.stdout.write(`${JSON.stringify({ app: config.app, ...rest, hosts: facts.map((f) => ({ host: f.host, address: f.address, reachable: f.reachable })) }, null, 2)}\n`);
           } else process.stdout.write(renderDoctor(config, report));
           return report.ok ? ExitCode.ok : ExitCode.failed;
-        } finally {
-          await closeHosts(hosts.values());
-        }
+        });
       });
     });
 };

@@ -1,8 +1,9 @@
 // `releaseflow export-compose HOST [CONTAINER...] [--write [PATH]] [--force] [--reveal]`: docker-run containers as a compose file.
 import { Command, Option } from '@commander-js/extra-typings';
 import { exportCompose, writeComposeFile } from '../../workflows/compose-export.ts';
-import { closeHosts, configFrom, openHosts, runCommand } from '../common.ts';
-import type { Register } from './index.ts';
+import { withHosts } from '../../workflows/hosts.ts';
+import { act } from '../common.ts';
+import type { Register } from './register.ts';
 
 export const registerExportCompose: Register = (program, holder) => {
   const cmd = new Command('export-compose')
@@ -14,10 +15,8 @@ export const registerExportCompose: Register = (program, holder) => {
     .option('--reveal', 'print secret env values (--write always writes them, with mode 0600)')
     .addOption(new Option('--format <format>', 'compose file format: v2 (Compose Specification) or v1 (2.4, docker-compose 1.x); default: what the host has').choices(['v1', 'v2'] as const))
     .action(async (hostName, names, opts, c) => {
-      holder.code = await runCommand(async () => {
-        const config = configFrom(c);
-        const hosts = openHosts(config, [hostName]);
-        try {
+      await act(holder, c, async (config) => {
+        return await withHosts(config, [hostName], async (hosts) => {
           const h = hosts.get(hostName)!;
           const containers = names.length ? names : config.containers.map((x) => x.name);
           const write = opts.write === undefined ? undefined : opts.write === true ? `/opt/${config.app}/docker-compose.yml` : opts.write;
@@ -35,9 +34,7 @@ export const registerExportCompose: Register = (program, holder) => {
               `To let compose run the containers (docs/compose.md): stop and rename the docker-run ones, then in ${dir}: docker compose up -d\n`,
           );
           return 0;
-        } finally {
-          await closeHosts(hosts.values());
-        }
+        });
       });
     });
   program.addCommand(cmd as unknown as Command);

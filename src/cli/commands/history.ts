@@ -1,9 +1,10 @@
 // `releaseflow history`: the target's releases, newest first.
 import { Command } from '@commander-js/extra-typings';
-import { formatDuration } from '../../core/duration.ts';
+import { formatDuration } from '../../core/human.ts';
 import { readHistory } from '../../workflows/history.ts';
-import { configFrom, runCommand, withHost } from '../common.ts';
-import type { Register } from './index.ts';
+import { withHost } from '../../workflows/hosts.ts';
+import { act } from '../common.ts';
+import type { Register } from './register.ts';
 
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
@@ -13,8 +14,7 @@ export const registerHistory: Register = (program, holder) => {
     .option('--to <host>', 'target host (default: to: in the config)')
     .option('--json', 'print JSON')
     .action(async (opts, c) => {
-      holder.code = await runCommand(async () => {
-        const config = configFrom(c);
+      await act(holder, c, async (config) => {
         const to = opts.to ?? config.to;
         return await withHost(config, to, async (h) => {
           const entries = (await readHistory(h, config)).reverse();

@@ -1,5 +1,4 @@
 // The command registry: add a command by adding its register function here.
-import type { Command } from '@commander-js/extra-typings';
 import { registerHistory } from './history.ts';
 import { registerLock } from './lock.ts';
 import { registerPromote } from './promote.ts';
@@ -9,9 +8,8 @@ import { registerRunCommand } from './run-command.ts';
 import { registerStatus } from './status.ts';
 import { registerDoctor } from './doctor.ts';
 import { registerExportCompose } from './export-compose.ts';
+import type { Register } from './register.ts';
 import { registerUi } from './ui.ts';
-
-export type Register = (program: Command, holder: { code: number }) => void;
 
 export const commands: Register[] = [
   registerStatus,

@@ -3,8 +3,9 @@ import { Command } from '@commander-js/extra-typings';
 import { ReleaseflowError } from '../../core/errors.ts';
 import { describeHolder, holderLiveness, releaseLock } from '../../workflows/lock.ts';
 import { describeInterrupted, describeRunning, readReleaseState } from '../../workflows/release-state.ts';
-import { configFrom, runCommand, withHost } from '../common.ts';
-import type { Register } from './index.ts';
+import { withHost } from '../../workflows/hosts.ts';
+import { act } from '../common.ts';
+import type { Register } from './register.ts';
 
 export const registerLock: Register = (program, holder) => {
   const lock = new Command('lock').description('manage the release lock on the target');
@@ -13,8 +14,7 @@ export const registerLock: Register = (program, holder) => {
     .description('show who holds the lock on the target (holder, machine, pid, release, since) and any interrupted release')
     .option('--to <host>', 'target host (default: to: in the config)')
     .action(async (opts, c) => {
-      holder.code = await runCommand(async () => {
-        const config = configFrom(c);
+      await act(holder, c, async (config) => {
         const to = opts.to ?? config.to;
         return await withHost(config, to, async (h) => {
           const st = await readReleaseState(h, config);
@@ -31,8 +31,7 @@ export const registerLock: Register = (program, holder) => {
     .option('--to <host>', 'target host (default: to: in the config)')
     .option('--force', 'remove it even when its holder may still run or a release was interrupted')
     .action(async (opts, c) => {
-      holder.code = await runCommand(async () => {
-        const config = configFrom(c);
+      await act(holder, c, async (config) => {
         const to = opts.to ?? config.to;
         return await withHost(config, to, async (h) => {
           const st = await readReleaseState(h, config);

@@ -4,9 +4,10 @@ import { renderPlan } from '../../core/render-plan.ts';
 import { terminalSink } from '../../events/terminal.ts';
 import type { Sink } from '../../events/types.ts';
 import { promote } from '../../workflows/promote.ts';
-import { configFrom, runCommand } from '../common.ts';
-import { confirmer, openSession } from '../release-session.ts';
-import type { Register } from './index.ts';
+import { openSession } from '../../workflows/session.ts';
+import { act } from '../common.ts';
+import { confirmer } from '../confirm.ts';
+import type { Register } from './register.ts';
 
 /** The terminal view without the header and the plan itself (plan prints those on stdout). */
 function observationSink(out: NodeJS.WriteStream): Sink {
@@ -27,8 +28,7 @@ function releaseCommand(name: 'promote' | 'plan', holder: { code: number }) {
     .option('-v, --verbose', name === 'promote' ? 'show the plan and every command as it runs' : 'also show what was observed on the way (layers the target has, checks, timing) on stderr');
   if (name === 'promote') cmd.option('-y, --yes', 'do not ask for confirmation').option('--dry-run', 'plan only, change nothing');
   return cmd.action(async (opts, c) => {
-    holder.code = await runCommand(async () => {
-      const loaded = configFrom(c);
+    await act(holder, c, async (loaded) => {
       const config = opts.direct ? { ...loaded, transfer: { ...loaded.transfer, direct: true } } : loaded;
       const o = opts as typeof opts & { yes?: boolean; dryRun?: boolean };
       const from = o.from ?? config.from;

@@ -1,9 +1,10 @@
 // `releaseflow recover`: finish an interrupted release (restore the previous containers, or record the kept one) and remove the lock.
 import { Command } from '@commander-js/extra-typings';
 import { recover } from '../../workflows/recover.ts';
-import { configFrom, runCommand } from '../common.ts';
-import { confirmer, openSession } from '../release-session.ts';
-import type { Register } from './index.ts';
+import { withSession } from '../../workflows/session.ts';
+import { act } from '../common.ts';
+import { confirmer } from '../confirm.ts';
+import type { Register } from './register.ts';
 
 export const registerRecover: Register = (program, holder) => {
   const cmd = new Command('recover')
@@ -13,19 +14,15 @@ export const registerRecover: Register = (program, holder) => {
     .option('--force', 'also take over a release whose crash guard still runs, or a lock whose holder may be alive')
     .option('-v, --verbose', 'show every command as it runs')
     .action(async (opts, c) => {
-      holder.code = await runCommand(async () => {
-        const config = configFrom(c);
+      await act(holder, c, async (config) => {
         const to = opts.to ?? config.to;
-        const s = openSession(config, [to], { verbose: opts.verbose });
-        try {
-          return await recover(s.ports, {
+        return await withSession(config, [to], { verbose: opts.verbose }, (s) =>
+           recover(s.ports, {
             to,
             force: opts.force,
             confirm: confirmer(opts.yes, (p) => `Recover ${to} (${p.to.address}): ${p.steps.length ? `put back ${p.containers.map((x) => x.name).join(', ')}` : 'remove the lock'}?`),
-          });
-        } finally {
-          await s.close();
-        }
+          }),
+        );
       });
     });
   program.addCommand(cmd as unknown as Command);

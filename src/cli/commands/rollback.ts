@@ -1,9 +1,10 @@
 // `releaseflow rollback`: bring back the previous release on the target.
 import { Command } from '@commander-js/extra-typings';
 import { rollback } from '../../workflows/rollback.ts';
-import { configFrom, runCommand } from '../common.ts';
-import { confirmer, openSession } from '../release-session.ts';
-import type { Register } from './index.ts';
+import { withSession } from '../../workflows/session.ts';
+import { act } from '../common.ts';
+import { confirmer } from '../confirm.ts';
+import type { Register } from './register.ts';
 
 export const registerRollback: Register = (program, holder) => {
   const cmd = new Command('rollback')
@@ -12,15 +13,11 @@ export const registerRollback: Register = (program, holder) => {
     .option('-y, --yes', 'do not ask for confirmation')
     .option('-v, --verbose', 'show every command as it runs')
     .action(async (opts, c) => {
-      holder.code = await runCommand(async () => {
-        const config = configFrom(c);
+      await act(holder, c, async (config) => {
         const to = opts.to ?? config.to;
-        const s = openSession(config, [to], { verbose: opts.verbose });
-        try {
-          return await rollback(s.ports, { to, signal: s.signal, confirm: confirmer(opts.yes, (p) => `Roll back ${to} (${p.to.address}): ${p.containers.map((x) => `${x.name} ${x.fromRef} -> ${x.toRef}`).join(', ')}?`) });
-        } finally {
-          await s.close();
-        }
+        return await withSession(config, [to], { verbose: opts.verbose }, (s) =>
+           rollback(s.ports, { to, signal: s.signal, confirm: confirmer(opts.yes, (p) => `Roll back ${to} (${p.to.address}): ${p.containers.map((x) => `${x.name} ${x.fromRef} -> ${x.toRef}`).join(', ')}?`) }),
+        );
       });
     });
   program.addCommand(cmd as unknown as Command);

@@ -4,8 +4,9 @@ import { ReleaseflowError } from '../../core/errors.ts';
 import { parseImageInspect, parseInspect } from '../../core/inspect.ts';
 import { renderRunCommand, toRunSpec } from '../../core/runspec.ts';
 import { inspectContainers, inspectImages, readDaemonContext } from '../../workflows/inspect.ts';
-import { closeHosts, configFrom, openHosts, runCommand } from '../common.ts';
-import type { Register } from './index.ts';
+import { withHosts } from '../../workflows/hosts.ts';
+import { act } from '../common.ts';
+import type { Register } from './register.ts';
 
 export const registerRunCommand: Register = (program, holder) => {
   const cmd = new Command('run-command')
@@ -15,10 +16,8 @@ export const registerRunCommand: Register = (program, holder) => {
     .option('--image <ref>', 'use this image instead of the current one')
     .option('--reveal', 'show secret env values')
     .action(async (hostName, container, opts, c) => {
-      holder.code = await runCommand(async () => {
-        const config = configFrom(c);
-        const hosts = openHosts(config, [hostName]);
-        try {
+      await act(holder, c, async (config) => {
+        return await withHosts(config, [hostName], async (hosts) => {
           const h = hosts.get(hostName)!;
           await h.connect();
           const found = (await inspectContainers<{ Name: string; Image: string; Config: { Image: string } }>(h, [container])).get(container);
@@ -29,9 +28,7 @@ export const registerRunCommand: Register = (program, holder) => {
           for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
           process.stdout.write(`${renderRunCommand(spec, { name: container, image: opts.image ?? found.Config.Image, secrets: config.secrets, reveal: Boolean(opts.reveal), apiVersion: ctx.apiVersion })}\n`);
           return 0;
-        } finally {
-          await closeHosts(hosts.values());
-        }
+        });
       });
     });
   program.addCommand(cmd as unknown as Command);

@@ -1,31 +1,10 @@
 // `releaseflow status [HOST...] [--all] [--json]`: per host, reachability, docker, and each app container.
 import { ExitCode } from '../../core/errors.ts';
-import { type HostFacts, observeHost, shortId } from '../../workflows/observe.ts';
+import { type HostFacts, observeHost, shortId, statusOf } from '../../workflows/observe.ts';
 import { describeReleaseState, describeRunning, type ReleaseState, readReleaseState } from '../../workflows/release-state.ts';
-import { closeHosts, configFrom, openHosts, runCommand } from '../common.ts';
-import type { Register } from './index.ts';
-
-/** The machine-readable status of one host (the `--json` output lists these under `hosts`). */
-export function statusOf(f: HostFacts) {
-  return {
-    host: f.host,
-    address: f.address,
-    reachable: f.reachable,
-    problem: f.problem,
-    docker: { version: f.docker.version, apiVersion: f.docker.apiVersion, access: f.docker.access, needsSudo: f.docker.needsSudo },
-    containers: f.containers.map((c) => ({
-      name: c.name,
-      present: c.present,
-      mode: c.mode ?? null,
-      state: c.state ?? 'missing',
-      health: c.health,
-      imageRef: c.imageRef,
-      imageId: c.imageId,
-      created: c.created,
-      imageCreated: c.image?.created,
-    })),
-  };
-}
+import { withHosts } from '../../workflows/hosts.ts';
+import { act } from '../common.ts';
+import type { Register } from './register.ts';
 
 function when(iso: string | undefined): string {
   return iso ? iso.replace('T', ' ').replace(/\.\d+/, '') : '-';
@@ -80,11 +59,9 @@ export const registerStatus: Register = (program, holder) => {
     .option('--all', 'show every host in the config')
     .option('--json', 'print machine-readable JSON')
     .action(async (names, opts, cmd) => {
-      holder.code = await runCommand(async () => {
-        const config = configFrom(cmd);
+      await act(holder, cmd, async (config) => {
         const chosen = opts.all ? Object.keys(config.hosts) : names.length ? names : [config.from, config.to];
-        const hosts = openHosts(config, chosen);
-        try {
+        return await withHosts(config, chosen, async (hosts) => {
           const facts = await Promise.all(
             [...hosts.values()].map((h) =>
               observeHost(
@@ -99,9 +76,7 @@ export const registerStatus: Register = (program, holder) => {
           if (opts.json) process.stdout.write(`${JSON.stringify({ app: config.app, hosts: facts.map(statusOf), ...(release ? { release: { host: config.to, ...release, ...describeReleaseState(release) } } : {}) }, null, 2)}\n`);
           else process.stdout.write(renderStatus(facts) + (release ? renderReleaseState(config.to, release) : ''));
           return facts.every((f) => f.reachable) ? ExitCode.ok : ExitCode.failed;
-        } finally {
-          await closeHosts(hosts.values());
-        }
+        });
       });
     });
 };

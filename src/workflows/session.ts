@@ -1,14 +1,11 @@
-// Shared set-up for commands that change hosts: the event bus with its sinks, hosts, and Ctrl-C.
-import { createInterface } from 'node:readline/promises';
+// A run that may change hosts (CLI or dashboard): the event bus with its sinks, the hosts, and Ctrl-C.
 import type { Config } from '../core/config.ts';
-import { renderPlan } from '../core/render-plan.ts';
-import type { Plan } from '../core/step.ts';
 import { EventBus } from '../events/bus.ts';
 import { logFileSink } from '../events/logfile.ts';
 import { terminalSink } from '../events/terminal.ts';
 import type { ReleaseEvent } from '../events/types.ts';
-import type { Ports } from '../workflows/promote.ts';
-import { closeHosts, openHosts } from './common.ts';
+import { closeHosts, openHosts } from './hosts.ts';
+import type { Ports } from './ports.ts';
 
 export interface Session {
   ports: Ports;
@@ -47,18 +44,12 @@ export function openSession(config: Config, hostNames: string[], opts: { json?: 
   };
 }
 
-/** Ask on a terminal; without one, refuse (the caller must pass --yes). */
-export function confirmer(yes: boolean | undefined, what: (plan: Plan) => string): (plan: Plan) => Promise<boolean> {
-  return async (plan) => {
-    if (yes) return true;
-    if (!process.stdin.isTTY) {
-      process.stderr.write('error: no terminal to confirm on; nothing was changed\n  fix: review with `releaseflow plan`, then pass --yes\n');
-      return false;
-    }
-    process.stdout.write(`${renderPlan(plan)}\n`);
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
-    const answer = await rl.question(`${what(plan)} [y/N] `);
-    rl.close();
-    return /^y(es)?$/i.test(answer.trim());
-  };
+/** A session for `fn`, always closed after. */
+export async function withSession<T>(config: Config, hostNames: string[], opts: { json?: boolean; verbose?: boolean; log?: boolean }, fn: (s: Session) => Promise<T>): Promise<T> {
+  const s = openSession(config, hostNames, opts);
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
 }

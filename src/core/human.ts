@@ -1,4 +1,4 @@
-// Durations in config and flags: "60s", "2m", "500ms", or a number of seconds.
+// Human units: durations in config and flags ("60s", "2m", "500ms", or seconds), and figures for people.
 
 /** Parse a duration into milliseconds; undefined when the text is not a duration. */
 export function parseDuration(text: string | number): number | undefined {
@@ -17,4 +17,12 @@ export function formatDuration(ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
   const s = Math.round(ms / 1000);
   return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+/** Human-readable byte counts. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
