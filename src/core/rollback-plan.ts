@@ -1,9 +1,9 @@
-// planRollback / planRestore: pure plans that put previous containers back, checking state before each undo.
+// Pure undo plans: put previous containers back, checking state before each undo (run by releaseflow, the crash guard and recover).
 import { restartPolicyValue } from './docker.ts';
 import { withUndoLock } from './undo-lock.ts';
 import { shJoin, shQuote } from './quote.ts';
-import { prevContainerName, statePaths } from './state.ts';
-import type { Plan, PlannedContainer, Step } from './step.ts';
+import { prevContainerName } from './state.ts';
+import type { Plan, Step } from './step.ts';
 
 export interface UndoTarget {
   name: string;
@@ -54,12 +54,13 @@ export function planUndoSteps(host: string, targets: UndoTarget[], intervalMs: n
   const steps: Step[] = [];
   for (const t of targets) {
     const script = lock ? withUndoLock(buildUndoScript(t), lock.lockDir, lock.outFile, lock.sudo) : buildUndoScript(t);
-    steps.push({ kind: 'exec', name: `rollback: restore ${t.name}`, host, container: t.name, cause, commands: [{ script }] });
+    steps.push({ kind: 'exec', act: 'restore', name: `rollback: restore ${t.name}`, host, container: t.name, cause, commands: [{ script }] });
   }
   for (const t of targets) {
     if (!t.wasRunning) continue;
     steps.push({
       kind: 'health',
+      act: 'health',
       name: `rollback: health ${t.name}`,
       host,
       container: t.name,
@@ -99,17 +100,6 @@ export function undoTargetsOfPromotion(promotion: Plan, facts: PromotionFact[]):
   }));
 }
 
-/** The automatic rollback of a failed promotion: every container of the release, back as it was. */
-export function planRollbackOfPromotion(promotion: Plan, facts: PromotionFact[], intervalMs: number, lock?: UndoLock): Plan {
-  const targets = undoTargetsOfPromotion(promotion, facts);
-  return {
-    ...promotion,
-    kind: 'rollback',
-    header: [`rollback of release ${promotion.releaseId}`],
-    steps: planUndoSteps(promotion.to.name, targets, intervalMs, `release ${promotion.releaseId} failed: put the previous containers back`, lock),
-  };
-}
-
 /** Record of one container in a release, as kept in history. */
 export interface HistoryContainer {
   name: string;
@@ -122,54 +112,4 @@ export interface HistoryContainer {
   restartPolicy: string;
   containerId?: string;
   prevContainerId?: string;
-}
-
-/** `releaseflow rollback`: bring back the containers a previous release kept aside. */
-export function planManualRollback(input: {
-  app: string;
-  releaseId: string;
-  stateDir: string;
-  to: { name: string; address: string };
-  previous: { releaseId: string; containers: HistoryContainer[] };
-  health: Map<string, { url?: string; dockerHealth: boolean; timeoutMs: number }>;
-  intervalMs: number;
-}): Plan {
-  const paths = statePaths(input.stateDir, input.app, input.releaseId);
-  const containers: PlannedContainer[] = input.previous.containers.map((c) => ({
-    name: c.name,
-    mode: 'run',
-    fromRef: c.toRef,
-    fromId: c.toId,
-    toRef: c.fromRef,
-    toId: c.fromId,
-    prevName: prevContainerName(c.name, input.releaseId),
-    prevTag: c.prevTag,
-    changes: true,
-  }));
-  const targets: UndoTarget[] = input.previous.containers.map((c) => ({
-    name: c.name,
-    prevName: c.prevName,
-    expectId: c.prevContainerId,
-    restartPolicy: c.restartPolicy,
-    displaced: { renameTo: prevContainerName(c.name, input.releaseId) },
-    wasRunning: true,
-    healthUrl: input.health.get(c.name)?.url,
-    dockerHealth: input.health.get(c.name)?.dockerHealth ?? false,
-    healthTimeoutMs: input.health.get(c.name)?.timeoutMs ?? 60_000,
-  }));
-  const steps: Step[] = [
-    { kind: 'exec', name: 'prepare', host: input.to.name, cause: 'state folder for this rollback', commands: [{ script: `umask 077 && mkdir -p ${shQuote(paths.release)}` }] },
-    ...planUndoSteps(input.to.name, targets, input.intervalMs, `bring back the containers release ${input.previous.releaseId} replaced (current ones kept as *-rf-prev-${input.releaseId})`),
-  ];
-  return {
-    kind: 'rollback',
-    releaseId: input.releaseId,
-    app: input.app,
-    to: input.to,
-    header: [`rollback ${input.releaseId} of app ${input.app} on ${input.to.name} (${input.to.address}): undo release ${input.previous.releaseId}`, ...containers.map((c) => `container ${c.name}: ${c.fromRef} -> ${c.toRef}`)],
-    containers,
-    steps,
-    upToDate: false,
-    warnings: [],
-  };
 }

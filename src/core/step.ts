@@ -13,12 +13,21 @@ export interface StepCommand {
   allowFail?: boolean;
 }
 
+/**
+ * What a step does in a release, whoever planned it: code finds steps by their act, never by their
+ * display names (`kind` below is how the executor runs a step).
+ */
+export type StepAct = 'prepare' | 'snapshot' | 'transfer' | 'tag' | 'swap' | 'health' | 'compose-files' | 'compose-up' | 'restore' | 'restore-files';
+
 interface StepBase {
   name: string;
   host: string;
   cause: string;
+  act: StepAct;
   /** Which container this step changes, if any: drives rollback bookkeeping. */
   container?: string;
+  /** The containers a step changes that is not about one (a compose up): their logs are shown when it fails. */
+  affects?: string[];
 }
 
 export type Step =
@@ -52,11 +61,21 @@ export interface Plan {
   drift?: DriftItem[];
   /** Settings taken from TEST (promote --carry), e.g. `env:FEATURE_X`. */
   carried?: string[];
+  /** What each release target planned (src/targets), in step order: its own data for its rollback and history. */
+  parts?: PlanPart[];
+}
+
+/** One target's share of a release plan: the target's name, its containers, and the data it planned with. */
+export interface PlanPart {
+  target: string;
+  containers: string[];
+  data?: unknown;
 }
 
 export interface PlannedContainer {
   name: string;
-  mode: 'run' | 'compose';
+  /** The release target that releases it on the target host (src/targets): run, compose, … */
+  mode: string;
   fromRef?: string;
   fromId?: string;
   toRef: string;
@@ -68,6 +87,8 @@ export interface PlannedContainer {
   changes: boolean;
   /** The readable docker run command, secrets masked. */
   runCommand?: string;
+  /** How its health is checked after the release (also what its rollback checks). */
+  health?: { url?: string; timeoutMs: number };
 }
 
 /** Printable form of a step command. */

@@ -8,7 +8,7 @@ import { parseImageInspect, parseInspect } from '../core/inspect.ts';
 import { detectMode } from '../core/mode.ts';
 import { shQuote } from '../core/quote.ts';
 import { toRunSpec } from '../core/runspec.ts';
-import { inspectContainers, inspectImages, readDaemonContext } from './inspect.ts';
+import { inspectContainers, inspectImages, readDaemonContext } from '../adapters/inspect.ts';
 
 export interface ExportComposeOptions {
   app: string;

@@ -11,7 +11,8 @@ import { shJoin, shQuote } from '../core/quote.ts';
 import { statePaths } from '../core/state.ts';
 import { formatBytes } from '../core/human.ts';
 import { STATE_DIR_FN, stateDirFix, stateDirProblem } from './lock.ts';
-import { type HostFacts, observeHost, parseSections, section, shortId } from './observe.ts';
+import { parseSections, section } from '../core/sections.ts';
+import { type HostFacts, observeHost, shortId } from './observe.ts';
 import { describeReleaseState, describeRunning, readReleaseState } from './release-state.ts';
 
 export type CheckStatus = 'PASS' | 'FAIL' | 'WARN';

@@ -9,6 +9,7 @@ import { buildHealthProbeScript, judgeHealth, parseHealthProbe } from '../core/h
 import { shJoin, shQuote } from '../core/quote.ts';
 import { bindImageId, describeCommand, type Plan, type Step } from '../core/step.ts';
 import type { EventBus } from '../events/bus.ts';
+import type { ReleaseResult } from '../events/types.ts';
 
 export interface ExecuteResult {
   ok: boolean;
@@ -18,6 +19,12 @@ export interface ExecuteResult {
   error?: unknown;
   /** Steps that completed, by index. */
   done: number[];
+}
+
+/** How a release ended: its exit code and its result word. */
+export interface ReleaseOutcome {
+  code: number;
+  result: ReleaseResult;
 }
 
 /** The crash guard of a release, as the executor sees it (see crash-guard.ts). */

@@ -5,8 +5,7 @@ import type { HookName } from '../core/config-hooks.ts';
 import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
 import { exportLines, type ReleaseFacts, releaseEnv } from '../core/release-facts.ts';
 import type { Plan } from '../core/step.ts';
-import type { ExecuteResult } from './execute.ts';
-import type { ReleaseOutcome } from './finish.ts';
+import type { ExecuteResult, ReleaseOutcome } from './execute.ts';
 import { containerFacts } from './notify.ts';
 import type { Ports } from './ports.ts';
 

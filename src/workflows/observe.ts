@@ -4,8 +4,9 @@ import type { SshHost } from '../adapters/ssh.ts';
 import { HostUnreachableError, ReleaseflowError } from '../core/errors.ts';
 import { composeFilePaths, detectMode, type Mode } from '../core/mode.ts';
 import { tail } from '../core/noise.ts';
-import { shJoin, shQuote } from '../core/quote.ts';
-import { parseJsonArray } from './inspect.ts';
+import { shJoin, } from '../core/quote.ts';
+import { parseSections, section } from '../core/sections.ts';
+import { parseJsonArray } from '../adapters/inspect.ts';
 
 /** JSON as docker prints it (inspect output): read field by field, as docker documents it. */
 // biome-ignore lint/suspicious/noExplicitAny: docker's JSON is read by field names, checked where used
@@ -69,12 +70,6 @@ export interface HostFacts {
   allContainers: { name: string; image: string; status: string }[];
 }
 
-/** A script fragment that prints BODY's output as section NAME (with BODY's exit code), for parseSections. */
-export function section(marker: string, name: string, body: string): string {
-  const [m, n] = [shQuote(marker), shQuote(name)];
-  return `printf '%s begin %s\\n' ${m} ${n}\n${body}\nprintf '\\n%s end %s %s\\n' ${m} ${n} $?`;
-}
-
 /** The remote script: one round trip for all facts. Arguments go through shJoin; the rest is fixed text. */
 export function buildObserveScript(containers: readonly string[], sudo: boolean, marker: string): string {
   const d = (...argv: string[]) => `d ${shJoin(argv)}`;
@@ -107,28 +102,6 @@ export function shortId(id: string | undefined): string {
   return id ? id.replace(/^sha256:/, '').slice(0, 12) : '-';
 }
 
-/** Split the script's output into its sections; anything before the first marker (a banner) is ignored. */
-export function parseSections(stdout: string, marker: string): Map<string, { text: string; rc: number }> {
-  const out = new Map<string, { text: string; rc: number }>();
-  let name: string | undefined;
-  let body: string[] = [];
-  for (const line of stdout.split('\n')) {
-    const l = line.replace(/\r$/, '');
-    if (!l.startsWith(`${marker} `)) {
-      if (name !== undefined) body.push(l);
-      continue;
-    }
-    const [, kind, sec, rc] = l.split(' ');
-    if (kind === 'begin' && sec) {
-      name = sec;
-      body = [];
-    } else if (kind === 'end' && sec !== undefined && sec === name) {
-      out.set(sec, { text: body.join('\n'), rc: Number(rc ?? 1) });
-      name = undefined;
-    }
-  }
-  return out;
-}
 
 function jsonLines(text: string): DockerJson[] {
   return text.split('\n').flatMap((l) => {

@@ -1,9 +1,7 @@
 // promote: observe → plan (pure) → confirm → lock → execute → health → record; rollback on failure.
-import type { SshHost } from '../adapters/ssh.ts';
+import { inspectContainers, inspectImages, readDaemonContext } from '../adapters/inspect.ts';
 import { probeDirect, resolveDirect } from '../adapters/transfer-direct.ts';
-import type { Config } from '../core/config.ts';
 import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
-import { isComposePlan, planWithCompose } from '../core/compose-plan.ts';
 import { type DriftItem, driftOf } from '../core/drift.ts';
 import { type IdentityInspect, identityOf, sameImage } from '../core/image-identity.ts';
 import { parseImageInspect, parseInspect } from '../core/inspect.ts';
@@ -12,17 +10,17 @@ import type { ContainerInput, ImageLike, InspectLike } from '../core/plan.ts';
 import { renderPlan } from '../core/render-plan.ts';
 import { makeReleaseId, statePaths } from '../core/state.ts';
 import type { Plan } from '../core/step.ts';
-import type { EventBus } from '../events/bus.ts';
-import { inspectContainers, inspectImages, readDaemonContext } from './inspect.ts';
+
 import { acquireLock, lockBusyError, releaseLock } from './lock.ts';
 import { rebuildContainer } from './rebuild.ts';
-import { finishRelease, type ReleaseOutcome } from './finish.ts';
+import type { ReleaseOutcome } from './execute.ts';
+import { finishRelease } from './finish.ts';
 import { assertNoInterrupted, describeInterrupted, readReleaseState } from './release-state.ts';
-import { observeComposeTargets } from './compose-observe.ts';
-import { finishComposeRelease } from './compose-release.ts';
 import { registerSecrets } from './secrets.ts';
 import { notifyRun } from './notify.ts';
-import type { Ports } from './ports.ts';
+import { type Ports, targetsOf } from './ports.ts';
+import { planRelease } from '../targets/plan.ts';
+import { ownerOf } from '../targets/target.ts';
 
 export type { Ports } from './ports.ts';
 
@@ -54,8 +52,10 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
   const [srcImages, dstImages] = await Promise.all([inspectImages<ImageLike>(from, srcIds), inspectImages<ImageLike>(to, [...dstIds, ...srcIds])]);
   // secrets of both hosts' containers are scrubbed from every event from here on
   registerSecrets(bus, config, [...src.values(), ...dst.values()], [fromName, toName]);
-  // compose-labelled targets: released through their compose project, or in run mode with a warning (compose-observe.ts)
-  const compose = await observeComposeTargets(to, dst);
+  // each release target reads what it needs of the target host; a container goes to the target that claims it
+  const targets = targetsOf(ports);
+  const observed = await Promise.all(targets.map(async (target) => ({ target, observed: await target.observe(to, dst) })));
+  const facts = new Map(observed.map((o) => [o.target.name, o.observed.facts]));
   // --direct: fill the route from the source's entry and check our known_hosts has its key (reads only)
   const direct = config.transfer.direct ? await resolveDirect(from, config.transfer.directSsh) : undefined;
 
@@ -71,11 +71,11 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
       sourceImage: s ? (srcImages.get(s.Image) ?? dstImages.get(s.Image)) : undefined,
       target: t,
       targetImage: t ? dstImages.get(t.Image) : undefined,
-      targetMode: compose.targets.has(cc.name) ? 'compose' : 'run',
+      targetMode: ownerOf(targets, facts, cc.name).name,
       targetHasSourceImage: s ? dstImages.get(s.Image) !== undefined : false,
     };
   });
-  const plan = planWithCompose({
+  const plan = planRelease({
     app: config.app,
     releaseId: releaseId ?? makeReleaseId(ports.clock()),
     stateDir: config.hosts[toName]!.stateDir,
@@ -85,14 +85,14 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
     intervalMs: config.health.intervalMs,
     direct: direct?.route,
     rebuild: (c, image, envFile) => rebuildContainer(c, image, envFile, config.secrets, daemon, carryEnvNames),
-  }, compose);
+  }, observed);
   // what TEST has that this release does not bring (it rebuilds from PROD's own settings): said, not changed
   plan.drift = inputs.flatMap((c) => driftOfContainer(c, config.secrets)).map((d) => (d.kind === 'env' && d.name && carryEnvNames.includes(d.name) ? { ...d, carried: true, detail: `${d.detail}; carried: this release sets ${fromName}'s` } : d));
   if (carryEnvNames.length) {
     plan.carried = carryEnvNames.map((n) => `env:${n}`);
     plan.header.push(`carry: env ${carryEnvNames.join(', ')} from ${fromName} (run-mode containers; rollback restores ${toName}'s)`);
-    const compose = inputs.filter((c) => c.targetMode === 'compose').map((c) => c.name);
-    if (compose.length) plan.warnings.push(`--carry applies to containers released by docker run; ${compose.join(', ')} take their env from the compose project on ${toName}`);
+    const other = inputs.filter((c) => c.targetMode !== 'run').map((c) => c.name);
+    if (other.length) plan.warnings.push(`--carry applies to containers released by docker run; ${other.join(', ')} take their env from the compose project on ${toName}`);
   }
   if (plan.drift.length) plan.header.push(`drift: ${plan.drift.length} setting(s) differ between ${fromName} and ${toName}; this release keeps ${toName}'s unless carried:`, ...plan.drift.map((d) => `  ${d.container}: ${d.detail}`));
   // before anything changes: can the target really reach the source with its own key?
@@ -224,10 +224,7 @@ async function promoteOnce(ports: Ports, opts: PromoteOptions): Promise<{ code: 
       return { code: fresh, plan };
     }
     plan = fresh;
-    // hooks are wired into the docker-run finish only (finish.ts): say so rather than skip them silently
-    const hooks = Object.keys(config.hooks ?? {});
-    if (isComposePlan(plan) && hooks.length) bus.warn(`hooks (${hooks.join(', ')}) run for docker-run releases only: this compose release runs none of them`);
-    outcome = isComposePlan(plan) ? await finishComposeRelease(ports, plan, started, opts.signal) : await finishRelease(ports, plan, started, opts.signal);
+    outcome = await finishRelease(ports, plan, started, opts.signal);
     return { code: outcome.code, plan };
   } finally {
     await releaseLock(to, config, plan.releaseId).catch(() => bus.warn(`could not remove the lock on ${toName}; run: releaseflow lock release`));

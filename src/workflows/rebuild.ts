@@ -2,7 +2,7 @@
 import { parseImageInspect, parseInspect } from '../core/inspect.ts';
 import type { ContainerInput, Rebuild } from '../core/plan.ts';
 import { cidfileRemoval, networkConnectArgv, renderRunCommand, runSpecToArgv, toRunSpec } from '../core/runspec.ts';
-import type { DaemonContext } from './inspect.ts';
+import type { DaemonContext } from '../adapters/inspect.ts';
 
 /**
  * Rebuild a target container with a new image; env goes to `envFile` (written over SSH stdin, 0600).

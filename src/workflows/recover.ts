@@ -8,9 +8,8 @@ import { withUndoLock } from '../core/undo-lock.ts';
 import { makeReleaseId } from '../core/state.ts';
 import type { Plan, Step } from '../core/step.ts';
 import { executePlan } from './execute.ts';
-import { appendHistory } from './finish.ts';
-import { readHistory } from './history.ts';
-import { inspectContainers } from './inspect.ts';
+import { appendHistory, readHistory } from './history.ts';
+import { inspectContainers } from '../adapters/inspect.ts';
 import { GUARD_GRACE_S, setJournalState, waitGuardGone } from './journal.ts';
 import { describeHolder, holderLiveness, operatorName, releaseLock } from './lock.ts';
 import type { Ports } from './ports.ts';
@@ -126,7 +125,7 @@ function recoveryPlan(ports: Ports, toName: string, releases: InterruptedRelease
     const lock = { lockDir: paths.undoLock, outFile: paths.undoOut, sudo: to.config.sudo };
     const cause = `recover release ${r.releaseId}: put the previous containers back`;
     // compose projects: their files from the snapshots, then compose up (the same scripts the guard runs)
-    const compose: Step[] = (r.journal.extraUndo ?? []).map((x, i) => ({ kind: 'exec', name: `recover: restore compose project ${i + 1}`, host: toName, cause, commands: [{ script: withUndoLock(x, lock.lockDir, lock.outFile, lock.sudo) }] }));
+    const compose: Step[] = (r.journal.extraUndo ?? []).map((x, i) => ({ kind: 'exec', act: 'restore', name: `recover: restore compose project ${i + 1}`, host: toName, cause, commands: [{ script: withUndoLock(x, lock.lockDir, lock.outFile, lock.sudo) }] }));
     stepsOf.set(r.releaseId, [...planUndoSteps(toName, r.journal.targets, ports.config.health.intervalMs, cause, lock), ...compose]);
   }
   const steps = [...stepsOf.values()].flat();
@@ -151,7 +150,7 @@ async function recordOnce(ports: Ports, toName: string, r: InterruptedRelease, r
   const to = ports.hosts.get(toName)!;
   const history = await readHistory(to, ports.config);
   if (history.some((h) => h.releaseId === r.releaseId && h.result === result)) return;
-  await appendHistory(ports, toName, {
+  await appendHistory(to, ports.config, {
     releaseId: r.releaseId,
     kind: j.kind,
     at: j.startedAt,

@@ -7,7 +7,7 @@ import { ALIVE_FN, type Journal, type JournalState } from '../core/journal.ts';
 import { shQuote } from '../core/quote.ts';
 import { statePaths } from '../core/state.ts';
 import { describeHolder, type LockInfo } from './lock.ts';
-import { parseSections } from './observe.ts';
+import { parseSections } from '../core/sections.ts';
 
 /** A release whose journal is not marked done. */
 export interface InterruptedRelease {

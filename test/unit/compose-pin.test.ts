@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { type ComposeCli, buildComposeUpScript } from '../../src/core/compose.ts';
 import { buildDriftCheckScript } from '../../src/core/compose-check.ts';
 import { choosePin } from '../../src/core/compose-pin.ts';
-import { pinnedRef } from '../../src/core/compose-plan.ts';
+import { pinnedRef } from '../../src/targets/compose/plan.ts';
 
 const V1: ComposeCli = { flavor: 'v1', argv: ['docker-compose'], version: '1.29.2' };
 const V2: ComposeCli = { flavor: 'v2', argv: ['sudo', '-n', 'docker', 'compose'], version: '2.26.1-4' };

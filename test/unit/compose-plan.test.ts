@@ -1,11 +1,21 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ComposeCli } from '../../src/core/compose.ts';
-import { type ComposeObservation, type ComposeProjectTarget, isComposePlan, planComposeRestoreSteps, planWithCompose } from '../../src/core/compose-plan.ts';
+import { composePart, composeTarget, observed } from '../../src/targets/compose/index.ts';
+import { type ComposeObservation, type ComposeProjectTarget, planComposeRestoreSteps } from '../../src/targets/compose/plan.ts';
+import { planRelease } from '../../src/targets/plan.ts';
+import { runTarget } from '../../src/targets/run/index.ts';
 import type { ContainerInput, PromotionInput } from '../../src/core/plan.ts';
 import { renderPlan } from '../../src/core/render-plan.ts';
 import { rebuildContainer } from '../../src/workflows/rebuild.ts';
 import { fixture } from './fixtures.ts';
+
+/** The release plan with the run and compose targets, compose having observed `obs`. */
+const planWithCompose = (i: PromotionInput, obs: ComposeObservation) =>
+  planRelease(i, [
+    { target: runTarget, observed: { facts: undefined, header: [], warnings: [] } },
+    { target: composeTarget, observed: observed(obs) },
+  ]);
 
 const V2: ComposeCli = { flavor: 'v2', argv: ['docker', 'compose'], version: '2.26.1-4' };
 
@@ -79,7 +89,7 @@ const commands = (plan: ReturnType<typeof planWithCompose>, name: string) => {
 
 test('PROD in compose mode: snapshot, transfers, tags, compose files, compose up, health; no docker run swap', () => {
   const plan = planWithCompose(input([container('backend', 'compose'), container('frontend', 'compose')]), observation(['backend', 'frontend']));
-  assert.ok(isComposePlan(plan));
+  assert.ok(composePart(plan));
   assert.deepEqual(
     plan.steps.map((s) => s.name),
     ['snapshot', 'transfer ragflowauth-backend:v2', 'transfer ragflowauth-frontend:v2', 'tag images', 'compose files ragflowauth', 'compose up ragflowauth', 'health ragflowauth-backend', 'health ragflowauth-frontend'],
@@ -108,8 +118,8 @@ test('an unchanged compose service stays pinned to what it runs, so neither rele
   const frontend = container('frontend', 'compose');
   frontend.source = { ...frontend.source!, Image: frontend.target!.Image };
   const plan = planWithCompose(input([container('backend', 'compose'), frontend]), observation(['backend', 'frontend']));
-  assert.ok(isComposePlan(plan));
-  const svc = plan.compose.projects[0]!.services;
+  assert.ok(composePart(plan));
+  const svc = composePart(plan)!.projects[0]!.services;
   assert.deepEqual(svc.map((s) => [s.service, s.image, s.changes]), [['backend', 'ragflowauth-backend:v2', true], ['frontend', 'ragflowauth-frontend:v1', false]]);
   assert.match(commands(plan, 'compose up ragflowauth')[0]!, / backend$/);
   assert.ok(!plan.steps.some((s) => s.name === 'health ragflowauth-frontend'));
@@ -128,7 +138,7 @@ test('mixed target: backend by compose, frontend by docker run', () => {
 test('fallback: compose labels but no usable project plans docker run, with the warning in the plan', () => {
   const warning = 'ragflowauth-backend on prod: the compose labels name /opt/ragflowauth/docker-compose.yml, which is missing on prod; releasing it in run mode (docker run) instead';
   const plan = planWithCompose(input([{ ...container('backend', 'compose'), targetMode: 'run' }]), observation([], { warnings: [warning] }));
-  assert.ok(!isComposePlan(plan));
+  assert.ok(!composePart(plan));
   assert.ok(plan.steps.some((s) => s.name === 'swap ragflowauth-backend'));
   assert.ok(plan.warnings.includes(warning));
   assert.match(renderPlan(plan), /warning: ragflowauth-backend on prod: the compose labels name .* missing on prod; releasing it in run mode/);
@@ -145,8 +155,8 @@ test('up to date in compose mode: no steps, header still names the compose files
 
 test('a restore puts the files back, re-tags the old refs (never an image ID) and brings the services up', () => {
   const plan = planWithCompose(input([container('backend', 'compose'), container('frontend', 'compose')]), observation(['backend', 'frontend']));
-  assert.ok(isComposePlan(plan));
-  const p = plan.compose.projects[0]!;
+  assert.ok(composePart(plan));
+  const p = composePart(plan)!.projects[0]!;
   const steps = planComposeRestoreSteps('prod', p, [
     { container: 'ragflowauth-backend', service: 'backend', ref: 'ragflowauth-backend:v1', id: 'sha256:aaa' },
     { container: 'ragflowauth-frontend', service: 'frontend', ref: 'sha256:bbb', id: 'sha256:bbb' },
@@ -164,7 +174,7 @@ test('TEST runs a digest ref: the tag step and the override use a tag of the rep
   const src = structuredClone(fixture('test-backend-v2.inspect.json'));
   src.Config.Image = `ghcr.io/acme/backend@sha256:${'b'.repeat(64)}`;
   const plan = planWithCompose(input([container('backend', 'compose', { source: src })]), observation(['backend']));
-  assert.ok(isComposePlan(plan));
+  assert.ok(composePart(plan));
   const ref = 'ghcr.io/acme/backend:releaseflow-20261128t150102z';
   assert.ok(commands(plan, 'tag images').some((c) => c === `docker tag ${src.Image} ${ref}`));
   assert.ok(!commands(plan, 'tag images').some((c) => c.includes('@sha256')));

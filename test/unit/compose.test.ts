@@ -15,7 +15,7 @@ import {
   majorOf,
   renderOverride,
 } from '../../src/core/compose.ts';
-import { parseComposeObserveOutput, projectEnvPath } from '../../src/workflows/compose-observe.ts';
+import { parseComposeObserveOutput, projectEnvPath } from '../../src/targets/compose/observe.ts';
 import { detectMode } from '../../src/core/mode.ts';
 
 const sh = (script: string) => execFileSync('sh', ['-c', script], { encoding: 'utf8' });

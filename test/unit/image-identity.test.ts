@@ -123,7 +123,7 @@ describe('the archive for the target', () => {
 
 describe('bindImageId', () => {
   test("later steps and the plan's containers name the target's ID", () => {
-    const step: Step = { kind: 'exec', name: 'tag images', host: 'prod', cause: 'c', commands: [{ argv: ['docker', 'tag', h('a'), 'app:v2'] }, { script: `test "$(docker inspect -f '{{.Image}}' app)" = '${h('a')}'` }] };
+    const step: Step = { kind: 'exec', act: 'tag', name: 'tag images', host: 'prod', cause: 'c', commands: [{ argv: ['docker', 'tag', h('a'), 'app:v2'] }, { script: `test "$(docker inspect -f '{{.Image}}' app)" = '${h('a')}'` }] };
     const bound = bindImageId(step, h('a'), h('b'));
     assert.equal(JSON.stringify(bound).includes(h('a')), false);
     assert.equal(bound.kind === 'exec' && bound.commands[0]!.argv![2], h('b'));

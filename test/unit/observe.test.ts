@@ -4,7 +4,8 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildObserveScript, parseObserveOutput, parseSections, section } from '../../src/workflows/observe.ts';
+import { parseSections, section } from '../../src/core/sections.ts';
+import {buildObserveScript,  parseObserveOutput } from '../../src/workflows/observe.ts';
 
 const M = '@@rf-0123456789ab';
 

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type ContainerInput, planPromotion, type PromotionInput } from '../../src/core/plan.ts';
+import type { ContainerInput, PromotionInput } from '../../src/core/plan.ts';
+import { planRelease } from '../../src/targets/plan.ts';
+import { runTarget } from '../../src/targets/run/index.ts';
 import { renderPlan } from '../../src/core/render-plan.ts';
 import { rebuildContainer } from '../../src/workflows/rebuild.ts';
 import { fixture } from './fixtures.ts';
@@ -25,6 +27,9 @@ function input(containers: ContainerInput[]): PromotionInput {
     rebuild: (c, image, envFile) => rebuildContainer(c, image, envFile, ['EXTRA_SECRET_NAME']),
   };
 }
+
+/** A release where every container runs by docker run (the run target alone). */
+const planPromotion = (i: PromotionInput) => planRelease(i, [{ target: runTarget, observed: { facts: undefined, header: [], warnings: [] } }]);
 
 const backend = (over: Partial<ContainerInput> = {}): ContainerInput => ({
   name: 'ragflowauth-backend',

@@ -3,7 +3,7 @@ import { Command } from '@commander-js/extra-typings';
 import { ReleaseflowError } from '../../core/errors.ts';
 import { parseImageInspect, parseInspect } from '../../core/inspect.ts';
 import { renderRunCommand, toRunSpec } from '../../core/runspec.ts';
-import { inspectContainers, inspectImages, readDaemonContext } from '../../workflows/inspect.ts';
+import { inspectContainers, inspectImages, readDaemonContext } from '../../adapters/inspect.ts';
 import { withHosts } from '../../workflows/hosts.ts';
 import { act } from '../common.ts';
 import type { Register } from './register.ts';

@@ -1,13 +1,13 @@
 // Observe compose projects on the target (read-only): compose CLIs, the project's files, its .env; decide compose or run mode.
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import type { SshHost } from '../adapters/ssh.ts';
-import { chooseComposeCli, type ComposeTools } from '../core/compose.ts';
-import { choosePin, DEFAULT_OVERRIDES, OVERRIDE_MARKER } from '../core/compose-pin.ts';
-import type { ComposeObservation, ComposeProjectTarget } from '../core/compose-plan.ts';
-import { type ComposeMode, composeFilePaths, detectMode } from '../core/mode.ts';
-import { shJoin, shQuote } from '../core/quote.ts';
-import { parseSections, section } from './observe.ts';
+import type { SshHost } from '../../adapters/ssh.ts';
+import { chooseComposeCli, type ComposeTools } from '../../core/compose.ts';
+import { choosePin, DEFAULT_OVERRIDES, OVERRIDE_MARKER } from '../../core/compose-pin.ts';
+import type { ComposeObservation, ComposeProjectTarget } from './plan.ts';
+import { type ComposeMode, composeFilePaths, detectMode } from '../../core/mode.ts';
+import { shJoin, shQuote } from '../../core/quote.ts';
+import { parseSections, section } from '../../core/sections.ts';
 
 /** What one compose project looks like on the host. */
 export interface ComposeProjectFacts {

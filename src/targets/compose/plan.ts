@@ -1,4 +1,4 @@
-// planWithCompose: the promotion plan when the target runs (some of) the app by docker compose (pure).
+// The compose target's plans (pure): the release of compose services, and the restore of a project.
 import {
   buildComposeUpScript,
   buildEnvEditScript,
@@ -9,12 +9,14 @@ import {
   describeCli,
   type ManagedFile,
   renderOverride,
-} from './compose.ts';
-import { buildDriftCheckScript } from './compose-check.ts';
-import { type ContainerInput, planPromotion, type PromotionInput, type Rebuild } from './plan.ts';
-import { shJoin, shQuote } from './quote.ts';
-import { statePaths } from './state.ts';
-import type { Plan, Step, StepCommand } from './step.ts';
+} from '../../core/compose.ts';
+import { buildDriftCheckScript } from '../../core/compose-check.ts';
+import type { ContainerInput, PromotionInput } from '../../core/plan.ts';
+import { shJoin, shQuote } from '../../core/quote.ts';
+import { statePaths } from '../../core/state.ts';
+import type { Step, StepCommand } from '../../core/step.ts';
+import { healthStep } from '../plan.ts';
+import type { PlannedPart } from '../target.ts';
 
 /** A compose project on the target that releaseflow can drive (its files are there, a compose CLI is). */
 export interface ComposeProjectTarget {
@@ -60,15 +62,10 @@ export interface ComposeProjectRelease extends ComposeProjectTarget {
   services: ComposeServiceRelease[];
 }
 
-/** A promotion plan with compose projects in it. */
-export type ComposePlan = Plan & { compose: { projects: ComposeProjectRelease[] } };
-
-/** Is this a plan with compose projects (released by finishComposeRelease)? */
-export function isComposePlan(plan: Plan): plan is ComposePlan {
-  return (plan as Partial<ComposePlan>).compose !== undefined;
+/** What the compose target keeps in the plan (plan.parts): the projects it releases. */
+export interface ComposeData {
+  projects: ComposeProjectRelease[];
 }
-
-const NO_REBUILD: Rebuild = { argv: [], env: [], networkConnects: [], runCommand: '', warnings: [] };
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9._-]/g, '-');
 
@@ -91,35 +88,16 @@ export function pinnedRef(sourceRef: string, id: string, releaseId: string, cont
   return `${colon > repo.lastIndexOf('/') ? repo.slice(0, colon) : repo}:releaseflow-${releaseId.toLowerCase()}`;
 }
 
-/** One line per host: how it runs the app. */
-function modeLines(input: PromotionInput, obs: ComposeObservation): string[] {
-  const srcCompose = input.containers.filter((c) => c.source?.Config.Labels?.['com.docker.compose.project']).map((c) => c.name);
-  const dstCompose = input.containers.filter((c) => obs.targets.has(c.name)).map((c) => c.name);
-  const describe = (names: string[]) => (names.length === 0 ? 'run' : names.length === input.containers.length ? 'compose' : `mixed (compose: ${names.join(', ')}; the rest run)`);
-  const clis = [...new Set([...obs.targets.values()].map((t) => describeCli(t.project.cli)))];
-  return [
-    `mode on ${input.from.name}: ${describe(srcCompose)}`,
-    `mode on ${input.to.name}: ${describe(dstCompose)}${clis.length ? ` via ${clis.join(', ')}` : ''}`,
-  ];
-}
-
-/** The promotion plan: run-mode steps from planPromotion, compose containers released through their project. */
-export function planWithCompose(input: PromotionInput, obs: ComposeObservation): Plan {
-  const isCompose = (c: ContainerInput) => obs.targets.has(c.name);
-  const base = planPromotion({ ...input, rebuild: (c, image, envFile) => (isCompose(c) ? NO_REBUILD : input.rebuild(c, image, envFile)) });
-  const at = Math.max(0, base.header.length - 1);
-  base.header.splice(at, 0, ...modeLines(input, obs), ...obs.header);
-  base.warnings.push(...obs.warnings);
-  const changing = input.containers.filter((c) => isCompose(c) && c.target!.Image !== c.source!.Image);
-  if (base.upToDate || changing.length === 0) return base;
-
+/** The release of the compose containers: the override pins their images, compose recreates them, health. */
+export function planCompose(input: PromotionInput, mine: ContainerInput[], obs: ComposeObservation): PlannedPart<ComposeData> {
   const paths = statePaths(input.stateDir, input.app, input.releaseId);
   const to = input.to.name;
   const projects = new Map<ComposeProjectTarget, ComposeProjectRelease>();
-  const repinned = new Map<string, string>();
+  const tagAs = new Map<string, string>();
+  // every container of a released project is pinned, changed or not (an unchanged one to what it runs)
   for (const c of input.containers) {
     const t = obs.targets.get(c.name);
-    if (!t) continue;
+    if (!t || c.targetMode !== 'compose') continue;
     let p = projects.get(t.project);
     if (!p) {
       const key = `${projects.size + 1}-${slug(t.project.project)}`;
@@ -135,7 +113,8 @@ export function planWithCompose(input: PromotionInput, obs: ComposeObservation):
     }
     const changes = c.target!.Image !== c.source!.Image;
     const pin = pinnedRef(c.source!.Config.Image, c.source!.Image, input.releaseId, c.name);
-    if (changes && pin !== c.source!.Config.Image) repinned.set(c.source!.Config.Image, pin);
+    // a digest ref cannot be a tag: the tag step names the image by its pinned ref instead
+    if (changes && pin !== c.source!.Config.Image) tagAs.set(c.source!.Config.Image, pin);
     p.services.push({
       container: c.name,
       service: t.service,
@@ -147,40 +126,23 @@ export function planWithCompose(input: PromotionInput, obs: ComposeObservation):
     });
   }
   const released = [...projects.values()].filter((p) => p.services.some((s) => s.changes));
-  for (const p of base.containers) if (obs.targets.has(p.name)) p.runCommand = undefined;
-
-  // run-mode steps stay as planned; the compose containers' swap and health steps are replaced
-  const health = new Map<string, Step>();
-  const steps: Step[] = [];
-  for (const s of base.steps) {
-    if (s.container && obs.targets.has(s.container)) {
-      if (s.kind === 'health') health.set(s.container, s);
-      continue;
-    }
-    steps.push(s);
-  }
-  // a digest ref cannot be a tag: the tag step names the image by its pinned ref instead
-  const tagStep = steps.find((s) => s.kind === 'exec' && s.name === 'tag images');
-  if (tagStep?.kind === 'exec') {
-    for (const cmd of tagStep.commands) if (cmd.argv?.[1] === 'tag' && repinned.has(cmd.argv[3]!)) cmd.argv = [...cmd.argv.slice(0, 3), repinned.get(cmd.argv[3]!)!];
-  }
-  const snapCmds: StepCommand[] = [
+  const snapshot: StepCommand[] = [
     { script: `umask 077 && mkdir -p ${shQuote(`${paths.release}/compose`)}` },
     ...released.map((p) => ({ script: buildSnapshotFilesScript(p.files) })),
   ];
-  const snap = steps.find((s) => s.kind === 'exec' && s.name === 'snapshot');
-  if (snap?.kind === 'exec') snap.commands.push(...snapCmds);
-  else steps.unshift({ kind: 'exec', name: 'snapshot', host: to, cause: 'save the compose files releaseflow changes', commands: snapCmds });
-
+  const steps: Step[] = [];
   for (const p of released) {
     const ch = p.services.filter((s) => s.changes);
+    const affects = ch.map((s) => s.container);
     const override = renderOverride(p.services, { version: p.fileVersion, releaseId: input.releaseId, from: input.from.name });
     const tmp = `${p.overridePath}.releaseflow-tmp`;
     const how = p.pin === 'override' ? 'compose loads it by itself as the project\'s override file; the .env is not changed' : `list it in COMPOSE_FILE of ${p.envPath}`;
     steps.push({
       kind: 'exec',
+      act: 'compose-files',
       name: `compose files ${p.project}`,
       host: to,
+      affects,
       cause: `pin ${ch.map((s) => `${s.service} to ${s.image}`).join(', ')} in ${p.overridePath} (${how}), so a plain docker compose up -d keeps these images (the project's own compose file is not changed); then check that no other service of the project changes`,
       commands: [
         // the content is in the command (no secrets in it): the log shows exactly what was written
@@ -191,8 +153,10 @@ export function planWithCompose(input: PromotionInput, obs: ComposeObservation):
     });
     steps.push({
       kind: 'exec',
+      act: 'compose-up',
       name: `compose up ${p.project}`,
       host: to,
+      affects,
       cause: `recreate only ${ch.map((s) => s.service).join(', ')} with ${describeCli(p.cli)} in ${p.workingDir} (${p.cli.flavor === 'v1' ? '--no-deps' : 'dependencies are unchanged, so up leaves them alone'}), then check the image IDs and that a plain up -d would recreate nothing`,
       commands: [
         { script: buildComposeUpScript(p.cli, p.workingDir, p.project, ch.map((s) => s.service)) },
@@ -200,13 +164,9 @@ export function planWithCompose(input: PromotionInput, obs: ComposeObservation):
         { script: buildDriftCheckScript(p.cli, p.workingDir, p.project, ch, 'after') },
       ],
     });
-    for (const s of ch) {
-      const h = health.get(s.container);
-      if (h) steps.push(h);
-    }
+    for (const s of ch) steps.push(healthStep(input, mine.find((c) => c.name === s.container)!));
   }
-  const plan: ComposePlan = { ...base, steps, compose: { projects: released } };
-  return plan;
+  return { snapshot, tagAs, steps, warnings: [], data: { projects: released } };
 }
 
 /** Under the COMPOSE_FILE pin, a restore passes the files the containers were created with when the restored .env names none. */
@@ -224,11 +184,13 @@ export function planComposeRestoreSteps(
 ): Step[] {
   const tags = back.filter((b) => isTaggableRef(b.ref, b.id)).map((b) => ({ argv: ['docker', 'tag', b.id, b.ref] }));
   const steps: Step[] = [
-    { kind: 'exec', name: `rollback: restore compose files ${p.project}`, host, cause, commands: [{ script: buildRestoreFilesScript(p.files) }] },
+    { kind: 'exec', act: 'restore-files', name: `rollback: restore compose files ${p.project}`, host, cause, commands: [{ script: buildRestoreFilesScript(p.files) }] },
     {
       kind: 'exec',
+      act: 'restore',
       name: `rollback: compose up ${p.project}`,
       host,
+      affects: back.map((b) => b.container),
       cause: `bring back ${back.map((b) => `${b.service} on ${b.ref}`).join(', ')} through the project's own compose files`,
       commands: [
         ...tags,

@@ -1,5 +1,5 @@
 // Read-only docker inspection over SSH: containers and images by name, missing ones reported as absent.
-import type { SshHost } from '../adapters/ssh.ts';
+import type { SshHost } from './ssh.ts';
 import { CommandError } from '../core/errors.ts';
 import { type DaemonFacts, parseDaemonInfo } from '../core/inspect.ts';
 

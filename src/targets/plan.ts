@@ -1,0 +1,151 @@
+// planRelease: a pure function of observed facts → the ordered steps of a release. The frame is shared
+// (snapshot, transfers, tags); each target plans the release of the containers it claims.
+import { dockerTag } from '../core/docker.ts';
+import { ExitCode, ReleaseflowError } from '../core/errors.ts';
+import type { ContainerInput, PromotionInput } from '../core/plan.ts';
+import { shQuote } from '../core/quote.ts';
+import { prevContainerName, prevImageTag, statePaths } from '../core/state.ts';
+import type { Plan, PlannedContainer, PlanPart, Step, StepCommand } from '../core/step.ts';
+import type { AnyTarget, Observed } from './target.ts';
+
+const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+
+/** Each target with what it observed on the target host; step order is the order of this list. */
+export type Observations = readonly { target: AnyTarget; observed: Observed<unknown> }[];
+
+/** Every container must exist on both hosts: releaseflow rebuilds from the target's own configuration. */
+function assertPresent(input: PromotionInput): void {
+  for (const c of input.containers) {
+    if (!c.source || !c.sourceImage) {
+      throw new ReleaseflowError(`container ${c.name} not found on ${input.from.name} (${input.from.address})`, {
+        host: input.from.name,
+        fix: `start it on ${input.from.name}, or correct containers: in the config (releaseflow status lists what runs)`,
+      }, ExitCode.usage);
+    }
+    if (!c.target || !c.targetImage) {
+      throw new ReleaseflowError(`container ${c.name} not found on ${input.to.name} (${input.to.address}); releaseflow rebuilds each container from the target's own configuration`, {
+        host: input.to.name,
+        fix: `create it once on ${input.to.name} (releaseflow run-command ${input.from.name} ${c.name} prints the command), or correct containers: in the config`,
+      }, ExitCode.usage);
+    }
+  }
+}
+
+/** One line per host: how it runs the app. */
+function modeLines(input: PromotionInput, obs: Observations): string[] {
+  const srcCompose = input.containers.filter((c) => c.source?.Config.Labels?.['com.docker.compose.project']).map((c) => c.name);
+  const byTarget = (name: string) => input.containers.filter((c) => c.targetMode === name).map((c) => c.name);
+  const others = obs.filter((o) => !o.target.fallback && byTarget(o.target.name).length > 0);
+  const all = input.containers.length;
+  const describe = (groups: { name: string; names: string[] }[]) => {
+    if (groups.length === 0) return 'run';
+    if (groups.length === 1 && groups[0]!.names.length === all) return groups[0]!.name;
+    return `mixed (${groups.map((g) => `${g.name}: ${g.names.join(', ')}`).join('; ')}; the rest run)`;
+  };
+  const via = others.map((o) => o.observed.via).filter(Boolean);
+  return [
+    `mode on ${input.from.name}: ${describe(srcCompose.length ? [{ name: 'compose', names: srcCompose }] : [])}`,
+    `mode on ${input.to.name}: ${describe(others.map((o) => ({ name: o.target.name, names: byTarget(o.target.name) })))}${via.length ? ` via ${via.join(', ')}` : ''}`,
+  ];
+}
+
+/** The health step of a released container: its URL from the target, and Docker's HEALTHCHECK when the image has one. */
+export function healthStep(input: PromotionInput, c: ContainerInput): Step {
+  const test = c.sourceImage?.Config?.Healthcheck?.Test;
+  return {
+    kind: 'health',
+    act: 'health',
+    name: `health ${c.name}`,
+    host: input.to.name,
+    container: c.name,
+    cause: c.healthUrl ? `count it done only when ${c.healthUrl} answers on ${input.to.name}` : 'count it done only when the container runs (and Docker reports it healthy)',
+    url: c.healthUrl,
+    dockerHealth: Boolean(test?.length && test[0] !== 'NONE'),
+    timeoutMs: c.healthTimeoutMs,
+    intervalMs: input.intervalMs,
+  };
+}
+
+/** Plan a release of the source's images onto the target's containers. Throws (exit 2) on facts that forbid it. */
+export function planRelease(input: PromotionInput, obs: Observations): Plan {
+  assertPresent(input);
+  const paths = statePaths(input.stateDir, input.app, input.releaseId);
+  const planned: PlannedContainer[] = input.containers.map((c) => ({
+    name: c.name,
+    mode: c.targetMode,
+    fromRef: c.source!.Config.Image,
+    fromId: c.source!.Image,
+    toRef: c.target!.Config.Image,
+    toId: c.target!.Image,
+    toContainerId: c.target!.Id,
+    prevName: prevContainerName(c.name, input.releaseId),
+    prevTag: prevImageTag(c.name, input.releaseId),
+    changes: c.target!.Image !== c.source!.Image,
+    health: { url: c.healthUrl, timeoutMs: c.healthTimeoutMs },
+  }));
+  const header = [
+    `release ${input.releaseId} of app ${input.app}`,
+    `from ${input.from.name} (${input.from.address}) -> to ${input.to.name} (${input.to.address})`,
+    ...planned.map((p) => `container ${p.name}: mode=${p.mode} ${input.to.name} runs ${p.toRef} (${short(p.toId)}); ${input.from.name} runs ${p.fromRef} (${short(p.fromId!)})${p.changes ? '' : ' = up to date'}`),
+    ...modeLines(input, obs),
+    ...obs.flatMap((o) => o.observed.header),
+    `state folder on ${input.to.name}: ${paths.release}`,
+  ];
+  const warnings = obs.flatMap((o) => o.observed.warnings);
+  const base = { kind: 'promote' as const, releaseId: input.releaseId, app: input.app, from: input.from, to: input.to, header, containers: planned, warnings };
+  const changing = input.containers.filter((c) => c.target!.Image !== c.source!.Image);
+  if (changing.length === 0) return { ...base, steps: [], upToDate: true };
+
+  // each target plans the containers it claims; parts come in the order of the target list
+  const parts = obs.flatMap(({ target, observed }) => {
+    const mine = changing.filter((c) => c.targetMode === target.name);
+    if (mine.length === 0) return [];
+    const part = target.plan(input, mine, observed.facts, planned.filter((p) => mine.some((c) => c.name === p.name)));
+    warnings.push(...part.warnings);
+    return [{ target, mine, part }];
+  });
+  const to = input.to.name;
+  const steps: Step[] = [];
+  // 1. snapshot: the target's own inspect of each container and its image, before anything changes (0600: it holds the env)
+  const snap: StepCommand[] = [{ script: `umask 077 && mkdir -p ${shQuote(paths.release)}` }];
+  for (const c of changing) {
+    snap.push({ script: `umask 077 && cat > ${shQuote(`${paths.release}/${c.name}.inspect.json`)}`, stdin: JSON.stringify([c.target], null, 1), stdinNote: `docker inspect ${c.name}` });
+    snap.push({ script: `umask 077 && cat > ${shQuote(`${paths.release}/${c.name}.image.json`)}`, stdin: JSON.stringify([c.targetImage], null, 1), stdinNote: `docker image inspect ${c.target!.Image}` });
+  }
+  snap.push(...parts.flatMap((p) => p.part.snapshot));
+  steps.push({ kind: 'exec', act: 'snapshot', name: 'snapshot', host: to, cause: 'save the current configuration of every container so nothing is lost whatever happens next', commands: snap });
+
+  // 2. move images the target lacks (one transfer per distinct image ID)
+  const moved = new Set<string>();
+  for (const c of changing) {
+    const id = c.source!.Image;
+    if (c.targetHasSourceImage || moved.has(id)) continue;
+    moved.add(id);
+    steps.push({
+      kind: 'transfer',
+      act: 'transfer',
+      name: `transfer ${c.source!.Config.Image}`,
+      host: to,
+      cause: `${to} lacks image ${short(id)} that ${input.from.name} runs`,
+      from: input.from.name,
+      to,
+      imageId: id,
+      ref: c.source!.Config.Image,
+      bytes: c.sourceImage!.Size,
+      ...(input.direct ? { direct: input.direct } : {}),
+    });
+  }
+
+  // 3. tags: the previous image under a tag of ours, the new version under its name (or the ref a target pins it to)
+  const tagAs = new Map(parts.flatMap((p) => [...p.part.tagAs]));
+  const tags: StepCommand[] = changing.flatMap((c) => [
+    { argv: dockerTag(c.target!.Image, planned.find((x) => x.name === c.name)!.prevTag).argv },
+    { argv: dockerTag(c.source!.Image, tagAs.get(c.source!.Config.Image) ?? c.source!.Config.Image).argv },
+  ]);
+  steps.push({ kind: 'exec', act: 'tag', name: 'tag images', host: to, cause: 'keep the previous image reachable for rollback and name the new one by its version', commands: tags });
+
+  // 4. each target's own steps: swap or recreate, then health
+  steps.push(...parts.flatMap((p) => p.part.steps));
+  const planParts: PlanPart[] = parts.map((p) => ({ target: p.target.name, containers: p.mine.map((c) => c.name), data: p.part.data }));
+  return { ...base, steps, upToDate: false, parts: planParts };
+}
