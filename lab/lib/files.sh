@@ -9,7 +9,7 @@ lab_files() {
   # the copy that runs inside the hosts: the original may sit below a per-host private /tmp
   if [[ $SELF != "$LAB_DIR/bin/lab.sh" ]]; then
     install -m 755 "$SELF" "$LAB_DIR/bin/lab.sh"
-    for f in "$HERE"/lib/*.sh; do
+    for f in "$HERE"/lib/*.sh "$HERE"/scenarios/*.sh; do
       install -D -m 644 "$f" "$LAB_DIR/bin/${f#"$HERE"/}"
     done
   fi
