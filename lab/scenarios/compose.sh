@@ -51,51 +51,9 @@ cmd_compose_v2() {
 # The seed's compose file for prod (lab.sh seed-compose): the same settings as seed_host's docker run.
 # Compose v1 needs a file format version (2.4 has every key used here); v2 warns about one, so it gets none.
 compose_seed_file() {
-  [[ $1 == 1 ]] && echo 'version: "2.4"'
-  cat <<EOF
-# $APP on prod, started by docker compose (lab.sh seed-compose); secrets come from .env beside it
-services:
-  backend:
-    image: $APP-backend:v1
-    container_name: $APP-backend
-    hostname: ragflow-backend
-    ports: ["8001:8001"]
-    volumes:
-      - $APP-data:/data
-      - /opt/$APP/conf:/app/conf:ro
-    environment:
-      GREETING: 'hello "world" \$\$HOME it''s'
-      DB_PASSWORD: \${DB_PASSWORD}
-      EXTRA_SECRET_NAME: \${EXTRA_SECRET_NAME}
-    networks:
-      default:
-        aliases: [backend]
-    restart: unless-stopped
-    labels:
-      team: auth
-      note: a b
-    logging:
-      options:
-        max-size: 10m
-    mem_limit: 256m
-  frontend:
-    image: $APP-frontend:v1
-    container_name: $APP-frontend
-    ports: ["8080:8080"]
-    environment:
-      BACKEND_URL: http://backend:8001
-    networks:
-      default:
-        aliases: [frontend]
-    restart: always
-volumes:
-  $APP-data:
-    external: true
-networks:
-  default:
-    external: true
-    name: $APP-net
-EOF
+  local version=""
+  if [[ $1 == 1 ]]; then version='version: "2.4"'; fi
+  render seed-compose.yml VERSION="$version" APP="$APP"
 }
 
 # lab.sh seed-compose [--compose 1|2] [vN]: like seed, but prod runs v1 through a compose project at

@@ -21,39 +21,22 @@ make_rootfs_tar() {
 
 # build context of ragflowauth-<component>:<version> in $1
 make_app_ctx() {
-  local ctx=$1 comp=$2 v=$3 port mb
+  local ctx=$1 comp=$2 v=$3 port mb hc=""
   case $comp in backend) port=8001 mb=2 ;; frontend) port=8080 mb=1 ;; esac
   [[ $comp == backend && $v != v1 ]] && mb=3
   rm -rf "$ctx"; mkdir -p "$ctx/app/www" "$ctx/app/assets"
   # PID 1 traps SIGTERM, or `docker stop` waits its full 10 s (lab gotcha G12)
-  cat >"$ctx/app/start" <<EOF
-#!/bin/sh
-# $APP-$comp \$APP_VERSION: busybox httpd on :$port
-trap 'kill "\$pid" 2>/dev/null; exit 0' TERM INT
-if [ -d /data ]; then
-  echo "\$(date -u +%Y-%m-%dT%H:%M:%SZ) $APP-$comp \$APP_VERSION started on \$(hostname)" >>/data/boot.log
-fi
-httpd -f -p $port -h /app/www &
-pid=\$!
-wait "\$pid"
-EOF
+  render app-start.sh APP="$APP" COMP="$comp" PORT="$port" >"$ctx/app/start"
   chmod 755 "$ctx/app/start"
   printf '<h1>%s-%s %s</h1>\n' "$APP" "$comp" "$v" >"$ctx/app/www/index.html"
   printf '%s' "$v" >"$ctx/app/www/version"
   # the bad release: backend v3 serves / and /version but /health is a 404
   [[ $comp == backend && $v == v3 ]] || printf 'ok' >"$ctx/app/www/health"
   head -c $((mb * 1024 * 1024)) /dev/urandom >"$ctx/app/assets/bundle-$v.bin"
-  {
-    echo "FROM $BASE"
-    echo "ENV APP_VERSION=$v"
-    echo "LABEL org.opencontainers.image.title=\"$APP-$comp\" org.opencontainers.image.version=\"$v\""
-    echo "COPY app /app"
-    echo "WORKDIR /app"
-    echo "EXPOSE $port"
-    [[ $comp == frontend ]] &&
-      echo "HEALTHCHECK --interval=2s --timeout=2s --start-period=2s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1:$port/health || exit 1"
-    echo 'CMD ["/app/start"]'
-  } >"$ctx/Dockerfile"
+  if [[ $comp == frontend ]]; then
+    hc="HEALTHCHECK --interval=2s --timeout=2s --start-period=2s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1:$port/health || exit 1"
+  fi
+  render app.Dockerfile BASE="$BASE" VERSION="$v" APP="$APP" COMP="$comp" PORT="$port" HEALTHCHECK="$hc" >"$ctx/Dockerfile"
 }
 
 # classic builder: the daemons are 20.10 and no buildx is installed; CLI 23+ would
@@ -77,12 +60,7 @@ cmd_images() {
       -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' -c 'CMD ["/bin/sh"]' \
       - "$ROOTFS" <"$B/rootfs.tar" >/dev/null
     mkdir -p "$B/base"
-    cat >"$B/base/Dockerfile" <<EOF
-FROM $ROOTFS
-LABEL org.opencontainers.image.title="$APP-base" org.opencontainers.image.version="1"
-# one ~40 MB layer: 20 MiB random (incompressible) + ~20 MB text (compressible)
-RUN mkdir -p /usr/share/$APP && head -c 20971520 /dev/urandom >/usr/share/$APP/random.bin && seq 1 2700000 >/usr/share/$APP/numbers.txt
-EOF
+    render base.Dockerfile ROOTFS="$ROOTFS" APP="$APP" >"$B/base/Dockerfile"
     dbuild "$SRC" "$B/base.out" -t "$BASE" "$B/base" || die "$SRC: build of $BASE failed"
     dk "$SRC" rmi "$ROOTFS" >/dev/null   # only an untag: base keeps the layer
   fi
@@ -127,4 +105,3 @@ prune_prod_images() {
     case $t in "$BASE" | "$APP"-backend:v1 | "$APP"-frontend:v1 | *:'<none>') ;; *) dk "$h" rmi "$t" >/dev/null 2>&1 || true ;; esac
   done
 }
-

@@ -48,8 +48,7 @@ cmd_sudo_user() {
   for b in /usr/local/bin/docker /usr/bin/docker; do [[ -x $b ]] && bins+="${bins:+, }$b"; done
   [[ -n $bins ]] || die "sudo-user: no docker CLI in /usr/local/bin or /usr/bin"
   tmp=$(mktemp)
-  printf '# written by lab.sh sudo-user (%s): %s may run docker, and only docker, as root without a password\n%s ALL=(root) NOPASSWD: %s\n' \
-    "$LAB_DIR" "$u" "$u" "$bins" >"$tmp"
+  render sudoers LAB_DIR="$LAB_DIR" USER="$u" BINS="$bins" >"$tmp"
   visudo -cq -f "$tmp" || { rm -f "$tmp"; die "sudo-user: visudo rejected the rule for $SUDOERS_FILE"; }
   install -m 0440 -o root -g root "$tmp" "$SUDOERS_FILE"; rm -f "$tmp"
   visudo -cq || die "sudo-user: visudo -c fails with $SUDOERS_FILE in place"
