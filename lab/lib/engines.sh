@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lab/lib/engines.sh - the Docker engine of each lab host (sourced by lab/lab.sh; needs its log/die/lock helpers)
 #
 # Engines (LAB_ENGINE for every host, LAB_ENGINE_<HOST> for one, e.g. LAB_ENGINE_PROD=28.5-containerd):
