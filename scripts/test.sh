@@ -9,6 +9,8 @@ t0=$SECONDS
 phase() { echo "[test] ---- $* ($((SECONDS - t0))s so far)"; }
 phase "lint (biome)"
 npx biome check src test bench
+phase "the house's rules: no import cycle, each layer imports only the layers below (dependency-cruiser)"
+npx depcruise src --config .dependency-cruiser.cjs
 phase "type check (tsc --noEmit)"
 npx tsc --noEmit
 phase "unit and web tests"

@@ -171,6 +171,32 @@ export async function relayDirect(from: SshHost, to: SshHost, saveScript: string
   const code = await exit;
   clearInterval(watchdog);
   o.signal?.removeEventListener('abort', onAbort);
+  return directVerdict({ from, to, d, o, command, started, code, facts, bytes, errParts, loadLines, identityLines, listing, why, planError, sawStart });
+}
+
+/** What a direct relay left behind when its ssh ended: the script's facts, its output, and why we stopped it. */
+interface DirectRun {
+  from: SshHost;
+  to: SshHost;
+  d: ResolvedDirect;
+  o: DirectRelayOptions;
+  command: string;
+  started: number;
+  code: number | null;
+  facts: Map<string, string>;
+  bytes: number;
+  errParts: Buffer[];
+  loadLines: string[];
+  identityLines: string[];
+  listing: ReturnType<typeof newListing>;
+  why?: RelayFailure;
+  planError?: unknown;
+  sawStart: boolean;
+}
+
+/** The result of a direct relay, or the error that names the side that failed. */
+function directVerdict(r: DirectRun): RelayResult {
+  const { from, to, d, o, command, started, code, facts, bytes, errParts, loadLines, identityLines, listing, why, planError, sawStart } = r;
   const wire = Number(facts.get('wire')) || bytes;
   const stderr = stripNoise(Buffer.concat(errParts).toString('utf8'));
   const loadOutput = loadLines.join('\n').trim();

@@ -127,6 +127,46 @@ export function readMarkerLine(stream: Readable, marker: string): Promise<string
   });
 }
 
+/** Why a relay ended early, as its parts found out. */
+interface HeaderState {
+  why?: RelayFailure;
+  /** The caller refused the transfer on the header (e.g. no space): thrown as it is. */
+  refused?: unknown;
+}
+
+/** Read the source's header up to `start` (pid, size, the listing) and answer its question of which members to send. */
+async function readSourceHeader(stdout: Readable, stdin: NodeJS.WritableStream, o: RelayOptions, meter: ByteMeter, st: HeaderState): Promise<ReturnType<typeof newListing>> {
+  const listing = newListing();
+  let sentMembers = false;
+  for (let header = await readMarkerLine(stdout, o.marker); header !== 'start'; header = await readMarkerLine(stdout, o.marker)) {
+    const [key = '', value = ''] = splitOnce(header);
+    if (key === 'pid') o.onRemotePid?.(Number(value));
+    else if (key === 'bytes') {
+      meter.rawTotal = Number(value) || undefined;
+      try {
+        if (meter.rawTotal !== undefined) o.onRawTotal?.(meter.rawTotal);
+      } catch (e) {
+        st.refused = e;
+        throw e;
+      }
+    } else if (addListing(listing, key, value)) {
+      // collected for selectMembers
+    } else if (key === 'manifest' && o.selectMembers) {
+      let reply: string;
+      try {
+        reply = o.selectMembers(value, finishListing(listing));
+      } catch (e) {
+        st.why = 'plan';
+        throw e;
+      }
+      stdin.end(reply);
+      sentMembers = true;
+    } else throw new Error(`unexpected header from the source: ${header.slice(0, 80)}`);
+  }
+  if (!sentMembers) stdin.end();
+  return listing;
+}
+
 /** Stream the source's save script into the target's load script and check the loaded image ID. */
 export async function relayImage(from: SshHost, to: SshHost, saveScript: string, loadScript: string, o: RelayOptions): Promise<RelayResult> {
   const started = Date.now();
@@ -135,10 +175,9 @@ export async function relayImage(from: SshHost, to: SshHost, saveScript: string,
   const srcExit = exited(src.child);
   src.child.stdin!.on('error', () => {});
   let dst: { child: ChildProcess; command: string } | undefined;
-  let why: RelayFailure | undefined;
-  let refused: unknown;
+  const st: HeaderState = {};
   const kill = (reason: RelayFailure) => {
-    why ??= reason;
+    st.why ??= reason;
     src.child.kill('SIGTERM');
     dst?.child.kill('SIGTERM');
   };
@@ -152,36 +191,10 @@ export async function relayImage(from: SshHost, to: SshHost, saveScript: string,
   let dstOut = () => '';
   let dstErr = () => '';
   let dstCode: number | null = null;
-  const listing = newListing();
+  let listing = newListing();
   try {
     const stdout = src.child.stdout!;
-    let sentMembers = false;
-    for (let header = await readMarkerLine(stdout, o.marker); header !== 'start'; header = await readMarkerLine(stdout, o.marker)) {
-      const [key = '', value = ''] = splitOnce(header);
-      if (key === 'pid') o.onRemotePid?.(Number(value));
-      else if (key === 'bytes') {
-        meter.rawTotal = Number(value) || undefined;
-        try {
-          if (meter.rawTotal !== undefined) o.onRawTotal?.(meter.rawTotal);
-        } catch (e) {
-          refused = e;
-          throw e;
-        }
-      } else if (addListing(listing, key, value)) {
-        // collected for selectMembers
-      } else if (key === 'manifest' && o.selectMembers) {
-        let reply: string;
-        try {
-          reply = o.selectMembers(value, finishListing(listing));
-        } catch (e) {
-          why = 'plan';
-          throw e;
-        }
-        src.child.stdin!.end(reply);
-        sentMembers = true;
-      } else throw new Error(`unexpected header from the source: ${header.slice(0, 80)}`);
-    }
-    if (!sentMembers) src.child.stdin!.end();
+    listing = await readSourceHeader(stdout, src.child.stdin!, o, meter, st);
     clearTimeout(headerTimer);
     meter.lastByteAt = Date.now();
     dst = to.spawnStream({ script: loadScript });
@@ -225,12 +238,12 @@ export async function relayImage(from: SshHost, to: SshHost, saveScript: string,
           : 'check docker on both hosts (releaseflow doctor)';
     return new RelayError(message, side, meter.bytes, exit, loadOutput, output, { host, command: `${from.name}: ${src.command}  |  ${to.name}: ${dst?.command ?? '(not started)'}`, output: tail(output, 20), fix });
   };
-  if (refused) throw refused;
-  if (why === 'aborted' || o.signal?.aborted) throw fail('aborted', 'image transfer interrupted', to.name, null);
-  if (why === 'plan') throw fail('plan', `cannot select the layers to send: ${pipeError instanceof Error ? pipeError.message : String(pipeError)}`, from.name, srcCode);
-  if (why === 'stalled') throw fail('stalled', `image transfer stalled: no bytes for ${Math.round(o.stallMs / 1000)}s`, from.name, null);
+  if (st.refused) throw st.refused;
+  if (st.why === 'aborted' || o.signal?.aborted) throw fail('aborted', 'image transfer interrupted', to.name, null);
+  if (st.why === 'plan') throw fail('plan', `cannot select the layers to send: ${pipeError instanceof Error ? pipeError.message : String(pipeError)}`, from.name, srcCode);
+  if (st.why === 'stalled') throw fail('stalled', `image transfer stalled: no bytes for ${Math.round(o.stallMs / 1000)}s`, from.name, null);
   // the target went away first (we stopped the source then): a load failure, not a save failure
-  if (why === 'target') throw fail('target', `docker load on ${to.name} failed (exit ${dstCode})`, to.name, dstCode);
+  if (st.why === 'target') throw fail('target', `docker load on ${to.name} failed (exit ${dstCode})`, to.name, dstCode);
   if (srcCode !== 0 || (pipeError && !dst)) {
     const detail = pipeError instanceof Error && !dst ? `: ${pipeError.message}` : '';
     throw fail('source', `docker save on ${from.name} failed (exit ${srcCode})${detail}`, from.name, srcCode);
