@@ -2,7 +2,11 @@
 // not change. Both sides are runspecs (toRunSpec), which already leave out what each container's
 // image set by default, so a new image default is not drift; only what the operators set differs.
 // Secret values are never shown: a secret env var that differs says only that it differs.
+import { ExitCode, ReleaseflowError } from './errors.ts';
+import { parseImageInspect, parseInspect } from './inspect.ts';
+import type { ContainerInput, ImageLike, InspectLike } from './plan.ts';
 import { isSecretName } from './redact.ts';
+import { toRunSpec } from './runspec.ts';
 import type { RunSpec } from './runspec-types.ts';
 
 /** One difference, for the plan, the log and --json. */
@@ -90,4 +94,20 @@ export function driftOf(container: string, test: RunSpec, prod: RunSpec, secrets
     out.push({ container, kind: k, detail: `${k}: TEST ${short(a)}, PROD ${short(b)}` });
   }
   return out;
+}
+
+/** `env:NAME` entries → names; anything else is a usage error naming what is supported. */
+export function parseCarry(carry: readonly string[]): string[] {
+  return carry.flatMap((c) => c.split(',')).map((c) => c.trim()).filter(Boolean).map((c) => {
+    const m = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(c);
+    if (!m) throw new ReleaseflowError(`--carry ${JSON.stringify(c)}: only env:NAME can be carried today`, { fix: 'write --carry env:NAME (several: env:A,env:B)' }, ExitCode.usage);
+    return m[1]!;
+  });
+}
+
+/** The drift of one container, when both hosts have it (pure over observed facts). */
+export function driftOfContainer(c: ContainerInput, secrets: readonly string[]): DriftItem[] {
+  if (!c.source || !c.sourceImage || !c.target || !c.targetImage) return [];
+  const spec = (i: InspectLike, img: ImageLike) => toRunSpec(parseInspect(i), parseImageInspect(img)).spec;
+  return driftOf(c.name, spec(c.source, c.sourceImage), spec(c.target, c.targetImage), secrets);
 }

@@ -4,6 +4,7 @@
 // two hosts hold "the same image" when the layers (diffIDs), creation time, platform and the
 // configuration docker reports are equal; `docker image inspect` shows no config digest on the
 // containerd store, so these are what both stores can tell us.
+import type { ImageLike, InspectLike } from './plan.ts';
 
 /** The parts of `docker image inspect` identity reads; any engine, either store. */
 export interface IdentityInspect {
@@ -96,4 +97,17 @@ export function identityDifference(expected: ImageIdentity, got: ImageIdentity):
 /** The ID under which `target` holds `image`, if it holds it at all. */
 export function findSameImage<T extends ImageIdentity>(image: ImageIdentity, target: readonly T[]): T | undefined {
   return target.find((t) => t.id === image.id) ?? target.find((t) => sameImage(image, t));
+}
+
+/**
+ * The source container as the target would name its image: unchanged when the target has the
+ * same ID or not the image at all (the transfer binds the ID later, execute.ts); otherwise with the
+ * target's ID for the same image (same layers, creation time and configuration).
+ */
+export function asTargetSees(s: InspectLike | undefined, srcImages: Map<string, ImageLike | undefined>, dstImages: Map<string, ImageLike | undefined>): InspectLike | undefined {
+  const img = s ? srcImages.get(s.Image) : undefined;
+  if (!s || !img || dstImages.get(s.Image)) return s;
+  const want = identityOf(img as IdentityInspect);
+  const same = [...dstImages.values()].find((d) => d && sameImage(want, identityOf(d as IdentityInspect)));
+  return same ? { ...s, Image: same.Id } : s;
 }

@@ -106,3 +106,8 @@ export function bindImageId<T extends Step | PlannedContainer>(value: T, from: s
   if (from === to || !/^sha256:[0-9a-f]{64}$/.test(from) || !/^sha256:[0-9a-f]{64}$/.test(to)) return value;
   return JSON.parse(JSON.stringify(value).replaceAll(from, to)) as T;
 }
+
+/** What a plan was made from on both hosts: the containers, their images, the source's images. */
+export function planBasis(p: Plan): string[] {
+  return p.containers.map((c) => `${c.name}: ${p.to.name} container ${(c.toContainerId ?? '').slice(0, 12) || '-'} on ${c.toRef} (${c.toId.replace(/^sha256:/, '').slice(0, 12)}), ${p.from?.name ?? 'source'} on ${c.fromRef} (${(c.fromId ?? '').replace(/^sha256:/, '').slice(0, 12)})`);
+}

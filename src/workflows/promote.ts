@@ -2,14 +2,12 @@
 import { inspectContainers, inspectImages, readDaemonContext } from '../adapters/inspect.ts';
 import { probeDirect, resolveDirect } from '../adapters/transfer-direct.ts';
 import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
-import { type DriftItem, driftOf } from '../core/drift.ts';
-import { type IdentityInspect, identityOf, sameImage } from '../core/image-identity.ts';
-import { parseImageInspect, parseInspect } from '../core/inspect.ts';
-import { toRunSpec } from '../core/runspec.ts';
+import { driftOfContainer, parseCarry } from '../core/drift.ts';
+import { asTargetSees } from '../core/image-identity.ts';
 import type { ContainerInput, ImageLike, InspectLike } from '../core/plan.ts';
 import { renderPlan } from '../core/render-plan.ts';
 import { makeReleaseId, statePaths } from '../core/state.ts';
-import type { Plan } from '../core/step.ts';
+import { type Plan, planBasis } from '../core/step.ts';
 
 import { acquireLock, lockBusyError, releaseLock } from './lock.ts';
 import { rebuildContainer } from './rebuild.ts';
@@ -22,7 +20,6 @@ import { type Ports, targetsOf } from './ports.ts';
 import { planRelease } from '../targets/plan.ts';
 import { ownerOf } from '../targets/target.ts';
 
-export type { Ports } from './ports.ts';
 
 export interface PromoteOptions {
   from?: string;
@@ -100,23 +97,7 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
   return plan;
 }
 
-/**
- * The source container as the target would name its image: unchanged when the target has the
- * same ID or not the image at all (the transfer binds the ID later, execute.ts); otherwise with the
- * target's ID for the same image (same layers, creation time and configuration).
- */
-export function asTargetSees(s: InspectLike | undefined, srcImages: Map<string, ImageLike | undefined>, dstImages: Map<string, ImageLike | undefined>): InspectLike | undefined {
-  const img = s ? srcImages.get(s.Image) : undefined;
-  if (!s || !img || dstImages.get(s.Image)) return s;
-  const want = identityOf(img as IdentityInspect);
-  const same = [...dstImages.values()].find((d) => d && sameImage(want, identityOf(d as IdentityInspect)));
-  return same ? { ...s, Image: same.Id } : s;
-}
 
-/** What a plan was made from on both hosts: the containers, their images, the source's images. */
-export function planBasis(p: Plan): string[] {
-  return p.containers.map((c) => `${c.name}: ${p.to.name} container ${(c.toContainerId ?? '').slice(0, 12) || '-'} on ${c.toRef} (${c.toId.replace(/^sha256:/, '').slice(0, 12)}), ${p.from?.name ?? 'source'} on ${c.fromRef} (${(c.fromId ?? '').replace(/^sha256:/, '').slice(0, 12)})`);
-}
 
 /**
  * Observe again under the lock; the same plan when nothing changed, else say what changed and
@@ -134,21 +115,7 @@ async function replanIfChanged(ports: Ports, plan: Plan, opts: PromoteOptions, f
   return (await opts.confirm(again)) ? again : ExitCode.usage;
 }
 
-/** `env:NAME` entries → names; anything else is a usage error naming what is supported. */
-export function parseCarry(carry: readonly string[]): string[] {
-  return carry.flatMap((c) => c.split(',')).map((c) => c.trim()).filter(Boolean).map((c) => {
-    const m = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(c);
-    if (!m) throw new ReleaseflowError(`--carry ${JSON.stringify(c)}: only env:NAME can be carried today`, { fix: 'write --carry env:NAME (several: env:A,env:B)' }, ExitCode.usage);
-    return m[1]!;
-  });
-}
 
-/** The drift of one container, when both hosts have it (pure over observed facts). */
-function driftOfContainer(c: ContainerInput, secrets: readonly string[]): DriftItem[] {
-  if (!c.source || !c.sourceImage || !c.target || !c.targetImage) return [];
-  const spec = (i: InspectLike, img: ImageLike) => toRunSpec(parseInspect(i), parseImageInspect(img)).spec;
-  return driftOf(c.name, spec(c.source, c.sourceImage), spec(c.target, c.targetImage), secrets);
-}
 
 /** Stop before planning when the target has an interrupted release: only `recover` may touch it now. */
 async function refuseIfInterrupted(ports: Ports, toName: string, dryRun: boolean): Promise<void> {

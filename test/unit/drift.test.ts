@@ -45,7 +45,7 @@ test('the same settings on both: no drift', () => {
 
 test('carryEnv: the named values from the source, in place; absent at the source means removed; other entries untouched', async () => {
   const { carryEnv } = await import('../../src/workflows/rebuild.ts');
-  const { parseCarry } = await import('../../src/workflows/promote.ts');
+  const { parseCarry } = await import('../../src/core/drift.ts');
   assert.deepEqual(carryEnv(['A=1', 'B=2', 'C=3'], ['B=test', 'D=new', 'A=x'], ['B', 'D', 'C']), ['A=1', 'B=test', 'D=new']);
   assert.deepEqual(parseCarry(['env:A,env:B_2', ' env:C ']), ['A', 'B_2', 'C']);
   assert.throws(() => parseCarry(['env:$(id)']), /only env:NAME can be carried/);
