@@ -62,7 +62,8 @@ require_up() {
 }
 # SRC and DST: the first two hosts, for the scenarios
 # shellcheck disable=SC2034
-two_hosts() { local hs=($LAB_HOSTS); (( ${#hs[@]} >= 2 )) || die "needs two hosts"; SRC=${hs[0]}; DST=${hs[1]}; }
+# SRC is the first host (TEST), DST the second (PROD); DSTS every host after the first (a fleet of PRODs)
+two_hosts() { local hs=($LAB_HOSTS); (( ${#hs[@]} >= 2 )) || die "needs two hosts"; SRC=${hs[0]}; DST=${hs[1]}; DSTS=("${hs[@]:1}"); }
 image_id() { dk "$1" image inspect -f '{{.Id}}' "$2" 2>/dev/null || true; }
 # the image's layers (diffIDs): the same on every image store, unlike the Id (config digest on a
 # classic store, manifest digest on the containerd store); empty when missing or incomplete

@@ -80,17 +80,20 @@ cmd_images() {
     for p in "${pids[@]}"; do wait "$p" || rc=1; done
     (( rc == 0 )) || die "image build failed"
   fi
-  # PROD gets v1 by docker save | docker load, so it shares the base layer with TEST
-  local load=()
-  for comp in backend frontend; do
-    tag=$APP-$comp:v1
-    [[ -n $(image_layers "$DST" "$tag") && $(image_layers "$SRC" "$tag") == "$(image_layers "$DST" "$tag")" ]] || load+=("$tag")
+  # each PROD gets v1 by docker save | docker load, so it shares the base layer with TEST
+  local load dst
+  for dst in "${DSTS[@]}"; do
+    load=()
+    for comp in backend frontend; do
+      tag=$APP-$comp:v1
+      [[ -n $(image_layers "$dst" "$tag") && $(image_layers "$SRC" "$tag") == "$(image_layers "$dst" "$tag")" ]] || load+=("$tag")
+    done
+    if (( ${#load[@]} )); then
+      log "$dst: loading ${load[*]} from $SRC (docker save | docker load)"
+      dk "$SRC" save "${load[@]}" | dk "$dst" load -q >/dev/null
+    fi
+    prune_prod_images "$dst"
   done
-  if (( ${#load[@]} )); then
-    log "$DST: loading ${load[*]} from $SRC (docker save | docker load)"
-    dk "$SRC" save "${load[@]}" | dk "$DST" load -q >/dev/null
-  fi
-  prune_prod_images "$DST"
   local took; took=$(secs "$t0")
   log "images done in ${took}s"
   dk "$SRC" images --format '{{.Repository}}:{{.Tag}} {{.ID}} {{.Size}}' --filter "reference=$APP-*" | sort

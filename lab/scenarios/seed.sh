@@ -93,21 +93,21 @@ cmd_seed() {
   t0=$(now_ms)
   [[ " $VERSIONS " == *" $tv "* ]] || die "seed: version must be one of: $VERSIONS"
   need_root seed; require_up; two_hosts
-  for h in "$SRC:$tv" "$DST:v1"; do
+  local d; for h in "$SRC:$tv" "${DSTS[@]/%/:v1}"; do
     [[ -n $(image_id "${h%:*}" "$APP-backend:${h#*:}") && -n $(image_id "${h%:*}" "$APP-frontend:${h#*:}") ]] ||
       { log "${h%:*}: app images ${h#*:} missing, running images first"; cmd_images >/dev/null; break; }
   done
   lock
-  seed_host "$DST" v1 prod & pids+=($!)
+  for d in "${DSTS[@]}"; do seed_host "$d" v1 prod & pids+=($!); done
   seed_host "$SRC" "$tv" test & pids+=($!)
   for p in "${pids[@]}"; do wait "$p" || rc=1; done
   (( rc == 0 )) || die "seed failed"
   pids=()
-  wait_app "$DST" v1 & pids+=($!)
+  for d in "${DSTS[@]}"; do wait_app "$d" v1 & pids+=($!); done
   wait_app "$SRC" "$tv" & pids+=($!)
   for p in "${pids[@]}"; do wait "$p" || rc=1; done
   (( rc == 0 )) || die "seed: apps did not become ready"
   local took; took=$(secs "$t0")
-  log "seed done in ${took}s: $DST runs v1, $SRC runs $tv"
+  log "seed done in ${took}s: ${DSTS[*]} on v1, $SRC on $tv"
   echo "seed_seconds=$took"
 }

@@ -65,7 +65,16 @@ export const configSchema = z
     app: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'expected a lower-case name (it names the state folder on hosts)'),
     hosts: z.record(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]*$/, 'expected a host name'), hostSchema),
     from: z.string().default('test'),
-    to: z.string().default('prod'),
+    /** The target host, or several (a fleet, released by rollout:). */
+    to: z.union([z.string(), z.array(z.string()).min(1, 'list at least one host')]).default('prod'),
+    /** How a release goes over several target hosts: a canary first, then batches, with a pause between. */
+    rollout: z
+      .strictObject({
+        canary: z.number().int().min(0).default(1),
+        batch: z.union([z.number().int().min(1), z.string().regex(/^([1-9][0-9]?|100)%$/, 'expected a number of hosts or a percentage such as 25%')]).default(1),
+        pause: duration.default(0),
+      })
+      .default({ canary: 1, batch: 1, pause: 0 }),
     containers: z.array(containerSchema).min(1, 'list at least one container'),
     health: healthSchema.default({ timeout: 60_000, interval: 1000 }),
     log: z.strictObject({ file: z.string().min(1).default('releaseflow.log') }).default({ file: 'releaseflow.log' }),
@@ -105,13 +114,16 @@ export const configSchema = z
       .default({ connectTimeout: 10_000, commandTimeout: 300_000, controlMaster: process.platform !== 'win32', heartbeatTimeout: 60_000 }),
   })
   .superRefine((c, ctx) => {
-    for (const key of ['from', 'to'] as const) {
+    const targets = Array.isArray(c.to) ? c.to : [c.to];
+    for (const [key, name, path] of [['from', c.from, ['from']], ...targets.map((t, i) => ['to', t, Array.isArray(c.to) ? ['to', i] : ['to']] as const)] as const) {
       // own keys only: `from: toString` must not find Object.prototype.toString
-      if (!Object.hasOwn(c.hosts, c[key])) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `names host '${shortKey(c[key])}', which is not under hosts (known: ${Object.keys(c.hosts).join(', ') || 'none'})` });
-      }
+      if (!Object.hasOwn(c.hosts, name)) {
+        ctx.addIssue({ code: 'custom', path: [...path], message: `names host '${shortKey(name)}', which is not under hosts (known: ${Object.keys(c.hosts).join(', ') || 'none'})` });
+      } else if (key === 'to' && name === c.from) ctx.addIssue({ code: 'custom', path: [...path], message: `is the same host as from ('${c.from}')` });
     }
-    if (c.from === c.to) ctx.addIssue({ code: 'custom', path: ['to'], message: `is the same host as from ('${c.from}')` });
+    targets.forEach((t, i) => {
+      if (targets.indexOf(t) !== i) ctx.addIssue({ code: 'custom', path: ['to', i], message: `lists '${shortKey(t)}' twice` });
+    });
     const seen = new Set<string>();
     c.containers.forEach((ct, i) => {
       const name = typeof ct === 'string' ? ct : ct.name;
@@ -135,7 +147,11 @@ export interface Config {
   app: string;
   hosts: Record<string, HostConfig>;
   from: string;
+  /** The target host; with several (a fleet), the first of them. */
   to: string;
+  /** Every target host, in rollout order (one for a single target). */
+  fleet: string[];
+  rollout: { canary: number; batch: number | string; pauseMs: number };
   containers: ContainerConfig[];
   health: { url?: string; timeoutMs: number; intervalMs: number };
   logFile: string;
@@ -154,7 +170,8 @@ const FIXES: Record<string, string> = {
   hosts: 'list each server under hosts: with at least an address:',
   containers: 'list the app containers, e.g. containers: [ragflowauth-backend]',
   from: 'set from: to a host name listed under hosts:',
-  to: 'set to: to a host name listed under hosts:',
+  to: 'set to: to a host name listed under hosts:, or a list of them (a fleet)',
+  rollout: 'e.g. rollout: { canary: 1, batch: 25%, pause: 30s }',
 };
 
 /** Find the config file: --config, then RELEASEFLOW_CONFIG, then ./releaseflow.yml. */
@@ -266,7 +283,9 @@ function normalise(c: RawConfig, file: string): Config {
     app: c.app,
     hosts,
     from: c.from,
-    to: c.to,
+    to: Array.isArray(c.to) ? c.to[0]! : c.to,
+    fleet: Array.isArray(c.to) ? [...c.to] : [c.to],
+    rollout: { canary: c.rollout.canary, batch: c.rollout.batch, pauseMs: c.rollout.pause },
     containers: c.containers.map((ct) =>
       typeof ct === 'string'
         ? { name: ct, healthUrl: c.health.url, healthTimeoutMs: c.health.timeout }

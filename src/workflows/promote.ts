@@ -1,102 +1,18 @@
 // promote: observe → plan (pure) → confirm → lock → execute → health → record; rollback on failure.
-import { inspectContainers, inspectImages, readDaemonContext } from '../adapters/inspect.ts';
-import { probeDirect, resolveDirect } from '../adapters/transfer-direct.ts';
 import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
-import { driftOfContainer, parseCarry } from '../core/drift.ts';
-import { asTargetSees } from '../core/image-identity.ts';
-import type { ContainerInput, ImageLike, InspectLike } from '../core/plan.ts';
 import { renderPlan } from '../core/render-plan.ts';
-import { makeReleaseId, statePaths } from '../core/state.ts';
 import { type Plan, planBasis } from '../core/step.ts';
 
-import { acquireLock, lockBusyError, releaseLock } from './lock.ts';
-import { rebuildContainer } from './rebuild.ts';
+import { acquireLock, releaseLock } from './lock.ts';
 import type { ReleaseOutcome } from './execute.ts';
 import { finishRelease } from './finish.ts';
-import { assertNoInterrupted, describeInterrupted, readReleaseState } from './release-state.ts';
-import { registerSecrets } from './secrets.ts';
 import { notifyRun } from './notify.ts';
-import { type Ports, targetsOf } from './ports.ts';
-import { planRelease } from '../targets/plan.ts';
-import { ownerOf } from '../targets/target.ts';
+import { observeAndPlan, type PromoteOptions, refuseIfInterrupted, targetHosts } from './plan-release.ts';
+import type { Ports } from './ports.ts';
+import { rollout } from './rollout.ts';
 
-
-export interface PromoteOptions {
-  from?: string;
-  to?: string;
-  dryRun?: boolean;
-  /** Asked before changing anything; resolves true to go on. */
-  confirm: (plan: Plan) => Promise<boolean>;
-  /** --yes: when the hosts changed between the plan and the lock, stop (exit 1) instead of asking again. */
-  assumeYes?: boolean;
-  /** --carry env:NAME,…: settings taken from the source instead of the target's own (drift the release closes). */
-  carry?: string[];
-  signal?: AbortSignal;
-}
-
-
-/** Observe both hosts and plan the promotion (reads only). */
-export async function observeAndPlan(ports: Ports, fromName: string, toName: string, releaseId?: string, carry: readonly string[] = []): Promise<Plan> {
-  const carryEnvNames = [...new Set(parseCarry([...ports.config.carry, ...carry]))];
-  const { config, hosts, bus } = ports;
-  const from = hosts.get(fromName)!;
-  const to = hosts.get(toName)!;
-  await Promise.all([from.connect(), to.connect()]);
-  const names = config.containers.map((c) => c.name);
-  const [src, dst, daemon] = await Promise.all([inspectContainers<InspectLike>(from, names), inspectContainers<InspectLike>(to, names), readDaemonContext(to)]);
-  const srcIds = [...src.values()].filter((c) => c).map((c) => c!.Image);
-  const dstIds = [...dst.values()].filter((c) => c).map((c) => c!.Image);
-  const [srcImages, dstImages] = await Promise.all([inspectImages<ImageLike>(from, srcIds), inspectImages<ImageLike>(to, [...dstIds, ...srcIds])]);
-  // secrets of both hosts' containers are scrubbed from every event from here on
-  registerSecrets(bus, config, [...src.values(), ...dst.values()], [fromName, toName]);
-  // each release target reads what it needs of the target host; a container goes to the target that claims it
-  const targets = targetsOf(ports);
-  const observed = await Promise.all(targets.map(async (target) => ({ target, observed: await target.observe(to, dst) })));
-  const facts = new Map(observed.map((o) => [o.target.name, o.observed.facts]));
-  // --direct: fill the route from the source's entry and check our known_hosts has its key (reads only)
-  const direct = config.transfer.direct ? await resolveDirect(from, config.transfer.directSsh) : undefined;
-
-  const inputs: ContainerInput[] = config.containers.map((cc) => {
-    const t = dst.get(cc.name);
-    // the target may hold TEST's image under another ID (another image store): plan with that ID
-    const s = asTargetSees(src.get(cc.name), srcImages, dstImages);
-    return {
-      name: cc.name,
-      healthUrl: cc.healthUrl,
-      healthTimeoutMs: cc.healthTimeoutMs,
-      source: s,
-      sourceImage: s ? (srcImages.get(s.Image) ?? dstImages.get(s.Image)) : undefined,
-      target: t,
-      targetImage: t ? dstImages.get(t.Image) : undefined,
-      targetMode: ownerOf(targets, facts, cc.name).name,
-      targetHasSourceImage: s ? dstImages.get(s.Image) !== undefined : false,
-    };
-  });
-  const plan = planRelease({
-    app: config.app,
-    releaseId: releaseId ?? makeReleaseId(ports.clock()),
-    stateDir: config.hosts[toName]!.stateDir,
-    from: { name: fromName, address: config.hosts[fromName]!.address },
-    to: { name: toName, address: config.hosts[toName]!.address },
-    containers: inputs,
-    intervalMs: config.health.intervalMs,
-    direct: direct?.route,
-    rebuild: (c, image, envFile) => rebuildContainer(c, image, envFile, config.secrets, daemon, carryEnvNames),
-  }, observed);
-  // what TEST has that this release does not bring (it rebuilds from PROD's own settings): said, not changed
-  plan.drift = inputs.flatMap((c) => driftOfContainer(c, config.secrets)).map((d) => (d.kind === 'env' && d.name && carryEnvNames.includes(d.name) ? { ...d, carried: true, detail: `${d.detail}; carried: this release sets ${fromName}'s` } : d));
-  if (carryEnvNames.length) {
-    plan.carried = carryEnvNames.map((n) => `env:${n}`);
-    plan.header.push(`carry: env ${carryEnvNames.join(', ')} from ${fromName} (run-mode containers; rollback restores ${toName}'s)`);
-    const other = inputs.filter((c) => c.targetMode !== 'run').map((c) => c.name);
-    if (other.length) plan.warnings.push(`--carry applies to containers released by docker run; ${other.join(', ')} take their env from the compose project on ${toName}`);
-  }
-  if (plan.drift.length) plan.header.push(`drift: ${plan.drift.length} setting(s) differ between ${fromName} and ${toName}; this release keeps ${toName}'s unless carried:`, ...plan.drift.map((d) => `  ${d.container}: ${d.detail}`));
-  // before anything changes: can the target really reach the source with its own key?
-  if (direct && plan.steps.some((s) => s.kind === 'transfer')) await probeDirect(from, to, direct);
-  return plan;
-}
-
+export type { PromoteOptions } from './plan-release.ts';
+export { observeAndPlan } from './plan-release.ts';
 
 
 /**
@@ -117,24 +33,12 @@ async function replanIfChanged(ports: Ports, plan: Plan, opts: PromoteOptions, f
 
 
 
-/** Stop before planning when the target has an interrupted release: only `recover` may touch it now. */
-async function refuseIfInterrupted(ports: Ports, toName: string, dryRun: boolean): Promise<void> {
-  const to = ports.hosts.get(toName)!;
-  await to.connect();
-  if (!dryRun) {
-    const st = await assertNoInterrupted(to, ports.config);
-    // another run holds the lock: say so now, not after observing containers it is swapping
-    if (st.lock.held) throw lockBusyError(to, statePaths(to.config.stateDir, ports.config.app).lock, st.lock.info);
-    return;
-  }
-  const st = await readReleaseState(to, ports.config);
-  if (st.interrupted.length) ports.bus.warn(`${st.interrupted.map(describeInterrupted).join('; ')}; run: releaseflow recover before the next release`);
-}
-
 /** The whole release, then its notifications (notify:, never changing the result). Returns the exit code (0, 1, 2 or 3). */
 export async function promote(ports: Ports, opts: PromoteOptions): Promise<{ code: number; plan?: Plan }> {
   const since = ports.bus.history.length;
-  const r = await promoteOnce(ports, opts);
+  // several target hosts (to: [a, b, c] or --to a,b,c): one release over the fleet (rollout.ts)
+  const fleet = targetHosts(ports, opts.to);
+  const r = fleet.length > 1 ? await rollout(ports, { ...opts, hosts: fleet }) : await promoteOnce(ports, { ...opts, to: fleet[0] });
   if (!opts.dryRun) await notifyRun(ports, 'promote', since, r.plan);
   return r;
 }

@@ -23,6 +23,8 @@ export interface RollbackOptions {
   to?: string;
   confirm: (plan: Plan) => Promise<boolean>;
   signal?: AbortSignal;
+  /** The caller holds the target's lock already (a rollout undoing its hosts): neither take nor give it back. */
+  heldLock?: boolean;
 }
 
 /** Undo the last successful release on the target, then notify (notify:). Returns the exit code. */
@@ -93,6 +95,11 @@ async function planRestore(ports: Ports, toName: string): Promise<RestorePlan> {
   return { plan, parts };
 }
 
+/** The rollback of one host, without notifications (a rollout undoing its hosts uses it). */
+export async function rollbackHost(ports: Ports, opts: RollbackOptions): Promise<number> {
+  return rollbackOnce(ports, opts);
+}
+
 async function rollbackOnce(ports: Ports, opts: RollbackOptions): Promise<number> {
   const { config, bus } = ports;
   const toName = opts.to ?? config.to;
@@ -115,7 +122,7 @@ async function rollbackOnce(ports: Ports, opts: RollbackOptions): Promise<number
       bus.emit({ type: 'release-finished', result: 'failed', exitCode: ExitCode.usage, durationMs: Date.now() - started, message: 'not confirmed: nothing changed' });
       return ExitCode.usage;
     }
-    await acquireLock(to, config, r.plan.releaseId, 'rollback');
+    if (!opts.heldLock) await acquireLock(to, config, r.plan.releaseId, 'rollback');
   } catch (e) {
     return fail(e);
   }
@@ -126,7 +133,7 @@ async function rollbackOnce(ports: Ports, opts: RollbackOptions): Promise<number
     // the journal or guard could not be set up (nothing changed), or a bug
     return fail(e, plan.header);
   } finally {
-    await releaseLock(to, config, plan.releaseId).catch(() => bus.warn(`could not remove the lock on ${toName}; run: releaseflow lock release`));
+    if (!opts.heldLock) await releaseLock(to, config, plan.releaseId).catch(() => bus.warn(`could not remove the lock on ${toName}; run: releaseflow lock release`));
   }
 }
 

@@ -1,6 +1,8 @@
 // Compose mode on the lab: PROD runs the app by docker compose (v2, then v1), TEST by docker run.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { configCopy, dropReleasedImages, planSteps, prodReleaseStates, startReleaseflow, waitGuardsIdle } from './faults-lib.ts';
 import { labDocker, labInfo, labInspect, labScript, labSkip, releaseflow } from './lab.ts';
@@ -181,6 +183,21 @@ describe('compose mode on the lab', labSkip(), () => {
     const restored = ids();
     onProd(`cd ${DIR} && docker compose up -d`);
     assert.deepEqual(ids(), restored, 'no drift after the automatic rollback');
+  });
+
+  test('hooks around a compose release: pre runs, a failing post hook brings the project back with its files, then the rollback hook runs', () => {
+    seedCompose('--compose', '2');
+    const envBefore = onProd(`cat ${DIR}/.env`);
+    const pre = snapshot('prod');
+    const out = join(mkdtempSync(join(tmpdir(), 'rf-compose-hooks-')), 'hooks.txt');
+    const cfg = configCopy(`hooks:\n  pre: "echo pre $RELEASEFLOW_CONTAINERS >> ${out}"\n  post: { command: "echo post on $(hostname); exit 1", on: prod }\n  rollback: "echo rollback $RELEASEFLOW_RESULT >> ${out}"\n`);
+    const r = releaseflow(['promote', '--yes'], { env: { RELEASEFLOW_CONFIG: cfg } });
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /post hook failed on prod/);
+    for (const n of APP) assert.equal(labInspect('prod', n).Image, pre[n].Image, `${n} runs its previous image`);
+    assert.equal(onProd(`cat ${DIR}/.env`), envBefore, '.env restored');
+    assert.equal(onProd(`test -e ${DIR}/docker-compose.override.yml && echo present || echo absent`).trim(), 'absent');
+    assert.deepEqual(readFileSync(out, 'utf8').trim().split('\n'), ['pre ragflowauth-backend ragflowauth-frontend', 'rollback rolled-back']);
   });
 
   test('compose release SIGKILLed at every step: the crash guard restores images and files by itself; status sees it; recover finishes', async (t) => {

@@ -224,3 +224,14 @@ test('a file that is not a config echoes at most one short key of it (--config /
   assert.ok(e.message.length < 300, e.message);
 });
 
+
+test('to: a list of hosts is a fleet; rollout: canary, batch, pause', () => {
+  const c = parseConfig(SAMPLE.replace('to: prod', 'to: [prod, prod2, prod3]').replace(/hosts:\n/, 'hosts:\n  prod2: { address: 10.0.0.22 }\n  prod3: { address: 10.0.0.23 }\n') + 'rollout: { canary: 1, batch: 50%, pause: 30s }\n', FILE);
+  assert.equal(c.to, 'prod');
+  assert.deepEqual(c.fleet, ['prod', 'prod2', 'prod3']);
+  assert.deepEqual(c.rollout, { canary: 1, batch: '50%', pauseMs: 30_000 });
+  assert.match(configError(SAMPLE.replace('to: prod', 'to: [prod, prod]')).message, /to\.1: lists 'prod' twice/);
+  assert.match(configError(SAMPLE.replace('to: prod', 'to: [prod, test]')).message, /to\.1: is the same host as from/);
+  assert.match(configError(SAMPLE.replace('to: prod', 'to: [prod, nowhere]')).message, /to\.1: names host 'nowhere', which is not under hosts/);
+  assert.match(configError(`${SAMPLE}rollout: { batch: 0% }\n`).message, /rollout\.batch/);
+});

@@ -97,3 +97,12 @@ test('a third target is picked by its facts, planned in list order, and its part
   // a plan whose target this releaseflow lacks is refused by name, not guessed
   assert.throws(() => partsOf(TARGETS, plan), /release target restart/);
 });
+
+test('a rollout: the canary alone first, then batches of a number of hosts or a share of the fleet', async () => {
+  const { batchesOf } = await import('../../src/workflows/rollout.ts');
+  const hosts = ['p1', 'p2', 'p3', 'p4', 'p5'];
+  assert.deepEqual(batchesOf(hosts, { canary: 1, batch: 2 }), [['p1'], ['p2', 'p3'], ['p4', 'p5']]);
+  assert.deepEqual(batchesOf(hosts, { canary: 0, batch: '40%' }), [['p1', 'p2'], ['p3', 'p4'], ['p5']]);
+  assert.deepEqual(batchesOf(hosts, { canary: 2, batch: '100%' }), [['p1', 'p2'], ['p3', 'p4', 'p5']]);
+  assert.deepEqual(batchesOf(['p1'], { canary: 3, batch: 1 }), [['p1']]);
+});

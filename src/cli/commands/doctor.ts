@@ -15,9 +15,9 @@ function indent(text: string, by: string): string {
 
 /** The checklist for humans: checks grouped by host, then logs of failing containers, then a summary line. */
 export function renderDoctor(config: Config, report: DoctorReport): string {
-  const out: string[] = [`releaseflow doctor: app ${config.app}, ${config.from} → ${config.to} (${config.file})`, ''];
+  const out: string[] = [`releaseflow doctor: app ${config.app}, ${config.from} → ${config.fleet.join(', ')} (${config.file})`, ''];
   for (const f of report.facts) {
-    const role = f.host === config.from ? 'from' : f.host === config.to ? 'to' : 'other';
+    const role = f.host === config.from ? 'from' : config.fleet.includes(f.host) ? 'to' : 'other';
     out.push(`${f.host} (${f.address}, ${role})`);
     for (const c of report.checks.filter((x) => x.host === f.host)) {
       out.push(`  ${c.status}  ${c.message}`);
@@ -44,7 +44,7 @@ export const registerDoctor: Register = (program, holder) => {
     .option('--json', 'print machine-readable JSON')
     .action(async (names, opts, cmd) => {
       await act(holder, cmd, async (config) => {
-        return await withHosts(config, names.length ? names : [config.from, config.to], async (hosts) => {
+        return await withHosts(config, names.length ? names : [config.from, ...config.fleet], async (hosts) => {
           const report = await runDoctor(config, hosts);
           if (opts.json) {
             const { facts, ...rest } = report;

@@ -21,7 +21,7 @@ function releaseCommand(name: 'promote' | 'plan', holder: { code: number }) {
   const cmd = new Command(name)
     .description(name === 'promote' ? 'release TEST\'s images to PROD: plan, confirm, move images, swap containers, health-check; roll back on failure' : 'show what promote would do, changing nothing')
     .option('--from <host>', 'source host (default: from: in the config)')
-    .option('--to <host>', 'target host (default: to: in the config)')
+    .option('--to <host>', 'target host, or several: a,b,c (default: to: in the config)')
     .option('--direct', 'the target pulls images from the source over its own SSH (nothing through this machine); see transfer.directSsh')
     .option('--carry <settings>', "take these settings from the source instead of the target's own, e.g. env:FEATURE_X,env:API_URL (shown as drift; rollback restores the target's)")
     .option('--json', 'print the result as JSON on stdout')
@@ -32,10 +32,12 @@ function releaseCommand(name: 'promote' | 'plan', holder: { code: number }) {
       const config = opts.direct ? { ...loaded, transfer: { ...loaded.transfer, direct: true } } : loaded;
       const o = opts as typeof opts & { yes?: boolean; dryRun?: boolean };
       const from = o.from ?? config.from;
-      const to = o.to ?? config.to;
+      // one target host, or several (to: [a, b] in the config, or --to a,b): a fleet, released by rollout
+      const fleet = o.to ? o.to.split(',').map((h) => h.trim()).filter(Boolean) : config.fleet;
+      const to = fleet.join(',');
       const dry = name === 'plan' || Boolean(o.dryRun);
       // plan prints the plan itself; the live step view is for changes
-      const s = openSession(config, [from, to], { json: o.json || name === 'plan', verbose: o.verbose, log: !dry });
+      const s = openSession(config, [from, ...fleet], { json: o.json || name === 'plan', verbose: o.verbose, log: !dry });
       // plan -v: what was observed and decided on the way (layers PROD has, checks, timing) on stderr; the plan stays on stdout
       if (name === 'plan' && o.verbose && !o.json) s.ports.bus.add(observationSink(process.stderr));
       try {
@@ -46,7 +48,7 @@ function releaseCommand(name: 'promote' | 'plan', holder: { code: number }) {
           signal: s.signal,
           assumeYes: Boolean(o.yes),
           carry: o.carry ? [o.carry] : [],
-          confirm: confirmer(o.yes, (p) => `Release ${p.containers.map((x) => x.fromRef).join(', ')} from ${from} (${p.from?.address}) to ${to} (${p.to.address})?`),
+          confirm: confirmer(o.yes, (p) => `Release ${[...new Set(p.containers.map((x) => x.fromRef))].join(', ')} from ${from} (${p.from?.address}) to ${fleet.length > 1 ? `${fleet.length} hosts: ${to}` : `${to} (${p.to.address})`}?`),
         });
         if (name === 'plan' && !o.json) {
           const fin = s.events.filter((e) => e.type === 'release-finished').at(-1);

@@ -9,15 +9,21 @@ import type { Register } from './register.ts';
 export const registerRollback: Register = (program, holder) => {
   const cmd = new Command('rollback')
     .description('bring back the containers the last successful release replaced (kept stopped on the target), health-check, record')
-    .option('--to <host>', 'target host (default: to: in the config)')
+    .option('--to <host>', 'target host (default: every host of to: in the config, the last first)')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('-v, --verbose', 'show every command as it runs')
     .action(async (opts, c) => {
       await act(holder, c, async (config) => {
-        const to = opts.to ?? config.to;
-        return await withSession(config, [to], { verbose: opts.verbose }, (s) =>
-           rollback(s.ports, { to, signal: s.signal, confirm: confirmer(opts.yes, (p) => `Roll back ${to} (${p.to.address}): ${p.containers.map((x) => `${x.name} ${x.fromRef} -> ${x.toRef}`).join(', ')}?`) }),
-        );
+        // a fleet (to: [a, b, c]) is rolled back host by host, the last released first
+        const hosts = opts.to ? [opts.to] : [...config.fleet].reverse();
+        return await withSession(config, hosts, { verbose: opts.verbose }, async (s) => {
+          let worst = 0;
+          for (const to of hosts) {
+            const code = await rollback(s.ports, { to, signal: s.signal, confirm: confirmer(opts.yes, (p) => `Roll back ${to} (${p.to.address}): ${p.containers.map((x) => `${x.name} ${x.fromRef} -> ${x.toRef}`).join(', ')}?`) });
+            worst = Math.max(worst, code);
+          }
+          return worst;
+        });
       });
     });
   program.addCommand(cmd as unknown as Command);

@@ -60,7 +60,7 @@ export const registerStatus: Register = (program, holder) => {
     .option('--json', 'print machine-readable JSON')
     .action(async (names, opts, cmd) => {
       await act(holder, cmd, async (config) => {
-        const chosen = opts.all ? Object.keys(config.hosts) : names.length ? names : [config.from, config.to];
+        const chosen = opts.all ? Object.keys(config.hosts) : names.length ? names : [config.from, ...config.fleet];
         return await withHosts(config, chosen, async (hosts) => {
           const facts = await Promise.all(
             [...hosts.values()].map((h) =>

@@ -1,0 +1,187 @@
+// rollout: one release over several target hosts (a fleet). Every host is planned and locked first,
+// the image reaches every host before any swap, then a canary and batches each run the one-host
+// release (finishRelease); a failure stops the rollout and rolls back every host already released,
+// newest first. Targets are per host and unchanged: a fleet is a rollout, not a target.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
+import { renderPlan } from '../core/render-plan.ts';
+import { makeReleaseId } from '../core/state.ts';
+import { type Plan, planBasis } from '../core/step.ts';
+import { EventBus } from '../events/bus.ts';
+import type { ReleaseEventBody } from '../events/types.ts';
+import { executePlan } from './execute.ts';
+import { finishRelease } from './finish.ts';
+import { acquireLock, releaseLock } from './lock.ts';
+import type { Ports } from './ports.ts';
+import { observeAndPlan, type PromoteOptions, refuseIfInterrupted } from './plan-release.ts';
+import { rollbackHost } from './rollback.ts';
+
+/** The hosts of each batch: the canary hosts alone first, then batches of `batch` hosts (or a share of the fleet). */
+export function batchesOf(hosts: readonly string[], rollout: { canary: number; batch: number | string }): string[][] {
+  const out: string[][] = [];
+  const canary = Math.min(rollout.canary, hosts.length);
+  if (canary > 0) out.push(hosts.slice(0, canary));
+  const size = typeof rollout.batch === 'number' ? rollout.batch : Math.max(1, Math.ceil((hosts.length * Number.parseInt(rollout.batch, 10)) / 100));
+  for (let i = canary; i < hosts.length; i += size) out.push(hosts.slice(i, i + size));
+  return out;
+}
+
+/**
+ * The bus one host's release reports on: its events go to the fleet's bus, but its end is one line of
+ * the rollout (the fleet has one result), kept for the rollout to judge.
+ */
+class HostBus extends EventBus {
+  finished?: Extract<ReleaseEventBody, { type: 'release-finished' }>;
+  constructor(
+    private readonly fleet: EventBus,
+    private readonly host: string,
+  ) {
+    super();
+  }
+  override emit(body: ReleaseEventBody): void {
+    if (body.type === 'release-finished') {
+      this.finished = body;
+      this.fleet.emit({ type: body.exitCode === 0 ? 'info' : 'warning', message: `${this.host}: ${body.result} (exit ${body.exitCode}): ${body.message}` });
+    } else if (body.type === 'release-started') this.fleet.info(`${this.host}: ${body.kind} ${body.header[0] ?? ''}`.trim());
+    else this.fleet.emit(body);
+  }
+}
+
+/** One host's ports: the fleet's hosts and config, a bus that reports to the fleet's. */
+const hostPorts = (ports: Ports, host: string): Ports & { bus: HostBus } => ({ ...ports, bus: new HostBus(ports.bus, host) });
+
+export interface RolloutOptions extends PromoteOptions {
+  hosts: string[];
+}
+
+/** Plan every host with one release id, reads only. */
+async function planAll(ports: Ports, from: string, hosts: readonly string[], releaseId: string, opts: RolloutOptions): Promise<Map<string, Plan>> {
+  const plans = new Map<string, Plan>();
+  for (const h of hosts) {
+    await refuseIfInterrupted(ports, h, Boolean(opts.dryRun));
+    plans.set(h, await observeAndPlan(ports, from, h, releaseId, opts.carry));
+  }
+  return plans;
+}
+
+/** The fleet's plan for the prompt and `plan`: each host's steps under its name. */
+export function fleetPlan(plans: Map<string, Plan>, header: string[]): Plan {
+  const first = [...plans.values()][0]!;
+  return {
+    ...first,
+    header: [...header, ...[...plans.values()].flatMap((p) => [`── ${p.to.name} (${p.to.address})`, ...p.header.slice(2)])],
+    steps: [...plans.values()].flatMap((p) => p.steps.map((s) => ({ ...s, name: `${p.to.name}: ${s.name}` }))),
+    containers: [...plans.values()].flatMap((p) => p.containers),
+    warnings: [...plans.values()].flatMap((p) => p.warnings.map((w) => `${p.to.name}: ${w}`)),
+    upToDate: [...plans.values()].every((p) => p.upToDate),
+  };
+}
+
+/** Release the source's images to every host of the fleet. Returns the exit code (0, 1, 2 or 3). */
+export async function rollout(ports: Ports, opts: RolloutOptions): Promise<{ code: number; plan?: Plan }> {
+  const { config, bus } = ports;
+  const from = opts.from ?? config.from;
+  const started = Date.now();
+  const releaseId = makeReleaseId(ports.clock());
+  const batches = batchesOf(opts.hosts, config.rollout);
+  const header = [`rollout ${releaseId} of app ${config.app} from ${from} to ${opts.hosts.length} hosts: ${batches.map((b, i) => `${i === 0 && config.rollout.canary > 0 ? 'canary' : `batch ${i + (config.rollout.canary > 0 ? 0 : 1)}`} ${b.join(', ')}`).join('; ')}`];
+  const end = (result: 'released' | 'up-to-date' | 'rolled-back' | 'rollback-failed' | 'failed' | 'planned', code: number, message: string, plan?: Plan) => {
+    bus.emit({ type: 'release-finished', result, exitCode: code, durationMs: Date.now() - started, message });
+    return { code, plan };
+  };
+  let plans: Map<string, Plan>;
+  try {
+    plans = await planAll(ports, from, opts.hosts, releaseId, opts);
+  } catch (e) {
+    bus.emit({ type: 'release-started', kind: 'promote', from, to: opts.hosts.join(','), header });
+    return end('failed', e instanceof ReleaseflowError ? e.exitCode : ExitCode.internal, renderError(e));
+  }
+  const plan = fleetPlan(plans, header);
+  bus.emit({ type: 'release-started', kind: 'promote', from, to: opts.hosts.join(','), header: [...plan.header, ...plan.warnings.map((w) => `warning: ${w}`)] });
+  if (plan.upToDate) return end('up-to-date', ExitCode.ok, `already up to date: every host runs the same images as ${from}; nothing changed`, plan);
+  if (opts.dryRun) return end('planned', ExitCode.ok, 'dry run: nothing changed', plan);
+  if (!(await opts.confirm(plan))) return end('failed', ExitCode.usage, 'not confirmed: nothing changed', plan);
+  bus.emit({ type: 'plan', text: renderPlan(plan, { header: false }) });
+  const locked: string[] = [];
+  try {
+    // every lock first: a host held by another run stops the rollout before anything moves
+    for (const h of opts.hosts) {
+      await acquireLock(ports.hosts.get(h)!, config, releaseId, 'promote');
+      locked.push(h);
+    }
+    const r = await runRollout(ports, from, plans, batches, opts, started);
+    return { ...r, plan };
+  } catch (e) {
+    return end('failed', e instanceof ReleaseflowError ? e.exitCode : ExitCode.failed, `${renderError(e)}\nnothing was changed on the hosts`, plan);
+  } finally {
+    for (const h of locked) await releaseLock(ports.hosts.get(h)!, config, releaseId).catch(() => bus.warn(`could not remove the lock on ${h}; run: releaseflow lock release --to ${h}`));
+  }
+}
+
+/** Move the images everywhere, then release batch by batch; on a failure roll back what was released. */
+async function runRollout(ports: Ports, from: string, plans: Map<string, Plan>, batches: string[][], opts: RolloutOptions, started: number): Promise<{ code: number }> {
+  const { bus, config } = ports;
+  const end = (result: 'released' | 'rolled-back' | 'rollback-failed' | 'failed', code: number, message: string) => {
+    bus.emit({ type: 'release-finished', result, exitCode: code, durationMs: Date.now() - started, message });
+    return { code };
+  };
+  // 1. the image on every host before any swap: a transfer failure changes nothing anywhere
+  for (const [h, p] of plans) {
+    const transfers = p.steps.filter((s) => s.act === 'transfer');
+    if (transfers.length === 0) continue;
+    bus.info(`${h}: moving ${transfers.length} image(s) before any host changes`);
+    const r = await executePlan({ ...p, steps: transfers }, { hosts: ports.hosts, bus, signal: opts.signal });
+    if (!r.ok) return end('failed', ExitCode.failed, `the image transfer to ${h} failed: ${renderError(r.error)}\nno host was changed (images already loaded stay unused)`);
+  }
+  // 2. plan again: the images are there now (under each host's own IDs); a host changed meanwhile stops here
+  for (const [h, p] of plans) {
+    const again = await observeAndPlan(ports, from, h, p.releaseId, opts.carry);
+    const changed = planBasis(again).filter((l) => !planBasis(p).includes(l));
+    if (changed.length) return end('failed', ExitCode.failed, `${h} changed after the plan was made (${changed.join('; ')}); no host was changed: run releaseflow promote again`);
+    plans.set(h, again);
+  }
+  // 3. canary, then batches; each host is one release with its own journal and crash guard
+  const released: string[] = [];
+  for (const [i, batch] of batches.entries()) {
+    if (i > 0 && config.rollout.pauseMs > 0) {
+      bus.info(`pause ${Math.round(config.rollout.pauseMs / 1000)}s before the next batch (${batch.join(', ')})`);
+      await sleep(config.rollout.pauseMs, undefined, { signal: opts.signal }).catch(() => undefined);
+    }
+    for (const h of batch) {
+      const p = plans.get(h)!;
+      if (p.upToDate) {
+        bus.info(`${h}: already up to date`);
+        continue;
+      }
+      const hp = hostPorts(ports, h);
+      bus.info(`${h}: releasing (${i === 0 && config.rollout.canary > 0 ? 'canary' : `batch ${i}`})`);
+      const outcome = await finishRelease(hp, p, Date.now(), opts.signal);
+      if (outcome.code === ExitCode.ok) {
+        released.push(h);
+        continue;
+      }
+      const why = (hp.bus.finished?.message.split('\n')[0] ?? outcome.result).replace(/\.$/, '');
+      return await undoReleased(ports, released, `${h} failed (${outcome.result}): ${why}`, outcome.code === ExitCode.rollbackIncomplete, started);
+    }
+  }
+  return end('released', ExitCode.ok, `released to ${released.length} host(s): ${released.join(', ')}`);
+}
+
+/** Roll back every host already released, newest first, each checked healthy by its own rollback. */
+async function undoReleased(ports: Ports, released: string[], cause: string, alreadyIncomplete: boolean, started: number): Promise<{ code: number }> {
+  const { bus } = ports;
+  bus.warn(`rollout stopped: ${cause}; rolling back ${released.length ? released.slice().reverse().join(', ') : 'no other host'}`);
+  const failed: string[] = [];
+  for (const h of released.slice().reverse()) {
+    // the rollout still holds this host's lock: its rollback runs under it
+    const code = await rollbackHost(hostPorts(ports, h), { to: h, confirm: async () => true, heldLock: true });
+    if (code !== ExitCode.ok) failed.push(h);
+  }
+  const incomplete = alreadyIncomplete || failed.length > 0;
+  const code = incomplete ? ExitCode.rollbackIncomplete : ExitCode.failed;
+  const message = incomplete
+    ? `rollout failed: ${cause}; the rollback is incomplete${failed.length ? ` on ${failed.join(', ')}` : ''}: run releaseflow recover --to <host> on each`
+    : `rollout failed: ${cause}; rolled back: ${released.length ? released.join(', ') : 'no other host had been released'}; every host runs its previous version again, healthy`;
+  bus.emit({ type: 'release-finished', result: incomplete ? 'rollback-failed' : 'rolled-back', exitCode: code, durationMs: Date.now() - started, message });
+  return { code };
+}

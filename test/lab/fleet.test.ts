@@ -1,0 +1,129 @@
+// A fleet of PROD hosts released as one (rollout.ts), on a lab of its own: TEST and three PRODs.
+// A canary first, then batches; a failing host stops the rollout and every host already released
+// is rolled back, newest first; a transfer reaches every host before any swap.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { labDocker, labInfo, labScript, releaseflow } from './lab.ts';
+
+const DIR = '/tmp/rfl-fleet';
+const ENV: NodeJS.ProcessEnv = { LAB_PREFIX: 'rff', LAB_NET: '10.213.58', LAB_HOSTS: 'test prod prod2 prod3', LAB_ENGINE: '', LAB_CLI: '' };
+const PRODS = ['prod', 'prod2', 'prod3'];
+const APP = ['ragflowauth-backend', 'ragflowauth-frontend'];
+
+function skip(): string | false {
+  if (process.getuid?.() !== 0) {
+    if (process.env.CI === 'true') throw new Error('the fleet lab needs root and CI=true: lab tests must not skip');
+    return 'needs root (the lab makes namespaces)';
+  }
+  return false;
+}
+
+const lab = (args: string[]) => labScript(args, { dir: DIR, env: ENV });
+const dk = (host: string, args: string[]) => labDocker(host, args, undefined, DIR).trim();
+const imageOf = (host: string, c: string) => dk(host, ['inspect', '-f', '{{.Config.Image}}', c]);
+const idsOf = (host: string) => APP.map((c) => dk(host, ['inspect', '-f', '{{.Id}}', c]));
+/** The host holds this image ID (a transfer loads it untagged; the release tags it). */
+const hasId = (host: string, id: string) => dk(host, ['image', 'ls', '-q', '--no-trunc']).split('\n').includes(id);
+const testId = (ref: string) => dk('test', ['image', 'inspect', '-f', '{{.Id}}', ref]);
+const historyOf = (host: string) =>
+  labScript(['exec', host, 'sh', '-c', 'cat /var/lib/releaseflow/ragflowauth/history.jsonl 2>/dev/null || true'], { dir: DIR, env: ENV })
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
+
+/** The lab's config with the three PRODs as one fleet, and `extra` YAML appended. */
+function fleetConfig(extra = ''): string {
+  const text = readFileSync(labInfo(DIR)!.config, 'utf8').replace(/^to: .*$/m, `to: [${PRODS.join(', ')}]`);
+  const file = join(mkdtempSync(join(tmpdir(), 'rf-fleet-')), 'releaseflow.yml');
+  writeFileSync(file, `${text}${extra}`);
+  return file;
+}
+const rf = (args: string[], cfg: string) => releaseflow(args, { labDir: DIR, env: { RELEASEFLOW_CONFIG: cfg } });
+
+describe('a fleet of three PROD hosts', { skip: skip() }, () => {
+  before(() => {
+    if (existsSync(`${DIR}/lab.env`)) lab(['down']);
+    lab(['demo-up']);
+  });
+  after(() => lab(['down']));
+
+  test('plan shows every host; promote releases the canary, then the batches; each host records the release', () => {
+    const cfg = fleetConfig('rollout: { canary: 1, batch: 2 }\n');
+    const plan = rf(['plan'], cfg);
+    assert.equal(plan.code, 0, plan.out);
+    for (const h of PRODS) assert.match(plan.stdout, new RegExp(`── ${h} \\(`));
+    assert.match(plan.stdout, /canary prod; batch 1 prod2, prod3/);
+    const r = rf(['promote', '--yes'], cfg);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /released to 3 host\(s\): prod, prod2, prod3/);
+    for (const h of PRODS) {
+      for (const c of APP) assert.equal(imageOf(h, c), `${c}:v2`, `${h} ${c}`);
+      const last = historyOf(h).at(-1);
+      assert.equal(last?.result, 'released', `${h} history`);
+    }
+    const ids = new Set(PRODS.map((h) => historyOf(h).at(-1)?.releaseId));
+    assert.equal(ids.size, 1, 'one release id across the fleet');
+  });
+
+  test('rollback without --to undoes the fleet release on every host, the last first; history shows every host', () => {
+    const cfg = fleetConfig();
+    const r = rf(['rollback', '--yes'], cfg);
+    assert.equal(r.code, 0, r.out);
+    assert.ok(r.out.indexOf('on prod3') < r.out.indexOf('on prod2') && r.out.indexOf('on prod2') < r.out.lastIndexOf('on prod ('), 'prod3 first, prod last');
+    for (const h of PRODS) for (const c of APP) assert.equal(imageOf(h, c), `${c}:v1`, `${h} ${c}`);
+    const hist = JSON.parse(rf(['history', '--json'], cfg).stdout);
+    assert.deepEqual(Object.keys(hist), PRODS);
+    for (const h of PRODS) assert.deepEqual(hist[h].map((e: { kind: string; result: string }) => `${e.kind} ${e.result}`), ['rollback released', 'promote released']);
+  });
+
+  test('a failing canary: it is rolled back, the other hosts are not touched (their containers are the same)', () => {
+    lab(['seed', 'v3']);
+    const cfg = fleetConfig();
+    const before = Object.fromEntries(PRODS.map((h) => [h, idsOf(h)]));
+    const r = rf(['promote', '--yes'], cfg);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /rollout failed: prod failed \(rolled-back\)/);
+    for (const h of PRODS) {
+      assert.deepEqual(idsOf(h), before[h], `${h} runs the same containers`);
+      for (const c of APP) assert.equal(imageOf(h, c), `${c}:v1`);
+    }
+    // the image reached every host before the canary's swap: no transfer could fail halfway through the fleet
+    for (const h of PRODS) assert.ok(hasId(h, testId('ragflowauth-backend:v3')), `${h} has v3 loaded`);
+    assert.equal(historyOf('prod2').length, 0, 'prod2 recorded no release');
+  });
+
+  test('a failure in the second batch: the hosts already released are rolled back, newest first, and healthy', () => {
+    lab(['seed']);
+    // the post hook fails on prod3 only: a real failure late in the rollout
+    const cfg = fleetConfig('rollout: { canary: 1, batch: 1 }\nhooks:\n  post: \'test "$RELEASEFLOW_TO" != prod3\'\n');
+    const before = Object.fromEntries(PRODS.map((h) => [h, idsOf(h)]));
+    const r = rf(['promote', '--yes'], cfg);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /rollout stopped: prod3 failed .*rolling back prod2, prod/);
+    assert.match(r.out, /rolled back: prod, prod2/);
+    for (const h of PRODS) {
+      for (const c of APP) assert.equal(imageOf(h, c), `${c}:v1`, `${h} ${c} back on v1`);
+      assert.deepEqual(idsOf(h), before[h], `${h} runs its previous containers again`);
+    }
+    assert.deepEqual(historyOf('prod').map((e) => `${e.kind} ${e.result}`), ['promote released', 'rollback released']);
+    assert.deepEqual(historyOf('prod3').map((e) => `${e.kind} ${e.result}`), ['promote rolled-back']);
+  });
+
+  test('a host held by another run stops the rollout before anything moves', () => {
+    lab(['seed']);
+    const cfg = fleetConfig();
+    labScript(['exec', 'prod2', 'sh', '-c', 'mkdir -p /var/lib/releaseflow/ragflowauth/lock && echo \'{"holder":"someone@elsewhere","machine":"elsewhere","pid":1,"releaseId":"20260101T000000Z","kind":"promote","at":"2026-01-01T00:00:00Z"}\' > /var/lib/releaseflow/ragflowauth/lock/info.json'], { dir: DIR, env: ENV });
+    try {
+      const r = rf(['promote', '--yes'], cfg);
+      assert.notEqual(r.code, 0, r.out);
+      assert.match(r.out, /prod2/);
+      for (const h of PRODS) assert.ok(!hasId(h, testId('ragflowauth-backend:v2')), `${h} got no image`);
+      for (const h of ['prod', 'prod3']) assert.equal(labScript(['exec', h, 'sh', '-c', 'test -d /var/lib/releaseflow/ragflowauth/lock && echo held || echo free'], { dir: DIR, env: ENV }).trim(), 'free', `the lock on ${h} was given back`);
+    } finally {
+      labScript(['exec', 'prod2', 'rm', '-rf', '/var/lib/releaseflow/ragflowauth/lock'], { dir: DIR, env: ENV });
+    }
+  });
+});
