@@ -4,13 +4,15 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Config } from '../core/config.ts';
 import { containerLogsAnswer, doctorAnswer, historyAnswer, planAnswer, releaseLogAnswer, statusAnswer } from './api.ts';
 import { errorBody, foreignHeader, HttpError, readJson, requestToken, SAFE_HEADERS, sendJson, sendText, tokenMatches } from './http.ts';
 import { type Expected, ReleaseRunner } from './runner.ts';
 import { serveEvents } from './sse.ts';
 
-const STATIC_DIR = new URL('./static/', import.meta.url).pathname;
+// a file path, not the URL's pathname: an install path with a space (%20 in the URL) must still resolve
+const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
 const STATIC_FILES = new Set(['app.js', 'release.js', 'status.js', 'diagnostics.js', 'history.js', 'run.js', 'ui.js', 'style.css']);
 
