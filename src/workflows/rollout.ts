@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
 import { renderPlan } from '../core/render-plan.ts';
+import { buildWriteMarkScript, type FleetMark, fleetDir } from '../core/fleet.ts';
 import { makeReleaseId } from '../core/state.ts';
 import { type Plan, planBasis } from '../core/step.ts';
 import { EventBus } from '../events/bus.ts';
@@ -109,7 +110,12 @@ export async function rollout(ports: Ports, opts: RolloutOptions): Promise<{ cod
       await acquireLock(ports.hosts.get(h)!, config, releaseId, 'promote');
       locked.push(h);
     }
+    // the rollout's mark on every host: a rollout killed halfway is finished by `recover` (fleet-recover.ts)
+    const mark: FleetMark = { releaseId, from, hosts: opts.hosts, state: 'started', at: new Date(started).toISOString() };
+    await markFleet(ports, mark);
     const r = await runRollout(ports, from, plans, batches, opts, started);
+    // an incomplete rollback stays marked: recover finishes it
+    if (r.code !== ExitCode.rollbackIncomplete) await markFleet(ports, { ...mark, state: 'done' }).catch((e) => bus.warn(`could not mark rollout ${releaseId} done: ${e instanceof Error ? e.message : e}`));
     return { ...r, plan };
   } catch (e) {
     return end('failed', e instanceof ReleaseflowError ? e.exitCode : ExitCode.failed, `${renderError(e)}\nnothing was changed on the hosts`, plan);
@@ -184,4 +190,12 @@ async function undoReleased(ports: Ports, released: string[], cause: string, alr
     : `rollout failed: ${cause}; rolled back: ${released.length ? released.join(', ') : 'no other host had been released'}; every host runs its previous version again, healthy`;
   bus.emit({ type: 'release-finished', result: incomplete ? 'rollback-failed' : 'rolled-back', exitCode: code, durationMs: Date.now() - started, message });
   return { code };
+}
+
+/** Write the rollout's mark on every host of the fleet. */
+export async function markFleet(ports: Ports, mark: FleetMark): Promise<void> {
+  for (const h of mark.hosts) {
+    const host = ports.hosts.get(h)!;
+    await host.check({ script: buildWriteMarkScript(fleetDir(host.config.stateDir, ports.config.app), mark.releaseId) }, { stdin: `${JSON.stringify(mark)}\n`, what: `marking rollout ${mark.releaseId} ${mark.state}` });
+  }
 }
