@@ -14,6 +14,8 @@ export interface Session {
   ports: Ports;
   signal: AbortSignal;
   events: ReleaseEvent[];
+  /** The plan as the operator may see it: commands from masked argv, the observed secret values scrubbed. */
+  showPlan: (plan: Plan) => string;
   close: () => Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export function openSession(config: Config, hostNames: string[], opts: { json?: 
     ports: { config, hosts, bus, clock: () => new Date() },
     signal: ac.signal,
     events: bus.history,
+    showPlan: (plan) => bus.redactor.redact(renderPlan(plan, { secrets: config.secrets })),
     close: async () => {
       for (const sig of signals) process.off(sig, onSigint);
       await closeHosts(hosts.values());
@@ -47,15 +50,15 @@ export function openSession(config: Config, hostNames: string[], opts: { json?: 
   };
 }
 
-/** Ask on a terminal; without one, refuse (the caller must pass --yes). */
-export function confirmer(yes: boolean | undefined, what: (plan: Plan) => string): (plan: Plan) => Promise<boolean> {
+/** Ask on a terminal; without one, refuse (the caller must pass --yes). `show`: the session's showPlan. */
+export function confirmer(yes: boolean | undefined, what: (plan: Plan) => string, show: (plan: Plan) => string): (plan: Plan) => Promise<boolean> {
   return async (plan) => {
     if (yes) return true;
     if (!process.stdin.isTTY) {
       process.stderr.write('error: no terminal to confirm on; nothing was changed\n  fix: review with `releaseflow plan`, then pass --yes\n');
       return false;
     }
-    process.stdout.write(`${renderPlan(plan)}\n`);
+    process.stdout.write(`${show(plan)}\n`);
     const rl = createInterface({ input: process.stdin, output: process.stdout });
     const answer = await rl.question(`${what(plan)} [y/N] `);
     rl.close();

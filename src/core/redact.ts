@@ -26,6 +26,15 @@ export function secretEntries(env: readonly string[], extra: readonly string[] =
   return out;
 }
 
+/** argv as it may be shown: `-e NAME=value` masked when NAME is secret. */
+export function maskArgv(argv: readonly string[], extra: readonly string[] = []): string[] {
+  return argv.map((a, i) => {
+    if (argv[i - 1] === '-e' || argv[i - 1] === '--env') return maskEnvEntry(a, extra);
+    if (a.startsWith('--env=')) return `--env=${maskEnvEntry(a.slice(6), extra)}`;
+    return a;
+  });
+}
+
 /** Collect the secret values of env entries, for scrubbing free text. */
 export function secretValues(env: readonly string[], extra: readonly string[] = []): string[] {
   return secretEntries(env, extra).map((e) => e.value);
@@ -35,8 +44,10 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The forms a value takes in printed text: as is, inside shQuote's quotes, JSON-escaped, and each of its lines. */
 function forms(value: string): string[] {
-  const out = new Set([value, value.replace(/'/g, `'\\''`), JSON.stringify(value).slice(1, -1)]);
-  if (/[\r\n]/.test(value)) for (const l of value.split(/\r?\n/)) if (l.trim().length >= 3) out.add(l.trim());
+  const quoted = value.replace(/'/g, `'\\''`);
+  const out = new Set([value, quoted, JSON.stringify(value).slice(1, -1)]);
+  // a multi-line value printed line by line (a rendered command), as is or inside quotes
+  if (/[\r\n]/.test(value)) for (const v of [value, quoted]) for (const l of v.split(/\r?\n/)) if (l.trim().length >= 3) out.add(l.trim());
   return [...out].filter((f) => f.length >= 3);
 }
 

@@ -3,7 +3,7 @@ import { breaksEnvFile, envLoaderEntry, isEnvLoaderEntry, isLoadableEnvName, wit
 import { InternalError, ReleaseflowError } from './errors.ts';
 import type { MountRequest } from './inspect.ts';
 import { shJoin, shQuote } from './quote.ts';
-import { isSecretName, MASK } from './redact.ts';
+import { maskArgv } from './redact.ts';
 import type { Flag, HealthSpec, NetworkEndpoint, PortSpec, RunSpec } from './runspec-types.ts';
 import { csvRecord, envKey, formatBytes, formatDuration } from './runspec-util.ts';
 
@@ -241,12 +241,8 @@ export function renderRunCommand(
 ): string {
   const seccompFile = spec.seccompProfile !== undefined ? (opts.seccompFile ?? '/path/to/seccomp-profile.json') : undefined;
   const b = build(spec, { mode: 'run', name: opts.name, image: opts.image, apiVersion: opts.apiVersion, seccompFile });
-  const mask = (f: Flag): Flag => {
-    if (opts.reveal || f[0] !== '-e' || f[1] === undefined || !f[1].includes('=')) return f;
-    const name = envKey(f[1]);
-    return isSecretName(name, opts.secrets) ? [f[0], `${name}=${MASK}`] : f;
-  };
-  const lines = ['docker run -d', ...b.groups.map((f) => flagArgs(mask(f)).map(shQuote).join(' ')), b.tail.map(shQuote).join(' ')];
+  const shown = (args: string[]) => (opts.reveal ? args : maskArgv(args, opts.secrets)).map(shQuote).join(' ');
+  const lines = ['docker run -d', ...b.groups.map((f) => shown(flagArgs(f))), shown(b.tail)];
   // docker refuses --cidfile while the file exists: the retired container's file goes first
   const out = `${spec.cidfile ? `${shJoin(cidfileRemoval(spec.cidfile))}\n` : ''}${lines.join(' \\\n  ')}`;
   const connects = b.extra.map((n) => networkConnectArgv(n, opts.name).map(shQuote).join(' '));

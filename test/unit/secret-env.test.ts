@@ -7,10 +7,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { ENV_LOADER, envLoaderEntry, isLoadableEnvName, withEnvLoader } from '../../src/core/env-loader.ts';
+import type { SshHost } from '../../src/adapters/ssh.ts';
 import { type ContainerInput, planPromotion } from '../../src/core/plan.ts';
 import { shJoin } from '../../src/core/quote.ts';
+import { renderPlan } from '../../src/core/render-plan.ts';
 import { renderEnvFile } from '../../src/core/runspec.ts';
 import type { StepCommand } from '../../src/core/step.ts';
+import { EventBus } from '../../src/events/bus.ts';
+import { executePlan } from '../../src/workflows/execute.ts';
 import type { DaemonContext } from '../../src/workflows/inspect.ts';
 import { rebuildContainer } from '../../src/workflows/rebuild.ts';
 import { fixture } from './fixtures.ts';
@@ -19,7 +23,10 @@ const PEM = '-----BEGIN PRIVATE KEY-----\r\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw
 const JSON_CRED = JSON.stringify({ type: 'service_account', private_key: 'line1\nline2', note: "it's" }, null, 2);
 const SECRET_ENV = [`TLS_PRIVATE_KEY=${PEM}`, `GCP_CREDENTIALS=${JSON_CRED}`, "BANNER=it's\nmulti-line banner text\n", 'CR_ONLY=ends-with-cr\r'];
 /** Every line of the values distinctive enough to look for (5 characters and more). */
-const valueLines = SECRET_ENV.flatMap((e) => e.slice(e.indexOf('=') + 1).split(/\r?\n/)).map((l) => l.trim()).filter((l) => l.length >= 5);
+const linesOf = (env: string[]) => env.flatMap((e) => e.slice(e.indexOf('=') + 1).split(/\r?\n/)).map((l) => l.trim()).filter((l) => l.length >= 5);
+const valueLines = linesOf(SECRET_ENV);
+/** Those of the two secret names (BANNER and CR_ONLY are not secret: the readable docker run shows them). */
+const secretLines = linesOf(SECRET_ENV.slice(0, 2));
 
 const tmp = mkdtempSync(join(tmpdir(), 'rf-secret-env-'));
 
@@ -125,4 +132,21 @@ test('values the loader cannot take stay in argv, each with a warning that names
   for (const w of [...sudo.plan.warnings, ...odd.plan.warnings]) assert.ok(!valueLines.some((l) => w.includes(l)) && !w.includes('a\nb'));
   assert.deepEqual(['A_1', '_x', 'PATH', 'IFS', 'HOME', 'DOCKER_HOST', 'LD_PRELOAD', '_rf_v', '1A', 'a-b'].map(isLoadableEnvName), [true, true, false, false, false, false, false, false, false, false]);
   assert.throws(() => renderEnvFile(['#rf-env:A=1\nnot a loader line']), /cannot be written to an env file/);
+});
+
+test('a secret value left in argv is masked by its name wherever a command is shown: the plan and every command event', async () => {
+  const sudo = plan(SECRET_ENV, { daemon: {}, names: {}, sudo: true });
+  const text = renderPlan(sudo.plan);
+  for (const l of secretLines) assert.ok(!text.includes(l), `the plan lacks ${JSON.stringify(l)}`);
+  assert.ok(!text.split('\n').some((l) => l.trim() === 'ab'), 'even a short line of the key');
+  assert.match(text, /docker create [^\n]*-e 'TLS_PRIVATE_KEY=\*{8}' [^\n]*-e 'GCP_CREDENTIALS=\*{8}'/);
+  // the executor's command events, with no secret registered with the bus yet
+  const bus = new EventBus();
+  const ok = { host: 'prod', command: '', code: 0, stdout: '', stderr: '', rawStdout: '', rawStderr: '', durationMs: 1 };
+  const host = { name: 'prod', config: { sudo: false }, run: async () => ok } as unknown as SshHost;
+  const r = await executePlan({ ...sudo.plan, steps: [sudo.swap] }, { hosts: new Map([['prod', host]]), bus });
+  assert.equal(r.ok, true);
+  const commands = bus.history.flatMap((e) => (e.type === 'command' ? [e.command] : []));
+  assert.ok(commands.some((c) => c.includes("-e 'TLS_PRIVATE_KEY=********'")));
+  for (const l of secretLines) assert.ok(!commands.some((c) => c.includes(l)), `no command event holds ${JSON.stringify(l)}`);
 });

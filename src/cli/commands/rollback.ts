@@ -17,7 +17,7 @@ export const registerRollback: Register = (program, holder) => {
         const to = opts.to ?? config.to;
         const s = openSession(config, [to], { verbose: opts.verbose });
         try {
-          return await rollback(s.ports, { to, signal: s.signal, confirm: confirmer(opts.yes, (p) => `Roll back ${to} (${p.to.address}): ${p.containers.map((x) => `${x.name} ${x.fromRef} -> ${x.toRef}`).join(', ')}?`) });
+          return await rollback(s.ports, { to, signal: s.signal, confirm: confirmer(opts.yes, (p) => `Roll back ${to} (${p.to.address}): ${p.containers.map((x) => `${x.name} ${x.fromRef} -> ${x.toRef}`).join(', ')}?`, s.showPlan) });
         } finally {
           await s.close();
         }
