@@ -2,7 +2,7 @@
 // not change. Both sides are runspecs (toRunSpec), which already leave out what each container's
 // image set by default, so a new image default is not drift; only what the operators set differs.
 // Secret values are never shown: a secret env var that differs says only that it differs.
-import { isSecretName } from './redact.ts';
+import { isSecretName, maskUrlCredentials } from './redact.ts';
 import type { RunSpec } from './runspec-types.ts';
 
 /** One difference, for the plan, the log and --json. */
@@ -31,8 +31,10 @@ function envMap(env: readonly string[]): Map<string, string | undefined> {
 }
 
 const short = (v: unknown) => {
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
-  return s === undefined ? '(not set)' : s.length > 120 ? `${s.slice(0, 117)}...` : s;
+  const raw = typeof v === 'string' ? v : JSON.stringify(v);
+  if (raw === undefined) return '(not set)';
+  const s = maskUrlCredentials(raw);
+  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 };
 
 /** Sorted JSON, so that [] vs absent and key order are no difference. */
@@ -51,7 +53,11 @@ export function driftOf(container: string, test: RunSpec, prod: RunSpec, secrets
   const show = (name: string, v: string | undefined) => (isSecretName(name, secrets) ? '(secret)' : short(v ?? ''));
   for (const [name, v] of te) {
     if (!pe.has(name)) out.push({ container, kind: 'env', name, detail: `env ${name}: only on TEST (${show(name, v)})` });
-    else if (pe.get(name) !== v) out.push({ container, kind: 'env', name, detail: isSecretName(name, secrets) ? `env ${name}: differs (secret: values not shown)` : `env ${name}: TEST ${short(v ?? '')}, PROD ${short(pe.get(name) ?? '')}` });
+    else if (pe.get(name) !== v) {
+      const [t, p] = [short(v ?? ''), short(pe.get(name) ?? '')];
+      const detail = isSecretName(name, secrets) ? 'differs (secret: values not shown)' : t === p ? 'differs in its URL credentials (not shown)' : `TEST ${t}, PROD ${p}`;
+      out.push({ container, kind: 'env', name, detail: `env ${name}: ${detail}` });
+    }
   }
   for (const [name, v] of pe) if (!te.has(name)) out.push({ container, kind: 'env', name, detail: `env ${name}: only on PROD (${show(name, v)})` });
   const tl = test.labels;

@@ -2,7 +2,7 @@
 import { formatBytes } from '../events/logfile.ts';
 import { describeRoute } from './direct.ts';
 import { shJoin } from './quote.ts';
-import { maskArgv } from './redact.ts';
+import { maskArgv, maskUrlCredentials } from './redact.ts';
 import { describeCommand, type Plan, type Step, type StepCommand } from './step.ts';
 
 /**
@@ -10,7 +10,8 @@ import { describeCommand, type Plan, type Step, type StepCommand } from './step.
  * split over lines or quoted no longer matches itself. `secrets`: the config's extra secret env names.
  */
 export function renderCommand(c: StepCommand, secrets: readonly string[] = []): string {
-  return describeCommand(c, (argv) => shJoin(maskArgv(argv, secrets)));
+  const shown = describeCommand(c, (argv) => shJoin(maskArgv(argv, secrets)));
+  return c.argv ? shown : maskUrlCredentials(shown);
 }
 
 /** One step's printable lines (name, cause, commands). */

@@ -234,7 +234,7 @@ export function cidfileRemoval(path: string): string[] {
   return ['rm', '-f', '--', path];
 }
 
-/** A readable `docker run -d \` command, one option per line, every argument shQuote'd; secret env values masked unless reveal. */
+/** A readable `docker run -d \` command, one option per line, every argument shQuote'd; secret env values and URL credentials masked unless reveal. */
 export function renderRunCommand(
   spec: RunSpec,
   opts: { name: string; image: string; secrets: readonly string[]; reveal: boolean; apiVersion?: string; seccompFile?: string },
