@@ -51,6 +51,8 @@ export interface DaemonContext {
   apiVersion?: string;
   /** Full container ID → name, to write `container:<name>` references. */
   names: Record<string, string>;
+  /** Docker runs through `sudo -n` there: sudo clears the environment, so the env loader cannot hand values to docker. */
+  sudo?: boolean;
 }
 
 /** Read the daemon context in one round trip. */
@@ -73,5 +75,5 @@ export async function readDaemonContext(host: SshHost): Promise<DaemonContext> {
   const names: Record<string, string> = {};
   for (const m of r.stdout.matchAll(/^name=([0-9a-f]{64}) (\S+)$/gm)) names[m[1]!] = m[2]!;
   const api = /^api=(\d+\.\d+)$/m.exec(r.stdout)?.[1];
-  return { daemon, apiVersion: api, names };
+  return { daemon, apiVersion: api, names, ...(host.config.sudo ? { sudo: true } : {}) };
 }

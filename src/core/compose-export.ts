@@ -2,10 +2,10 @@
 import { stringify } from 'yaml';
 import { applyFlags, type Service } from './compose-export-flags.ts';
 import type { MountRequest } from './inspect.ts';
-import { isSecretName, MASK } from './redact.ts';
+import { MASK, maskEnvEntry, maskUrlCredentials } from './redact.ts';
 import { publishValue } from './runspec-argv.ts';
 import type { HealthSpec, RunSpec } from './runspec-types.ts';
-import { envKey, dockerDuration } from './runspec-util.ts';
+import { dockerDuration } from './runspec-util.ts';
 
 /** One container to export: its name, the image ref to run and its runspec (toRunSpec). */
 export interface ExportContainer {
@@ -121,7 +121,7 @@ function service(c: ExportContainer, opts: ExportOptions, top: Top, w: string[])
   if (spec.entrypoint) s.entrypoint = spec.entrypoint.length ? [...spec.entrypoint] : [''];
   if (spec.cmd) s.command = [...spec.cmd];
   if (spec.env.length) {
-    s.environment = spec.env.map((e) => (!opts.reveal && e.includes('=') && isSecretName(envKey(e), opts.secrets) ? `${envKey(e)}=${MASK}` : e));
+    s.environment = spec.env.map((e) => (opts.reveal ? e : maskUrlCredentials(maskEnvEntry(e, opts.secrets))));
   }
   if (Object.keys(spec.labels).length) s.labels = { ...spec.labels };
   if (spec.publish.length) s.ports = spec.publish.map(publishValue);
@@ -172,7 +172,7 @@ export function renderComposeFile(containers: readonly ExportContainer[], opts: 
   doc.services = services;
   if (Object.keys(top.networks).length) doc.networks = top.networks;
   if (Object.keys(top.volumes).length) doc.volumes = top.volumes;
-  const hasSecrets = containers.some((c) => c.spec.env.some((e) => e.includes('=') && isSecretName(envKey(e), opts.secrets)));
+  const hasSecrets = containers.some((c) => c.spec.env.some((e) => maskUrlCredentials(maskEnvEntry(e, opts.secrets)) !== e));
   const head = [
     `# ${opts.app}: written by releaseflow export-compose from the running containers (${containers.map((c) => c.name).join(', ')}).`,
     '# Networks and volumes are external: compose uses the existing ones, with their data. Start with',

@@ -5,7 +5,7 @@
 import { ExitCode, ReleaseflowError } from './errors.ts';
 import { parseImageInspect, parseInspect } from './inspect.ts';
 import type { ContainerInput, ImageLike, InspectLike } from './plan.ts';
-import { isSecretName } from './redact.ts';
+import { isSecretName, maskUrlCredentials } from './redact.ts';
 import { toRunSpec } from './runspec.ts';
 import type { RunSpec } from './runspec-types.ts';
 
@@ -35,8 +35,10 @@ function envMap(env: readonly string[]): Map<string, string | undefined> {
 }
 
 const short = (v: unknown) => {
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
-  return s === undefined ? '(not set)' : s.length > 120 ? `${s.slice(0, 117)}...` : s;
+  const raw = typeof v === 'string' ? v : JSON.stringify(v);
+  if (raw === undefined) return '(not set)';
+  const s = maskUrlCredentials(raw);
+  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 };
 
 /** Sorted JSON, so that [] vs absent and key order are no difference. */
@@ -55,7 +57,11 @@ export function driftOf(container: string, test: RunSpec, prod: RunSpec, secrets
   const show = (name: string, v: string | undefined) => (isSecretName(name, secrets) ? '(secret)' : short(v ?? ''));
   for (const [name, v] of te) {
     if (!pe.has(name)) out.push({ container, kind: 'env', name, detail: `env ${name}: only on TEST (${show(name, v)})` });
-    else if (pe.get(name) !== v) out.push({ container, kind: 'env', name, detail: isSecretName(name, secrets) ? `env ${name}: differs (secret: values not shown)` : `env ${name}: TEST ${short(v ?? '')}, PROD ${short(pe.get(name) ?? '')}` });
+    else if (pe.get(name) !== v) {
+      const [t, p] = [short(v ?? ''), short(pe.get(name) ?? '')];
+      const detail = isSecretName(name, secrets) ? 'differs (secret: values not shown)' : t === p ? 'differs in its URL credentials (not shown)' : `TEST ${t}, PROD ${p}`;
+      out.push({ container, kind: 'env', name, detail: `env ${name}: ${detail}` });
+    }
   }
   for (const [name, v] of pe) if (!te.has(name)) out.push({ container, kind: 'env', name, detail: `env ${name}: only on PROD (${show(name, v)})` });
   const tl = test.labels;

@@ -1,4 +1,4 @@
-// Secrets: env names that look secret, or are listed in config, are masked where their values stand.
+// Secrets: env names that look secret, or are listed in config, are masked where their values stand; URL credentials wherever they stand.
 
 export const MASK = '********';
 const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|CREDENTIAL|AUTH|PRIVATE/i;
@@ -26,6 +26,47 @@ export function secretEntries(env: readonly string[], extra: readonly string[] =
   return out;
 }
 
+/**
+ * URL userinfo: `scheme://user:password@` or `scheme://key@` (a DSN's key). Greedy up to the last `@` before
+ * the host, so an unencoded `@` in a password is covered; `'` and `\` may stand in it (shQuote's `'\''`).
+ */
+const URL_USERINFO = /\b([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^\s/?#"<>]*)@/g;
+
+/** Mask the credential part of every URL's userinfo (`postgres://app:pw@db` → `postgres://app:********@db`, `https://key@sentry.io` → `https://********@sentry.io`). */
+export function maskUrlCredentials(text: string): string {
+  if (!text.includes('://')) return text;
+  return text.replace(URL_USERINFO, (_m, scheme: string, info: string) => {
+    const colon = info.indexOf(':');
+    return `${scheme}${colon >= 0 ? `${info.slice(0, colon)}:${MASK}` : MASK}@`;
+  });
+}
+
+/**
+ * The passwords in URL values of env entries (whatever their names), for scrubbing free text: `pw` of
+ * `postgres://app:pw@db`. A user-only userinfo (`postgres://app@db`) is usually a user name: it is masked
+ * only inside its URL, not wherever the word occurs.
+ */
+export function urlCredentials(env: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const e of env) {
+    for (const m of e.slice(e.indexOf('=') + 1).matchAll(URL_USERINFO)) {
+      const info = m[2] ?? '';
+      if (info.includes(':') && info.length - info.indexOf(':') - 1 >= 3) out.push(info.slice(info.indexOf(':') + 1));
+    }
+  }
+  return out;
+}
+
+/** argv as it may be shown: `-e NAME=value` masked when NAME is secret, URL credentials masked in every argument. */
+export function maskArgv(argv: readonly string[], extra: readonly string[] = []): string[] {
+  return argv.map((a, i) => {
+    const env = argv[i - 1] === '-e' || argv[i - 1] === '--env' ? a : undefined;
+    if (env !== undefined) return maskUrlCredentials(maskEnvEntry(env, extra));
+    if (a.startsWith('--env=')) return `--env=${maskUrlCredentials(maskEnvEntry(a.slice(6), extra))}`;
+    return maskUrlCredentials(a);
+  });
+}
+
 /** Collect the secret values of env entries, for scrubbing free text. */
 export function secretValues(env: readonly string[], extra: readonly string[] = []): string[] {
   return secretEntries(env, extra).map((e) => e.value);
@@ -35,8 +76,10 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The forms a value takes in printed text: as is, inside shQuote's quotes, JSON-escaped, and each of its lines. */
 function forms(value: string): string[] {
-  const out = new Set([value, value.replace(/'/g, `'\\''`), JSON.stringify(value).slice(1, -1)]);
-  if (/[\r\n]/.test(value)) for (const l of value.split(/\r?\n/)) if (l.trim().length >= 3) out.add(l.trim());
+  const quoted = value.replace(/'/g, `'\\''`);
+  const out = new Set([value, quoted, JSON.stringify(value).slice(1, -1)]);
+  // a multi-line value printed line by line (a rendered command), as is or inside quotes
+  if (/[\r\n]/.test(value)) for (const v of [value, quoted]) for (const l of v.split(/\r?\n/)) if (l.trim().length >= 3) out.add(l.trim());
   return [...out].filter((f) => f.length >= 3);
 }
 
@@ -96,6 +139,6 @@ export class Redactor {
       }
       for (const f of forms(v)) if (out.includes(f)) out = out.split(f).join(MASK);
     }
-    return out;
+    return maskUrlCredentials(out);
   }
 }

@@ -1,8 +1,9 @@
 // RunSpec → `docker create/run` argv, a readable masked `docker run` command, and the --env-file text.
+import { breaksEnvFile, envLoaderEntry, isEnvLoaderEntry, isLoadableEnvName, withEnvLoader } from './env-loader.ts';
 import { InternalError, ReleaseflowError } from './errors.ts';
 import type { MountRequest } from './inspect.ts';
 import { shJoin, shQuote } from './quote.ts';
-import { isSecretName, MASK } from './redact.ts';
+import { maskArgv } from './redact.ts';
 import type { Flag, HealthSpec, NetworkEndpoint, PortSpec, RunSpec } from './runspec-types.ts';
 import { csvRecord, envKey, dockerBytes, dockerDuration } from './runspec-util.ts';
 
@@ -21,8 +22,10 @@ export interface ExtraNetwork {
 export interface RunSpecArgv {
   argv: string[];
   extraNetworks: ExtraNetwork[];
-  /** Entries for the --env-file (empty without `envFile`); the caller writes them with renderEnvFile, mode 0600. */
+  /** Entries of the env file (empty without `envFile`): docker's NAME=value lines, then the loader's values; write them with renderEnvFile, mode 0600. */
   env: string[];
+  /** Env values with a line break left in argv (name and why; never the value). */
+  warnings: string[];
 }
 
 export interface ArgvOptions {
@@ -31,6 +34,8 @@ export interface ArgvOptions {
   image: string;
   /** Path of an env file on the host: env entries go there instead of argv (except those it cannot hold). */
   envFile?: string;
+  /** With envFile: values the file cannot hold (line breaks) go there too, for the env loader to export (`-e NAME`); the argv runs under it. */
+  envLoader?: boolean;
   /** Engine API version (`docker version -f '{{.Server.APIVersion}}'`); below 1.44 (or unknown) one network per create. */
   apiVersion?: string;
   /** Path of a file on the docker CLI's machine holding spec.seccompProfile (the CLI reads profiles from files only). */
@@ -146,6 +151,23 @@ interface Built {
   tail: string[];
   extra: ExtraNetwork[];
   env: string[];
+  loaded: string[];
+  warnings: string[];
+}
+
+/** Which entries go to the env loader (the rest of those with a line break stay in argv, with a warning why). */
+function loaderSplit(env: readonly string[], opts: ArgvOptions): { loads: (e: string) => boolean; warnings: string[] } {
+  const count = new Map<string, number>();
+  for (const e of env) count.set(envKey(e), (count.get(envKey(e)) ?? 0) + 1);
+  const on = opts.envFile !== undefined && opts.envLoader === true;
+  const loads = (e: string) => on && breaksEnvFile(e) && isLoadableEnvName(envKey(e)) && count.get(envKey(e)) === 1;
+  const warnings: string[] = [];
+  for (const e of env) {
+    if (!on || !breaksEnvFile(e) || loads(e)) continue;
+    const why = count.get(envKey(e)) !== 1 ? 'the name is set more than once' : 'its name is not a plain shell name, or one the docker CLI reads itself (PATH, HOME, DOCKER_*, LD_*)';
+    warnings.push(`env ${envKey(e)}: its value has a line break and goes to docker create as an argument (visible in ps on the host while docker create runs): ${why}`);
+  }
+  return { loads, warnings };
 }
 
 function build(spec: RunSpec, opts: ArgvOptions): Built {
@@ -154,6 +176,8 @@ function build(spec: RunSpec, opts: ArgvOptions): Built {
   const argvKeys = new Set(spec.env.filter((e) => !fitsEnvFile(e)).map(envKey));
   const inFile = (e: string) => opts.envFile !== undefined && fitsEnvFile(e) && !argvKeys.has(envKey(e));
   const fileEnv = spec.env.filter(inFile);
+  const { loads, warnings } = loaderSplit(spec.env, opts);
+  const loaded = spec.env.filter(loads);
   const put = (cond: unknown, f: Flag) => cond && g.push(f);
   put(spec.cidfile, ['--cidfile', spec.cidfile ?? '']);
   put(spec.hostname, ['--hostname', spec.hostname ?? '']);
@@ -163,7 +187,8 @@ function build(spec: RunSpec, opts: ArgvOptions): Built {
   const [ep, ...epRest] = spec.entrypoint ?? [];
   put(spec.entrypoint, ['--entrypoint', ep ?? '']);
   if (fileEnv.length > 0 && opts.envFile) g.push(['--env-file', opts.envFile]);
-  for (const e of spec.env) if (!inFile(e)) g.push(['-e', e]);
+  // a loaded value reaches docker through its environment: -e NAME alone, the value never in argv
+  for (const e of spec.env) if (!inFile(e)) g.push(['-e', loads(e) ? envKey(e) : e]);
   for (const k of Object.keys(spec.labels).sort()) g.push(['--label', `${k}=${spec.labels[k]}`]);
   for (const p of spec.publish) g.push(['--publish', publishValue(p)]);
   put(spec.publishAll, ['--publish-all']);
@@ -192,14 +217,16 @@ function build(spec: RunSpec, opts: ArgvOptions): Built {
   const head = opts.mode === 'run' ? ['docker', 'run', '--detach'] : ['docker', 'create'];
   const tail = [opts.image, ...epRest, ...(spec.cmd ?? [])];
   if (epRest.length > 0 && spec.cmd === undefined) throw new InternalError('a multi-element entrypoint needs explicit arguments');
-  return { head, groups: g, tail, extra: net.extra, env: fileEnv };
+  return { head, groups: g, tail, extra: net.extra, env: fileEnv, loaded, warnings };
 }
 
 /** The `docker create` (or `docker run --detach`) argv for a spec: plain argv, no shell quoting. */
 export function runSpecToArgv(spec: RunSpec, opts: ArgvOptions): RunSpecArgv {
   const b = build(spec, opts);
   const argv = [...b.head, ...b.groups.flatMap(flagArgs), ...b.tail];
-  return { argv, extraNetworks: b.extra, env: b.env };
+  if (b.loaded.length === 0 || !opts.envFile) return { argv, extraNetworks: b.extra, env: b.env, warnings: b.warnings };
+  const env = [...b.env, ...b.loaded.map((e) => envLoaderEntry(envKey(e), e.slice(envKey(e).length + 1)))];
+  return { argv: withEnvLoader(argv, opts.envFile, b.loaded.length), extraNetworks: b.extra, env, warnings: b.warnings };
 }
 
 /** Removes a --cidfile before the container that writes it is created (docker refuses an existing file). */
@@ -207,19 +234,15 @@ export function cidfileRemoval(path: string): string[] {
   return ['rm', '-f', '--', path];
 }
 
-/** A readable `docker run -d \` command, one option per line, every argument shQuote'd; secret env values masked unless reveal. */
+/** A readable `docker run -d \` command, one option per line, every argument shQuote'd; secret env values and URL credentials masked unless reveal. */
 export function renderRunCommand(
   spec: RunSpec,
   opts: { name: string; image: string; secrets: readonly string[]; reveal: boolean; apiVersion?: string; seccompFile?: string },
 ): string {
   const seccompFile = spec.seccompProfile !== undefined ? (opts.seccompFile ?? '/path/to/seccomp-profile.json') : undefined;
   const b = build(spec, { mode: 'run', name: opts.name, image: opts.image, apiVersion: opts.apiVersion, seccompFile });
-  const mask = (f: Flag): Flag => {
-    if (opts.reveal || f[0] !== '-e' || f[1] === undefined || !f[1].includes('=')) return f;
-    const name = envKey(f[1]);
-    return isSecretName(name, opts.secrets) ? [f[0], `${name}=${MASK}`] : f;
-  };
-  const lines = ['docker run -d', ...b.groups.map((f) => flagArgs(mask(f)).map(shQuote).join(' ')), b.tail.map(shQuote).join(' ')];
+  const shown = (args: string[]) => (opts.reveal ? args : maskArgv(args, opts.secrets)).map(shQuote).join(' ');
+  const lines = ['docker run -d', ...b.groups.map((f) => shown(flagArgs(f))), shown(b.tail)];
   // docker refuses --cidfile while the file exists: the retired container's file goes first
   const out = `${spec.cidfile ? `${shJoin(cidfileRemoval(spec.cidfile))}\n` : ''}${lines.join(' \\\n  ')}`;
   const connects = b.extra.map((n) => networkConnectArgv(n, opts.name).map(shQuote).join(' '));
@@ -228,11 +251,12 @@ export function renderRunCommand(
 
 /**
  * docker `--env-file` text: `NAME=value` per line; docker takes the value literally (no quotes, no escapes).
- * A value with a newline (or a trailing CR) cannot be written here: runSpecToArgv passes those as `--env` instead.
+ * A value with a newline (or a trailing CR) cannot be a line of its own: runSpecToArgv makes it env-loader
+ * comment lines (envLoader) or passes it as `-e` instead.
  */
 export function renderEnvFile(env: readonly string[]): string {
   for (const e of env) {
-    if (!fitsEnvFile(e)) throw new InternalError(`env entry ${JSON.stringify(envKey(e))} cannot be written to an env file (newline, trailing CR, or bad name)`);
+    if (!fitsEnvFile(e) && !isEnvLoaderEntry(e)) throw new InternalError(`env entry ${JSON.stringify(envKey(e))} cannot be written to an env file (newline, trailing CR, or bad name)`);
   }
   return env.map((e) => `${e}\n`).join('');
 }

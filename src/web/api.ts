@@ -7,9 +7,11 @@ import { shJoin } from '../core/quote.ts';
 import { EventBus } from '../events/bus.ts';
 import { probeHealthUrls, runDoctor } from '../workflows/doctor.ts';
 import { readHistory } from '../workflows/history.ts';
+import { inspectContainers } from '../adapters/inspect.ts';
 import { closeHosts, openHosts } from '../workflows/hosts.ts';
 import { observeHost, statusOf } from '../workflows/observe.ts';
 import { observeAndPlan } from '../workflows/promote.ts';
+import { registerSecrets } from '../workflows/secrets.ts';
 import { HttpError } from './http.ts';
 import { type PlanView, toPlanView } from './plan-view.ts';
 import { readReleaseLog } from './release-log.ts';
@@ -79,16 +81,28 @@ export function isAppContainer(config: Config, name: string): boolean {
   return /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name) && config.containers.some((c) => name === c.name || name.startsWith(`${c.name}-rf-`));
 }
 
-/** `docker logs --tail 200` of an app container on a configured host (stdout and stderr interleaved). */
+type Observed = Parameters<typeof registerSecrets>[2][number];
+
+/** The scrubber for a host's container logs: the secrets of its containers (as inspected there), then URL credentials. */
+export function logsRedactor(config: Config, containers: readonly Observed[], hosts: readonly string[]): (text: string) => string {
+  const bus = new EventBus();
+  registerSecrets(bus, config, containers, hosts);
+  return (text) => bus.redactor.redact(text);
+}
+
+/** `docker logs --tail 200` of an app container on a configured host (stdout and stderr interleaved), secrets masked. */
 export async function containerLogsAnswer(config: Config, host: string | null, container: string | null) {
   if (!host || !Object.hasOwn(config.hosts, host)) throw new HttpError(400, `unknown host '${host ?? ''}'`, `use one of: ${Object.keys(config.hosts).join(', ')}`);
   if (!container || !isAppContainer(config, container)) throw new HttpError(400, `'${container ?? ''}' is not one of the app's containers`, `use one of: ${config.containers.map((c) => c.name).join(', ')}`);
   return withHosts(config, [host], async (hosts) => {
     const h = hosts.get(host)!;
     await h.connect();
+    // the secrets this container and the app's others hold on that host: logs print what a process was given
+    const seen = await inspectContainers<NonNullable<Observed> & { Name: string }>(h, [...new Set([...config.containers.map((c) => c.name), container])]);
+    const redact = logsRedactor(config, [...seen.values()], Object.keys(config.hosts));
     const argv = [...(h.config.sudo ? ['sudo', '-n'] : []), ...dockerLogs(container).argv];
     const r = await h.run({ script: `${shJoin(argv)} 2>&1` });
     if (r.code !== 0 && /No such container/i.test(r.stdout)) throw new ReleaseflowError(`container ${container} does not exist on ${host}`, { host, fix: 'the Status tab lists the containers each host has' });
-    return { host, container, command: shJoin(argv), exitCode: r.code, text: r.stdout };
+    return { host, container, command: shJoin(argv), exitCode: r.code, text: redact(r.stdout) };
   });
 }

@@ -6,8 +6,9 @@ import { describeRoute } from '../core/direct.ts';
 import { diagnoseSsh, type Remote, remoteString, type SshHost } from '../adapters/ssh.ts';
 import { CommandError, HostUnreachableError, ReleaseflowError } from '../core/errors.ts';
 import { buildHealthProbeScript, judgeHealth, parseHealthProbe } from '../core/health.ts';
-import { shJoin, shQuote } from '../core/quote.ts';
-import { bindImageId, describeCommand, type Plan, type Step } from '../core/step.ts';
+import { shQuote } from '../core/quote.ts';
+import { renderCommand } from '../core/render-plan.ts';
+import { bindImageId, type Plan, type Step } from '../core/step.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { ReleaseResult } from '../events/types.ts';
 
@@ -112,7 +113,7 @@ async function runStep(step: Step, index: number, ctx: ExecuteContext): Promise<
         // Ctrl-C: stop between commands, never in the middle of one (the rollback restores what was done)
         if (ctx.signal?.aborted) throw interrupted();
         checkGuard(ctx, step.host);
-        const shown = describeCommand(c, shJoin);
+        const shown = renderCommand(c);
         ctx.bus.emit({ type: 'command', index, host: step.host, command: shown });
         let remote: Remote = c.argv ? { argv: c.argv } : { script: c.script ?? 'true' };
         if (ctx.guard && ctx.guard.host === step.host) remote = { script: `${refuseAfterGuard(ctx.guard.decidedDir)}\n${remoteString(remote, host.config.sudo)}` };

@@ -1,11 +1,13 @@
 // The runspec adapter for planning: PROD's own inspect + the new image → docker create argv and env.
+import { breaksEnvFile } from '../core/env-loader.ts';
 import { parseImageInspect, parseInspect } from '../core/inspect.ts';
 import type { ContainerInput, Rebuild } from '../core/plan.ts';
 import { cidfileRemoval, networkConnectArgv, renderRunCommand, runSpecToArgv, toRunSpec } from '../core/runspec.ts';
 import type { DaemonContext } from '../adapters/inspect.ts';
 
 /**
- * Rebuild a target container with a new image; env goes to `envFile` (written over SSH stdin, 0600).
+ * Rebuild a target container with a new image; env goes to `envFile` (written over SSH stdin, 0600), values
+ * with a line break too, for the env loader (not on a sudo host: sudo clears the environment).
  * `carry`: env names whose value comes from the source container instead (promote --carry env:NAME).
  */
 export function rebuildContainer(c: ContainerInput, image: string, envFile: string, secrets: readonly string[], ctx?: DaemonContext, carry: readonly string[] = []): Rebuild {
@@ -13,14 +15,20 @@ export function rebuildContainer(c: ContainerInput, image: string, envFile: stri
   const oldImage = parseImageInspect(c.targetImage);
   const { spec, warnings } = toRunSpec(facts, oldImage, { image, daemon: ctx?.daemon, names: ctx?.names });
   if (carry.length) spec.env = carryEnv(spec.env, c.source?.Config.Env ?? [], carry);
-  const { argv, extraNetworks, env } = runSpecToArgv(spec, { mode: 'create', name: c.name, image, envFile, apiVersion: ctx?.apiVersion });
+  const envLoader = !ctx?.sudo;
+  const out = runSpecToArgv(spec, { mode: 'create', name: c.name, image, envFile, envLoader, apiVersion: ctx?.apiVersion });
+  const { argv, extraNetworks, env } = out;
+  if (!envLoader) {
+    const names = [...new Set(spec.env.filter(breaksEnvFile).map((e) => e.slice(0, e.indexOf('='))))];
+    for (const n of names) out.warnings.push(`env ${n}: its value has a line break and goes to docker create as an argument (visible in ps on the host while docker create runs): docker runs through sudo there, and sudo does not pass the environment on`);
+  }
   return {
     argv,
     ...(spec.cidfile ? { before: [cidfileRemoval(spec.cidfile)] } : {}),
     env,
     networkConnects: extraNetworks.map((n) => networkConnectArgv(n, c.name)),
     runCommand: renderRunCommand(spec, { name: c.name, image, secrets: [...secrets], reveal: false, apiVersion: ctx?.apiVersion }),
-    warnings,
+    warnings: [...warnings, ...out.warnings],
   };
 }
 

@@ -1,6 +1,6 @@
 // Register the secrets of the observed containers with the bus, and the names releaseflow prints itself.
 import type { Config } from '../core/config.ts';
-import { secretEntries } from '../core/redact.ts';
+import { secretEntries, urlCredentials } from '../core/redact.ts';
 import type { EventBus } from '../events/bus.ts';
 
 interface ContainerLike {
@@ -31,6 +31,8 @@ const warned = new WeakMap<EventBus, Set<string>>();
 export function registerSecrets(bus: EventBus, config: Pick<Config, 'app' | 'secrets'>, containers: readonly (ContainerLike | undefined)[], hosts: readonly string[]): void {
   const entries = containers.flatMap((c) => (c ? secretEntries(c.Config.Env ?? [], config.secrets) : []));
   bus.redactor.add(entries.map((e) => e.value));
+  // a URL's password may also stand alone (a client's error message, docker logs)
+  bus.redactor.add(containers.flatMap((c) => (c ? urlCredentials(c.Config.Env ?? []) : [])));
   const weak = new Set(bus.redactor.protect(printedNames(config, containers, hosts)));
   const seen = warned.get(bus) ?? new Set<string>();
   warned.set(bus, seen);

@@ -1,5 +1,7 @@
 // A run that may change hosts (CLI or dashboard): the event bus with its sinks, the hosts, and Ctrl-C.
 import type { Config } from '../core/config.ts';
+import { renderPlan } from '../core/render-plan.ts';
+import type { Plan } from '../core/step.ts';
 import { EventBus } from '../events/bus.ts';
 import { logFileSink } from '../events/logfile.ts';
 import { terminalSink } from '../events/terminal.ts';
@@ -11,6 +13,8 @@ export interface Session {
   ports: Ports;
   signal: AbortSignal;
   events: ReleaseEvent[];
+  /** The plan as the operator may see it: commands from masked argv, the observed secret values scrubbed. */
+  showPlan: (plan: Plan) => string;
   close: () => Promise<void>;
 }
 
@@ -37,6 +41,7 @@ export function openSession(config: Config, hostNames: string[], opts: { json?: 
     ports: { config, hosts, bus, clock: () => new Date() },
     signal: ac.signal,
     events: bus.history,
+    showPlan: (plan) => bus.redactor.redact(renderPlan(plan, { secrets: config.secrets })),
     close: async () => {
       for (const sig of signals) process.off(sig, onSigint);
       await closeHosts(hosts.values());

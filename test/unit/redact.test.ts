@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { shJoin } from '../../src/core/quote.ts';
 import { MASK, Redactor, secretEntries } from '../../src/core/redact.ts';
 import { EventBus } from '../../src/events/bus.ts';
 import { printedNames, registerSecrets } from '../../src/workflows/secrets.ts';
@@ -14,6 +15,14 @@ test('a strong secret is masked wherever it occurs, also shell-quoted, JSON-esca
   assert.equal(r.redact(JSON.stringify({ Env: ["PW=it's-s3cr3t", 'K=line-one-key\nline-two-key'] })), `{"Env":["PW=${M}","K=${M}"]}`);
   assert.equal(r.redact('  line-two-key\nother'), `  ${M}\nother`);
   assert.equal(r.redact('postgres://app:it\'s-s3cr3t@db/app'), `postgres://app:${M}@db/app`);
+});
+
+test('a value with quotes and line breaks is masked in a command rendered line by line (the plan\'s layout)', () => {
+  const r = new Redactor();
+  const v = "it's-line-one\nsecond'line-two\r\nthird";
+  r.add([v]);
+  const rendered = shJoin(['docker', 'create', '-e', `NOTE=${v}`, 'img']).split('\n').map((l, i) => `    ${i ? '  ' : '$ '}${l}`).join('\n');
+  assert.equal(r.redact(rendered), `    $ docker create -e 'NOTE=${M}\n      ${M}\r\n      ${M}' img`);
 });
 
 test('a weak secret (part of a printed name) is masked only where it stands as a value', () => {

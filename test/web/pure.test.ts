@@ -1,11 +1,14 @@
 // Pure parts of the dashboard: the token guard, SSE IDs, a release's block of the log, the plan for the page.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { parseConfig } from '../../src/core/config.ts';
 import type { Plan } from '../../src/core/step.ts';
+import { logsRedactor } from '../../src/web/api.ts';
 import { requestToken, tokenMatches } from '../../src/web/http.ts';
 import { toPlanView } from '../../src/web/plan-view.ts';
 import { findReleaseBlock, splitLogBlocks } from '../../src/web/release-log.ts';
 import { eventId, frame, parseEventId } from '../../src/web/sse.ts';
+import { fixture } from '../unit/fixtures.ts';
 
 test('the token is taken from ?token= or the /s/<token>/ prefix, and compared exactly', () => {
   const u = (s: string) => new URL(s, 'http://x');
@@ -67,4 +70,20 @@ test('the plan for the page carries no stdin contents and scrubs secret values',
   assert.doesNotMatch(text, /hunter22/);
   assert.match(v.steps[0]!.lines.join('\n'), /\$ cat > \/env {2}< env file \(1 entries, mode 0600\)/);
   assert.deepEqual([v.bytes, v.transfers.length, v.steps.length], [2048, 1, 2]);
+});
+
+test("a container's logs are scrubbed with the secrets of that host's containers, and URL credentials", () => {
+  const config = parseConfig('app: ragflowauth\nhosts:\n  test: { address: 192.0.2.1 }\n  prod: { address: 192.0.2.2 }\ncontainers: [ragflowauth-backend]\nsecrets: [GREETING]\n', '/tmp/releaseflow.yml');
+  const prev = { Name: '/ragflowauth-backend-rf-prev-1', Config: { Image: 'ragflowauth-backend:v0', Env: ['API_TOKEN=old-token-value', 'PEM_PRIVATE=-----BEGIN KEY-----\nb64-line-of-key\n-----END KEY-----'] } };
+  const redact = logsRedactor(config, [fixture('prod-backend-v1.inspect.json'), prev, undefined], ['test', 'prod']);
+  const logs = [
+    'starting ragflowauth-backend with DB_PASSWORD=s3cr3t-Pa55 and another-secret-value',
+    'greeting: hello "world" $HOME it\'s',
+    'old token old-token-value; key line b64-line-of-key',
+    'db at postgres://app:pg-pw-77@db/app',
+  ].join('\n');
+  assert.equal(
+    redact(logs),
+    ['starting ragflowauth-backend with DB_PASSWORD=******** and ********', 'greeting: ********', 'old token ********; key line ********', 'db at postgres://app:********@db/app'].join('\n'),
+  );
 });

@@ -1,6 +1,5 @@
 // `releaseflow promote` and `releaseflow plan` (the same, dry run).
 import { Command } from '@commander-js/extra-typings';
-import { renderPlan } from '../../core/render-plan.ts';
 import { terminalSink } from '../../events/terminal.ts';
 import type { Sink } from '../../events/types.ts';
 import { promote } from '../../workflows/promote.ts';
@@ -48,13 +47,13 @@ function releaseCommand(name: 'promote' | 'plan', holder: { code: number }) {
           signal: s.signal,
           assumeYes: Boolean(o.yes),
           carry: o.carry ? [o.carry] : [],
-          confirm: confirmer(o.yes, (p) => `Release ${[...new Set(p.containers.map((x) => x.fromRef))].join(', ')} from ${from} (${p.from?.address}) to ${fleet.length > 1 ? `${fleet.length} hosts: ${to}` : `${to} (${p.to.address})`}?`),
+          confirm: confirmer(o.yes, (p) => `Release ${[...new Set(p.containers.map((x) => x.fromRef))].join(', ')} from ${from} (${p.from?.address}) to ${fleet.length > 1 ? `${fleet.length} hosts: ${to}` : `${to} (${p.to.address})`}?`, s.showPlan),
         });
         if (name === 'plan' && !o.json) {
           const fin = s.events.filter((e) => e.type === 'release-finished').at(-1);
-          if (r.plan && r.code === 0) process.stdout.write(`${renderPlan(r.plan)}\n`);
+          if (r.plan && r.code === 0) process.stdout.write(`${s.showPlan(r.plan)}\n`);
           else if (fin?.type === 'release-finished') process.stderr.write(`${fin.message}\n`);
-        } else if (dry && r.plan && !o.json && !r.plan.upToDate) process.stdout.write(`${renderPlan(r.plan)}\n`);
+        } else if (dry && r.plan && !o.json && !r.plan.upToDate) process.stdout.write(`${s.showPlan(r.plan)}\n`);
         if (o.json) {
           const fin = s.events.filter((e) => e.type === 'release-finished').at(-1);
           process.stdout.write(`${JSON.stringify({ exitCode: r.code, result: fin?.type === 'release-finished' ? fin.result : undefined, message: fin?.type === 'release-finished' ? fin.message : undefined, plan: r.plan ? { releaseId: r.plan.releaseId, upToDate: r.plan.upToDate, containers: r.plan.containers.map(({ runCommand: _rc, ...x }) => x), steps: r.plan.steps.map((st) => ({ name: st.name, host: st.host, kind: st.kind, cause: st.cause })) } : undefined, events: s.events }, null, 2)}\n`);

@@ -20,7 +20,7 @@ export const registerRecover: Register = (program, holder) => {
            recover(s.ports, {
             to,
             force: opts.force,
-            confirm: confirmer(opts.yes, (p) => `Recover ${to} (${p.to.address}): ${p.steps.length ? `put back ${p.containers.map((x) => x.name).join(', ')}` : 'remove the lock'}?`),
+            confirm: confirmer(opts.yes, (p) => `Recover ${to} (${p.to.address}): ${p.steps.length ? `put back ${p.containers.map((x) => x.name).join(', ')}` : 'remove the lock'}?`, s.showPlan),
           }),
         );
       });

@@ -19,7 +19,7 @@ export const registerRollback: Register = (program, holder) => {
         return await withSession(config, hosts, { verbose: opts.verbose }, async (s) => {
           let worst = 0;
           for (const to of hosts) {
-            const code = await rollback(s.ports, { to, signal: s.signal, confirm: confirmer(opts.yes, (p) => `Roll back ${to} (${p.to.address}): ${p.containers.map((x) => `${x.name} ${x.fromRef} -> ${x.toRef}`).join(', ')}?`) });
+            const code = await rollback(s.ports, { to, signal: s.signal, confirm: confirmer(opts.yes, (p) => `Roll back ${to} (${p.to.address}): ${p.containers.map((x) => `${x.name} ${x.fromRef} -> ${x.toRef}`).join(', ')}?`, s.showPlan) });
             worst = Math.max(worst, code);
           }
           return worst;
