@@ -6,6 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startReleaseflow } from './faults-lib.ts';
 import { labDocker, labInfo, labScript, releaseflow } from './lab.ts';
 
 const DIR = '/tmp/rfl-fleet';
@@ -40,6 +42,15 @@ function fleetConfig(extra = ''): string {
   const file = join(mkdtempSync(join(tmpdir(), 'rf-fleet-')), 'releaseflow.yml');
   writeFileSync(file, `${text}${extra}`);
   return file;
+}
+/** Wait until no release on the host is still `started` (its crash guard restored it, or it ended). */
+async function waitJournals(host: string, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  const states = () => labScript(['exec', host, 'sh', '-c', 'cat /var/lib/releaseflow/ragflowauth/releases/*/state 2>/dev/null; true'], { dir: DIR, env: ENV });
+  while (/started/.test(states())) {
+    if (Date.now() > deadline) throw new Error(`a release on ${host} is still started`);
+    await sleep(300);
+  }
 }
 const rf = (args: string[], cfg: string) => releaseflow(args, { labDir: DIR, env: { RELEASEFLOW_CONFIG: cfg } });
 
@@ -110,6 +121,30 @@ describe('a fleet of three PROD hosts', { skip: skip() }, () => {
     }
     assert.deepEqual(historyOf('prod').map((e) => `${e.kind} ${e.result}`), ['promote released', 'rollback released']);
     assert.deepEqual(historyOf('prod3').map((e) => `${e.kind} ${e.result}`), ['promote rolled-back']);
+  });
+
+  test('SIGKILL in the middle of a rollout: the host being released restores itself; recover rolls back the hosts already released', async () => {
+    lab(['seed']);
+    const cfg = fleetConfig('rollout: { canary: 1, batch: 1 }\n');
+    const before = Object.fromEntries(PRODS.map((h) => [h, idsOf(h)]));
+    const run = startReleaseflow(['promote', '--yes', '-v'], { RELEASEFLOW_CONFIG: cfg });
+    // the canary (prod) is released; prod2's swap is under way
+    await run.waitFor(/prod2: releasing[\s\S]*swap ragflowauth-backend started on prod2/, 240_000);
+    process.kill(run.child.pid!, 'SIGKILL');
+    await run.exited;
+    await waitJournals('prod2');
+    for (const c of APP) assert.equal(imageOf('prod2', c), `${c}:v1`, `prod2 ${c} restored by its own crash guard`);
+    assert.equal(imageOf('prod', APP[0]!), `${APP[0]}:v2`, 'the canary stays released until recover');
+    const rec = rf(['recover', '--yes'], cfg);
+    assert.equal(rec.code, 0, rec.out);
+    assert.match(rec.out, /rollout \d{8}T\d{6}Z was interrupted: rolling back the hosts it released \(prod\)/);
+    for (const h of PRODS) {
+      for (const c of APP) assert.equal(imageOf(h, c), `${c}:v1`, `${h} ${c} on v1 after recover`);
+      assert.deepEqual(idsOf(h), before[h], `${h} runs its previous containers`);
+    }
+    const again = rf(['recover', '--yes'], cfg);
+    assert.equal(again.code, 0, again.out);
+    assert.doesNotMatch(again.out, /was interrupted/, 'nothing left to finish');
   });
 
   test('a host held by another run stops the rollout before anything moves', () => {
