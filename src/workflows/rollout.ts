@@ -131,14 +131,12 @@ async function runRollout(ports: Ports, from: string, plans: Map<string, Plan>, 
     bus.emit({ type: 'release-finished', result, exitCode: code, durationMs: Date.now() - started, message });
     return { code };
   };
-  // 1. the image on every host before any swap: a transfer failure changes nothing anywhere
-  for (const [h, p] of plans) {
-    const transfers = p.steps.filter((s) => s.act === 'transfer');
-    if (transfers.length === 0) continue;
-    bus.info(`${h}: moving ${transfers.length} image(s) before any host changes`);
-    const r = await executePlan({ ...p, steps: transfers }, { hosts: ports.hosts, bus, signal: opts.signal });
-    if (!r.ok) return end('failed', ExitCode.failed, `the image transfer to ${h} failed: ${renderError(r.error)}\nno host was changed (images already loaded stay unused)`);
-  }
+  // 1. the image on every host before any swap, to all hosts at once: a transfer failure changes nothing anywhere
+  const moving = [...plans].map(([h, p]) => ({ h, p, steps: p.steps.filter((s) => s.act === 'transfer') })).filter((m) => m.steps.length > 0);
+  if (moving.length) bus.info(`moving the images to ${moving.map((m) => m.h).join(', ')} at once, before any host changes`);
+  const moved = await Promise.all(moving.map(async (m) => ({ h: m.h, r: await executePlan({ ...m.p, steps: m.steps }, { hosts: ports.hosts, bus, signal: opts.signal }) })));
+  const bad = moved.filter((m) => !m.r.ok);
+  if (bad.length) return end('failed', ExitCode.failed, `${bad.map((m) => `the image transfer to ${m.h} failed: ${renderError(m.r.error)}`).join('\n')}\nno host was changed (images already loaded stay unused)`);
   // 2. plan again: the images are there now (under each host's own IDs); a host changed meanwhile stops here
   for (const [h, p] of plans) {
     const again = await observeAndPlan(ports, from, h, p.releaseId, opts.carry);

@@ -105,7 +105,7 @@ export interface Run {
 
 export function startReleaseflow(args: string[], env: NodeJS.ProcessEnv = {}): Run {
   const child = spawn(process.execPath, [join(REPO, 'bin/releaseflow.js'), ...args], {
-    env: { ...process.env, RELEASEFLOW_CONFIG: labInfo()!.config, ...env },
+    env: { ...process.env, RELEASEFLOW_CONFIG: env.RELEASEFLOW_CONFIG ?? labInfo()!.config, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
