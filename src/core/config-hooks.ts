@@ -27,11 +27,22 @@ const hookSchema = z.union([
   }),
 ]);
 
+/** `migrate`: a one-off container of the new image on the target, before any swap. */
+const migrateSchema = z.union([
+  command,
+  z.strictObject({
+    command,
+    /** Whose env, networks and mounts it runs with (default: the first of containers:). */
+    container: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'expected a container name').optional(),
+  }),
+]);
+
 export const hooksSchema = z.strictObject({
   timeout: duration.default(300_000),
   pre: hookSchema.optional(),
   post: hookSchema.optional(),
   rollback: hookSchema.optional(),
+  migrate: migrateSchema.optional(),
 });
 
 export const notifySchema = z
@@ -51,7 +62,13 @@ export interface HookConfig {
   timeoutMs: number;
 }
 
-export type HooksConfig = Partial<Record<HookName, HookConfig>>;
+/** The migrate hook: its command, run by the image's `sh` in a one-off container of the new image. */
+export interface MigrateConfig {
+  command: string;
+  container?: string;
+}
+
+export type HooksConfig = Partial<Record<HookName, HookConfig>> & { migrate?: MigrateConfig };
 
 export interface NotifyConfig {
   webhooks: string[];
@@ -74,6 +91,7 @@ export function normaliseHooks(raw: z.infer<typeof hooksSchema> | undefined, hos
     }
     out[name] = hook;
   }
+  if (raw.migrate !== undefined) out.migrate = typeof raw.migrate === 'string' ? { command: raw.migrate } : { command: raw.migrate.command, container: raw.migrate.container };
   return out;
 }
 

@@ -124,6 +124,11 @@ export const configSchema = z
     targets.forEach((t, i) => {
       if (targets.indexOf(t) !== i) ctx.addIssue({ code: 'custom', path: ['to', i], message: `lists '${shortKey(t)}' twice` });
     });
+    const migrateOf = c.hooks?.migrate;
+    const migrateIn = typeof migrateOf === 'object' ? migrateOf.container : undefined;
+    if (migrateIn && !c.containers.some((ct) => (typeof ct === 'string' ? ct : ct.name) === migrateIn)) {
+      ctx.addIssue({ code: 'custom', path: ['hooks', 'migrate', 'container'], message: `names container '${shortKey(migrateIn)}', which is not under containers:` });
+    }
     const seen = new Set<string>();
     c.containers.forEach((ct, i) => {
       const name = typeof ct === 'string' ? ct : ct.name;

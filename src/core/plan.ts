@@ -54,6 +54,8 @@ export interface PromotionInput {
   intervalMs: number;
   /** --direct: the target pulls images from the source over this route. */
   direct?: DirectRoute;
+  /** The migrate hook: a one-off container of the new image before any swap (config hooks.migrate). */
+  migrate?: { container: string; command: string; build: (c: ContainerInput, image: string, envFile: string) => Rebuild };
   /** Rebuild a container from the target's own inspect with a new image (pure; see runspec). */
   rebuild: (c: ContainerInput, image: string, envFile: string) => Rebuild;
 }

@@ -66,6 +66,32 @@ export function healthStep(input: PromotionInput, c: ContainerInput): Step {
   };
 }
 
+/** The migrate hook's step, when the release changes its container (else a warning says it is skipped). */
+function migrateStep(input: PromotionInput, changing: ContainerInput[], release: string, warnings: string[]): Step | undefined {
+  const m = input.migrate;
+  if (!m) return undefined;
+  const c = changing.find((x) => x.name === m.container);
+  if (!c) {
+    warnings.push(`hooks.migrate: ${m.container} does not change in this release; the migration does not run`);
+    return undefined;
+  }
+  const envFile = `${release}/${c.name}.migrate.env`;
+  const rb = m.build(c, c.source!.Config.Image, envFile);
+  warnings.push(...rb.warnings.map((w) => `migrate: ${w}`));
+  return {
+    kind: 'exec',
+    act: 'migrate',
+    name: `migrate ${c.name}`,
+    host: input.to.name,
+    cause: `run the migration (${m.command}) in a one-off container of ${c.source!.Config.Image} with ${c.name}'s env, networks and mounts, before any container is swapped; if it fails nothing is swapped`,
+    commands: [
+      { script: `umask 077 && cat > ${shQuote(envFile)}`, stdin: rb.env.map((e) => `${e}\n`).join(''), stdinNote: `env file (${rb.env.length} entries, mode 0600)` },
+      { argv: rb.argv },
+      { argv: ['rm', '-f', envFile] },
+    ],
+  };
+}
+
 /** Plan a release of the source's images onto the target's containers. Throws (exit 2) on facts that forbid it. */
 export function planRelease(input: PromotionInput, obs: Observations): Plan {
   assertPresent(input);
@@ -144,7 +170,10 @@ export function planRelease(input: PromotionInput, obs: Observations): Plan {
   ]);
   steps.push({ kind: 'exec', act: 'tag', name: 'tag images', host: to, cause: 'keep the previous image reachable for rollback and name the new one by its version', commands: tags });
 
-  // 4. each target's own steps: swap or recreate, then health
+  // 4. the migrate hook: a one-off container of the new image, before any container is swapped
+  const migrate = migrateStep(input, changing, paths.release, warnings);
+  if (migrate) steps.push(migrate);
+  // 5. each target's own steps: swap or recreate, then health
   steps.push(...parts.flatMap((p) => p.part.steps));
   const planParts: PlanPart[] = parts.map((p) => ({ target: p.target.name, containers: p.mine.map((c) => c.name), data: p.part.data }));
   return { ...base, steps, upToDate: false, parts: planParts };

@@ -11,7 +11,7 @@ import { planRelease } from '../targets/plan.ts';
 import { ownerOf } from '../targets/target.ts';
 import { lockBusyError } from './lock.ts';
 import { type Ports, targetsOf } from './ports.ts';
-import { rebuildContainer } from './rebuild.ts';
+import { migrateContainer, rebuildContainer } from './rebuild.ts';
 import { assertNoInterrupted, describeInterrupted, readReleaseState } from './release-state.ts';
 import { registerSecrets } from './secrets.ts';
 
@@ -66,9 +66,11 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
       targetHasSourceImage: s ? dstImages.get(s.Image) !== undefined : false,
     };
   });
+  const id = releaseId ?? makeReleaseId(ports.clock());
+  const migrate = config.hooks.migrate;
   const plan = planRelease({
     app: config.app,
-    releaseId: releaseId ?? makeReleaseId(ports.clock()),
+    releaseId: id,
     stateDir: config.hosts[toName]!.stateDir,
     from: { name: fromName, address: config.hosts[fromName]!.address },
     to: { name: toName, address: config.hosts[toName]!.address },
@@ -76,6 +78,7 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
     intervalMs: config.health.intervalMs,
     direct: direct?.route,
     rebuild: (c, image, envFile) => rebuildContainer(c, image, envFile, config.secrets, daemon, carryEnvNames),
+    ...(migrate ? { migrate: { container: migrate.container ?? config.containers[0]!.name, command: migrate.command, build: (c, image, envFile) => migrateContainer(c, image, envFile, migrate.command, id, daemon) } } : {}),
   }, observed);
   // what TEST has that this release does not bring (it rebuilds from PROD's own settings): said, not changed
   plan.drift = inputs.flatMap((c) => driftOfContainer(c, config.secrets)).map((d) => (d.kind === 'env' && d.name && carryEnvNames.includes(d.name) ? { ...d, carried: true, detail: `${d.detail}; carried: this release sets ${fromName}'s` } : d));

@@ -1,5 +1,6 @@
 // The runspec adapter for planning: PROD's own inspect + the new image → docker create argv and env.
 import { breaksEnvFile } from '../core/env-loader.ts';
+import { asOneOffRun, migrateName, oneOffSpec } from '../core/migrate.ts';
 import { parseImageInspect, parseInspect } from '../core/inspect.ts';
 import type { ContainerInput, Rebuild } from '../core/plan.ts';
 import { cidfileRemoval, networkConnectArgv, renderRunCommand, runSpecToArgv, toRunSpec } from '../core/runspec.ts';
@@ -39,4 +40,16 @@ export function carryEnv(env: readonly string[], sourceEnv: readonly string[], n
   const out = env.filter((e) => !names.includes(key(e)) || from.has(key(e))).map((e) => (names.includes(key(e)) ? from.get(key(e))! : e));
   for (const n of names) if (from.has(n) && !out.some((e) => key(e) === n)) out.push(from.get(n)!);
   return out;
+}
+
+/**
+ * The migrate hook's one-off container: the target container's env, networks and mounts (from its own
+ * inspect) with the new image, run attached with `--rm` (see core/migrate.ts). Env goes to `envFile` as
+ * for the swap. Only the first network can be joined by `docker run`: others are named in a warning.
+ */
+export function migrateContainer(c: ContainerInput, image: string, envFile: string, command: string, releaseId: string, ctx?: DaemonContext): Rebuild {
+  const { spec, warnings } = toRunSpec(parseInspect(c.target), parseImageInspect(c.targetImage), { image, daemon: ctx?.daemon, names: ctx?.names });
+  const out = runSpecToArgv(oneOffSpec(spec, command), { mode: 'create', name: migrateName(c.name, releaseId), image, envFile, envLoader: !ctx?.sudo, apiVersion: ctx?.apiVersion });
+  const extra = out.extraNetworks.map((n) => `the migrate container joins ${spec.networks[0]?.name ?? 'the first network'} only, not ${n.name}`);
+  return { argv: asOneOffRun(out.argv), env: out.env, networkConnects: [], runCommand: '', warnings: [...warnings, ...out.warnings, ...extra] };
 }

@@ -8,7 +8,7 @@ import { openSession } from '../../src/workflows/session.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { promote } from '../../src/workflows/promote.ts';
 import { configCopy } from './faults-lib.ts';
-import { labInspect, labScript, labSkip } from './lab.ts';
+import { labDocker, labInspect, labScript, labSkip } from './lab.ts';
 
 const APP = ['ragflowauth-backend', 'ragflowauth-frontend'];
 const prodIds = () => APP.map((n) => labInspect('prod', n).Id as string);
@@ -63,6 +63,28 @@ describe('hooks and notifications', labSkip(), () => {
     assert.match(r.text, /restored rolled-back/);
     assert.equal(prodImage('ragflowauth-backend'), 'ragflowauth-backend:v1');
     assert.equal(prodImage('ragflowauth-frontend'), 'ragflowauth-frontend:v1');
+  });
+
+  test('a migrate hook that fails: nothing is swapped, exit 1, PROD runs the same containers, the one-off is gone', async () => {
+    labScript(['seed']);
+    const ids = prodIds();
+    const r = await promoteWith('hooks:\n  migrate: "echo migrating; exit 3"\n');
+    assert.equal(r.code, 1, r.text);
+    assert.match(r.text, /failed at step \d+\/\d+ migrate ragflowauth-backend/);
+    assert.deepEqual(prodIds(), ids, 'the same containers');
+    assert.equal(labDocker('prod', ['ps', '-a', '--filter', 'name=rf-migrate', '--format', '{{.Names}}']).trim(), '', 'no one-off container left');
+  });
+
+  test("a migrate hook runs before the swap in the new image, with the container's env and mounts", async () => {
+    labScript(['seed']);
+    const r = await promoteWith('hooks:\n  migrate: { command: \'test -n "$DB_PASSWORD" && echo "migrated to $APP_VERSION" >> /data/migrations.log\', container: ragflowauth-backend }\n');
+    assert.equal(r.code, 0, r.text);
+    const log = labDocker('prod', ['exec', 'ragflowauth-backend', 'cat', '/data/migrations.log']);
+    assert.match(log, /^migrated to v2$/m, 'the new image (APP_VERSION v2), the data volume, and PROD\'s secret env');
+    // the new container started after the migration: its boot line follows the migration in the volume
+    const boot = labDocker('prod', ['exec', 'ragflowauth-backend', 'sh', '-c', 'stat -c %Y /data/migrations.log /data/boot.log']).trim().split('\n').map(Number);
+    assert.ok(boot[0]! <= boot[1]!, 'migrated before the new container booted');
+    assert.equal(labDocker('prod', ['ps', '-a', '--filter', 'name=rf-migrate', '--format', '{{.Names}}']).trim(), '', 'no one-off container left');
   });
 
   test('webhook on success and on failure (v3), with the expected payloads', async () => {
