@@ -1,4 +1,5 @@
 // The dashboard's read-only answers: plan, status, doctor, history, a release's log, a container's logs.
+import { systemClock } from '../adapters/clock.ts';
 import type { SshHost } from '../adapters/ssh.ts';
 import type { Config } from '../core/config.ts';
 import { dockerLogs } from '../core/docker.ts';
@@ -28,7 +29,7 @@ async function withHosts<T>(config: Config, names: string[], body: (hosts: Map<s
 export async function planAnswer(config: Config): Promise<PlanView> {
   return withHosts(config, [config.from, config.to], async (hosts) => {
     const bus = new EventBus();
-    const plan = await observeAndPlan({ config, hosts, bus, clock: () => new Date() }, config.from, config.to);
+    const plan = await observeAndPlan({ config, hosts, bus, clock: systemClock }, config.from, config.to);
     return toPlanView(plan, (s) => bus.redactor.redact(s));
   });
 }

@@ -1,4 +1,5 @@
 // A run that may change hosts (CLI or dashboard): the event bus with its sinks, the hosts, and Ctrl-C.
+import { systemClock } from '../adapters/clock.ts';
 import type { Config } from '../core/config.ts';
 import { EventBus } from '../events/bus.ts';
 import { logFileSink } from '../events/logfile.ts';
@@ -34,7 +35,7 @@ export function openSession(config: Config, hostNames: string[], opts: { json?: 
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const sig of signals) process.on(sig, onSigint);
   return {
-    ports: { config, hosts, bus, clock: () => new Date() },
+    ports: { config, hosts, bus, clock: systemClock },
     signal: ac.signal,
     events: bus.history,
     close: async () => {
