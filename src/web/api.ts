@@ -7,7 +7,7 @@ import { ReleaseflowError } from '../core/errors.ts';
 import { shJoin } from '../core/quote.ts';
 import { EventBus } from '../events/bus.ts';
 import { probeHealthUrls, runDoctor } from '../workflows/doctor.ts';
-import { readHistory } from '../workflows/history.ts';
+import { readHistory } from '../adapters/state/history.ts';
 import { closeHosts, openHosts } from '../workflows/hosts.ts';
 import { observeHost, statusOf } from '../workflows/observe.ts';
 import { observeAndPlan } from '../workflows/promote.ts';

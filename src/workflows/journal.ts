@@ -12,7 +12,7 @@ import { CrashGuard } from './crash-guard.ts';
 import { ReleaseflowError } from '../core/errors.ts';
 import type { Plan } from '../core/step.ts';
 import type { ExecuteResult, GuardView } from './execute.ts';
-import { operatorName } from './lock.ts';
+import { operatorName } from '../adapters/state/holder.ts';
 
 /** Seconds the guard lets releaseflow's last command finish before it restores. */
 export const GUARD_GRACE_S = 2;

@@ -11,11 +11,12 @@ import { renderPlan } from '../core/render-plan.ts';
 import { makeReleaseId, statePaths } from '../core/state.ts';
 import type { Plan } from '../core/step.ts';
 
-import { acquireLock, lockBusyError, releaseLock } from './lock.ts';
+import { acquireLock, lockBusyError, releaseLock } from '../adapters/state/lock.ts';
 import { rebuildContainer } from './rebuild.ts';
 import type { ReleaseOutcome } from './execute.ts';
 import { finishRelease } from './finish.ts';
-import { assertNoInterrupted, describeInterrupted, readReleaseState } from './release-state.ts';
+import { readReleaseState } from '../adapters/state/release-state.ts';
+import { assertNoInterrupted, describeInterrupted } from './release-state.ts';
 import { registerSecrets } from './secrets.ts';
 import { notifyRun } from './notify.ts';
 import { type Ports, targetsOf } from './ports.ts';

@@ -8,12 +8,14 @@ import { withUndoLock } from '../core/undo-lock.ts';
 import { makeReleaseId } from '../core/state.ts';
 import type { Plan, Step } from '../core/step.ts';
 import { executePlan } from './execute.ts';
-import { appendHistory, readHistory } from './history.ts';
+import { appendHistory, readHistory } from '../adapters/state/history.ts';
 import { inspectContainers } from '../adapters/inspect.ts';
 import { GUARD_GRACE_S, setJournalState, waitGuardGone } from './journal.ts';
-import { describeHolder, holderLiveness, operatorName, releaseLock } from './lock.ts';
+import { describeHolder, holderLiveness, operatorName } from '../adapters/state/holder.ts';
+import { releaseLock } from '../adapters/state/lock.ts';
 import type { Ports } from './ports.ts';
-import { describeInterrupted, describeRunning, type InterruptedRelease, readReleaseState } from './release-state.ts';
+import { type InterruptedRelease, readReleaseState } from '../adapters/state/release-state.ts';
+import { describeInterrupted, describeRunning } from './release-state.ts';
 
 export interface RecoverOptions {
   to?: string;

@@ -8,8 +8,10 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildGuardScript, buildSetStateScript, buildUndoAllScript, buildWriteJournalScript, journalPaths } from '../../src/core/journal.ts';
 import { withUndoLock } from '../../src/core/undo-lock.ts';
-import { describeHolder, holderLiveness, parseLockOutput } from '../../src/workflows/lock.ts';
-import { buildReleaseStateScript, parseReleaseState } from '../../src/workflows/release-state.ts';
+import { describeHolder, holderLiveness } from '../../src/adapters/state/holder.ts';
+import { parseLockOutput } from '../../src/adapters/state/lock.ts';
+import { parseReleaseState } from '../../src/adapters/state/release-state.ts';
+import { buildReleaseStateScript } from '../../src/core/state-scripts.ts';
 
 function setup(id = '20260101T000000Z') {
   const stateDir = mkdtempSync(join(tmpdir(), 'rf-journal-'));
