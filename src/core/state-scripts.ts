@@ -1,5 +1,6 @@
-// The scripts run in a host's state folder (lock, history, release journals): pure builders.
+// The scripts run in a host's state folder (lock, history, release journals, crash guard): pure builders.
 // Each prints its answer after a marker where a login banner could come first.
+import type { JournalPaths } from './journal.ts';
 import { shQuote } from './quote.ts';
 import { statePaths } from './state.ts';
 import { ALIVE_FN } from './undo-lock.ts';
@@ -92,4 +93,20 @@ export function buildReadHistoryScript(root: string, historyPath: string): strin
 /** Append stdin to the history, creating the state folder (0700) when needed. */
 export function buildAppendHistoryScript(root: string, historyPath: string): string {
   return `umask 077 && mkdir -p ${shQuote(root)} && cat >> ${shQuote(historyPath)}`;
+}
+
+/** Words the guard check prints. */
+export const GUARD_ALIVE = 'rf-guard-alive';
+export const GUARD_GONE = 'rf-guard-gone';
+
+/** Does the release's guard process still run? Prints rf-guard-alive or rf-guard-gone. */
+export function buildGuardAliveScript(paths: JournalPaths): string {
+  return `${ALIVE_FN}
+p=$(cat ${shQuote(paths.guardPid)} 2>/dev/null); if [ -n "$p" ] && rf_alive "$p" ${shQuote(paths.dir)}; then echo ${GUARD_ALIVE}; else echo ${GUARD_GONE}; fi`;
+}
+
+/** Stop a guard that still waits without letting it restore: it is marked decided first, then ended. */
+export function buildStopGuardScript(paths: JournalPaths): string {
+  return `${ALIVE_FN}
+mkdir ${shQuote(paths.guardDecided)} 2>/dev/null; p=$(cat ${shQuote(paths.guardPid)} 2>/dev/null); if [ -n "$p" ] && rf_alive "$p" ${shQuote(paths.dir)}; then kill -TERM "$p" 2>/dev/null; fi; true`;
 }

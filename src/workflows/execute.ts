@@ -27,7 +27,7 @@ export interface ReleaseOutcome {
   result: ReleaseResult;
 }
 
-/** The crash guard of a release, as the executor sees it (see crash-guard.ts). */
+/** The crash guard of a release, as the executor sees it (see src/adapters/state/crash-guard.ts). */
 export interface GuardView {
   /** The target host the guard watches. */
   host: string;

@@ -11,7 +11,8 @@ import { partsOf, type UndoInput } from '../targets/target.ts';
 import { type ExecuteResult, executePlan, type ReleaseOutcome } from './execute.ts';
 import { historyContainers, record } from './history.ts';
 import { factsOfPlan, postHook, preHookStops, rollbackHook } from './hooks.ts';
-import { awaitGoneGuard, commitRelease, endAfterRollback, newJournal, type OpenJournal, openJournal, setJournalState } from './journal.ts';
+import { setJournalState } from '../adapters/state/journal.ts';
+import { awaitGoneGuard, commitRelease, endAfterRollback, newJournal, type OpenJournal, openJournal } from './journal.ts';
 import { targetsOf, type Ports } from './ports.ts';
 
 /** Each part of the plan with its target and what its undo is made from. */

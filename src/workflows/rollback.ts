@@ -13,7 +13,8 @@ import type { AnyTarget, RecordedRelease, RestorePart } from '../targets/target.
 import { executePlan } from './execute.ts';
 import { appendHistory, readHistory } from '../adapters/state/history.ts';
 import { rollbackHook } from './hooks.ts';
-import { GUARD_GRACE_S, newJournal, type OpenJournal, openJournal, setJournalState, waitGuardGone } from './journal.ts';
+import { setJournalState, waitGuardGone } from '../adapters/state/journal.ts';
+import { GUARD_GRACE_S, newJournal, type OpenJournal, openJournal } from './journal.ts';
 import { operatorName } from '../adapters/state/holder.ts';
 import { acquireLock, releaseLock } from '../adapters/state/lock.ts';
 import { factsOfRun, notifyRun } from './notify.ts';
