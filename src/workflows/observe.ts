@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SshHost } from '../adapters/ssh.ts';
 import { HostUnreachableError, ReleaseflowError } from '../core/errors.ts';
+import { buildFileStatusScript } from '../core/file-scripts.ts';
 import { composeFilePaths, detectMode, type Mode } from '../core/mode.ts';
 import { tail } from '../core/noise.ts';
 import { shJoin, } from '../core/quote.ts';
@@ -183,8 +184,7 @@ async function observeComposeFiles(host: SshHost, containers: ContainerObservati
   const withFiles = containers.filter((c) => c.mode?.mode === 'compose');
   const paths = [...new Set(withFiles.flatMap((c) => (c.mode?.mode === 'compose' ? composeFilePaths(c.mode) : [])))];
   if (paths.length === 0) return;
-  const script = `for f in ${shJoin(paths)}; do if [ -r "$f" ] && [ -f "$f" ]; then echo readable; elif [ -e "$f" ]; then echo unreadable; else echo missing; fi; done`;
-  const r = await host.run({ script });
+  const r = await host.run({ script: buildFileStatusScript(paths) });
   const lines = r.stdout.trim().split('\n').slice(-paths.length);
   const status = new Map(paths.map((p, i) => [p, (lines[i] ?? 'missing') as 'readable' | 'unreadable' | 'missing']));
   for (const c of withFiles) if (c.mode?.mode === 'compose') c.composeFiles = composeFilePaths(c.mode).map((path) => ({ path, status: status.get(path)! }));
