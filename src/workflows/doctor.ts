@@ -5,13 +5,13 @@ import { probeDirect, resolveDirect } from '../adapters/transfer-direct.ts';
 import { describeRoute } from '../core/direct.ts';
 import type { Config } from '../core/config.ts';
 import { ReleaseflowError } from '../core/errors.ts';
-import { buildHealthProbeScript, parseHealthProbe } from '../core/health.ts';
+import { buildFailureLogsScript, buildHealthProbesScript } from '../core/doctor-scripts.ts';
+import { parseHealthProbe } from '../core/health.ts';
 import { describeMode } from '../core/mode.ts';
-import { shJoin } from '../core/quote.ts';
 import { statePaths } from '../core/state.ts';
 import { formatBytes } from '../core/human.ts';
 import { readStateDirAccess, stateDirFix, stateDirProblem } from '../adapters/state/state-dir.ts';
-import { parseSections, section } from '../core/sections.ts';
+import { parseSections } from '../core/sections.ts';
 import { type HostFacts, observeHost, shortId } from './observe.ts';
 import { readReleaseState } from '../adapters/state/release-state.ts';
 import { describeReleaseState, describeRunning } from './release-state.ts';
@@ -121,8 +121,7 @@ export async function probeHealthUrls(config: Config, host: SshHost): Promise<{ 
   const targets = config.containers.filter((c) => c.healthUrl);
   if (targets.length === 0) return { checks: [{ host: host.name, status: 'WARN', message: 'health: no health URL configured', fix: 'set health.url (or a container health.url) so releases are verified' }], failing: [] };
   const m = `@@rf-${randomBytes(6).toString('hex')}`;
-  const script = targets.map((c, i) => section(m, String(i), buildHealthProbeScript(c.name, c.healthUrl))).join('\n');
-  const r = await host.run({ script });
+  const r = await host.run({ script: buildHealthProbesScript(targets, m) });
   const sections = parseSections(r.stdout, m);
   const checks: DoctorCheck[] = [];
   const failing: FailingContainer[] = [];
@@ -144,10 +143,7 @@ export async function readFailureLogs(host: SshHost, facts: HostFacts, failing: 
   const m = `@@rf-${randomBytes(6).toString('hex')}`;
   const names = [...new Set(failing.map((x) => x.container))];
   const present = names.filter((n) => facts.containers.find((c) => c.name === n)?.present);
-  const ps = [...docker, 'ps', '-a', ...facts.containers.flatMap((c) => ['--filter', `name=${c.name}`])];
-  const lines = present.map((n, i) => section(m, String(i), `${shJoin([...docker, 'logs', '--tail', '200', n])} 2>&1`));
-  lines.push(section(m, 'ps', `${shJoin(ps)} 2>&1`));
-  const r = await host.run({ script: lines.join('\n') });
+  const r = await host.run({ script: buildFailureLogsScript(docker, present, facts.containers.map((c) => c.name), m) });
   const s = parseSections(r.stdout, m);
   for (const x of failing) {
     const i = present.indexOf(x.container);
