@@ -28,3 +28,14 @@ export function buildWriteFileScript(path: string, opts: { force: boolean; secre
     `umask ${opts.secret ? '077' : '022'}; cat > ${t} && mv ${t} ${p} || exit ${WRITE_FAILED}`,
   ].join('\n');
 }
+
+/** Create a folder (and its parents) only the SSH user can read: release snapshots may hold secrets. */
+export function buildPrivateDirScript(dir: string): string {
+  return `umask 077 && mkdir -p ${shQuote(dir)}`;
+}
+
+/** Write `text` to `path` (mode 0644) through a temporary file renamed into place; the text is in the command, so it must hold no secret. */
+export function buildWriteTextScript(path: string, text: string): string {
+  const tmp = `${path}.releaseflow-tmp`;
+  return `umask 022 && printf '%s' ${shQuote(text)} > ${shQuote(tmp)} && mv ${shQuote(tmp)} ${shQuote(path)}`;
+}

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildComposeToolsScript } from '../../src/core/compose.ts';
-import { buildFileStatusScript, buildHashFilesScript, buildWriteFileScript, WRITE_EXISTS } from '../../src/core/file-scripts.ts';
+import { buildFileStatusScript, buildHashFilesScript, buildPrivateDirScript, buildWriteFileScript, buildWriteTextScript, WRITE_EXISTS } from '../../src/core/file-scripts.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), "rf-files-it's "));
 const sh = (script: string, opts: { input?: string; path?: string } = {}) =>
@@ -59,4 +59,17 @@ test('compose tools: the version of each CLI present, empty for a missing one; w
   assert.equal(sh(buildComposeToolsScript(true), { path }).stdout, 'plugin 2.29.1\nstandalone \n');
   stub('docker-compose', '[ "$1 $2" = "version --short" ] && echo 1.29.2');
   assert.equal(sh(buildComposeToolsScript(), { path }).stdout, 'plugin \nstandalone 1.29.2\n');
+});
+
+test('write text: the exact text (quotes, %, backslashes, newlines) replaces the file, mode 0644; a private folder is 0700', () => {
+  const dir = join(tmp(), 'rel', 'compose');
+  assert.equal(sh(buildPrivateDirScript(dir)).status, 0);
+  assert.equal(statSync(dir).mode & 0o777, 0o700);
+  const path = join(dir, 'docker-compose.releaseflow.yml');
+  writeFileSync(path, 'old');
+  const text = "services:\n  web:\n    image: 'it''s' \"%s\" \\n $HOME `x`\n";
+  assert.equal(sh(buildWriteTextScript(path, text)).status, 0);
+  assert.equal(readFileSync(path, 'utf8'), text);
+  assert.equal(statSync(path).mode & 0o777, 0o644);
+  assert.deepEqual(readdirSync(dir), ['docker-compose.releaseflow.yml']);
 });
