@@ -19,6 +19,12 @@ export interface ComposeCli {
   version: string;
 }
 
+/** Print the host's compose CLIs: `plugin VERSION` (docker compose) and `standalone VERSION` (docker-compose), empty when absent. */
+export function buildComposeToolsScript(sudo = false): string {
+  const pre = sudo ? 'sudo -n ' : '';
+  return `printf 'plugin %s\\nstandalone %s\\n' "$(${pre}docker compose version --short 2>/dev/null)" "$(${pre}docker-compose version --short 2>/dev/null)"`;
+}
+
 /** Major version of a compose version string (`2.26.1-4` → 2, `v2.29.0` → 2, `1.29.2` → 1); undefined when unknown. */
 export function majorOf(version: string | undefined): number | undefined {
   const m = /^v?(\d+)\./.exec(version?.trim() ?? '');

@@ -168,3 +168,11 @@ export function buildWriteJournalScript(paths: JournalPaths, undoScript: string)
 export function buildSetStateScript(paths: JournalPaths, state: JournalState): string {
   return `rm -f ${shQuote(paths.dir)}/*.env; echo ${shQuote(state)} >${shQuote(paths.state)}`;
 }
+
+/** Exit code of a forward command refused because the guard already decided. */
+export const GUARD_REFUSED = 97;
+
+/** A forward command of a guarded release on the target: refused (exit 97) once the guard has decided (`decidedDir` exists). */
+export function buildRefuseAfterGuardScript(decidedDir: string, command: string): string {
+  return `if [ -d ${shQuote(decidedDir)} ]; then echo 'releaseflow: the crash guard has taken over this release' >&2; exit ${GUARD_REFUSED}; fi\n${command}`;
+}

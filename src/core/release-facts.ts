@@ -101,6 +101,11 @@ export function releaseEnv(f: ReleaseFacts, hook?: string): Record<string, strin
   return env;
 }
 
+/** A hook's script on a host: the release's variables exported, then the operator's command (their own text from the config). */
+export function buildHookScript(env: Record<string, string>, command: string): string {
+  return `${exportLines(env)}\n${command}`;
+}
+
 /** `export NAME='value'` lines for the top of a script run on a host; every value quoted (shQuote). */
 export function exportLines(env: Record<string, string>): string {
   return Object.entries(env)

@@ -1,4 +1,5 @@
 // The dashboard's read-only answers: plan, status, doctor, history, a release's log, a container's logs.
+import { systemClock } from '../adapters/clock.ts';
 import type { SshHost } from '../adapters/ssh.ts';
 import type { Config } from '../core/config.ts';
 import { dockerLogs } from '../core/docker.ts';
@@ -6,7 +7,7 @@ import { ReleaseflowError } from '../core/errors.ts';
 import { shJoin } from '../core/quote.ts';
 import { EventBus } from '../events/bus.ts';
 import { probeHealthUrls, runDoctor } from '../workflows/doctor.ts';
-import { readHistory } from '../workflows/history.ts';
+import { readHistory } from '../adapters/state/history.ts';
 import { inspectContainers } from '../adapters/inspect.ts';
 import { closeHosts, openHosts } from '../workflows/hosts.ts';
 import { observeHost, statusOf } from '../workflows/observe.ts';
@@ -30,7 +31,7 @@ async function withHosts<T>(config: Config, names: string[], body: (hosts: Map<s
 export async function planAnswer(config: Config): Promise<PlanView> {
   return withHosts(config, [config.from, config.to], async (hosts) => {
     const bus = new EventBus();
-    const plan = await observeAndPlan({ config, hosts, bus, clock: () => new Date() }, config.from, config.to);
+    const plan = await observeAndPlan({ config, hosts, bus, clock: systemClock }, config.from, config.to);
     return toPlanView(plan, (s) => bus.redactor.redact(s));
   });
 }

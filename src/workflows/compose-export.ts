@@ -1,12 +1,12 @@
 // export-compose: read docker-run containers on a host, render the equivalent compose file, optionally write it there.
 import { posix } from 'node:path';
 import type { SshHost } from '../adapters/ssh.ts';
-import { majorOf } from '../core/compose.ts';
+import { buildComposeToolsScript, majorOf } from '../core/compose.ts';
 import { type ExportContainer, renderComposeFile } from '../core/compose-export.ts';
 import { ExitCode, ReleaseflowError } from '../core/errors.ts';
 import { parseImageInspect, parseInspect } from '../core/inspect.ts';
 import { detectMode } from '../core/mode.ts';
-import { shQuote } from '../core/quote.ts';
+import { buildWriteFileScript, WRITE_EXISTS } from '../core/file-scripts.ts';
 import { toRunSpec } from '../core/runspec.ts';
 import { inspectContainers, inspectImages, readDaemonContext } from '../adapters/inspect.ts';
 
@@ -27,7 +27,7 @@ export interface ExportResult {
 
 /** Which file format the host's compose reads best. */
 async function hostFormat(host: SshHost): Promise<'v1' | 'v2'> {
-  const r = await host.run({ script: `printf 'plugin %s\\nstandalone %s\\n' "$(docker compose version --short 2>/dev/null)" "$(docker-compose version --short 2>/dev/null)"` });
+  const r = await host.run({ script: buildComposeToolsScript() });
   const plugin = /^plugin (\S+)/m.exec(r.stdout)?.[1];
   const standalone = /^standalone (\S+)/m.exec(r.stdout)?.[1];
   return !plugin && majorOf(standalone) === 1 ? 'v1' : 'v2';
@@ -56,13 +56,7 @@ export async function exportCompose(host: SshHost, names: readonly string[], opt
 /** Write the compose file on the host over SSH stdin; refuses to replace an existing file unless `force`. */
 export async function writeComposeFile(host: SshHost, path: string, text: string, opts: { force: boolean; secret: boolean }): Promise<void> {
   if (!posix.isAbsolute(path)) throw new ReleaseflowError(`--write ${path}: the path on ${host.name} must be absolute`, { fix: 'pass an absolute path, or --write alone for /opt/<app>/docker-compose.yml' }, ExitCode.usage);
-  const [p, t] = [shQuote(path), shQuote(`${path}.releaseflow-tmp`)];
-  const script = [
-    `mkdir -p ${shQuote(posix.dirname(path))} || exit 3`,
-    opts.force ? '' : `if [ -e ${p} ]; then echo exists; exit 4; fi`,
-    `umask ${opts.secret ? '077' : '022'}; cat > ${t} && mv ${t} ${p} || exit 3`,
-  ].join('\n');
-  const r = await host.run({ script }, { stdin: text });
-  if (r.code === 4) throw new ReleaseflowError(`${path} already exists on ${host.name}; not overwritten`, { host: host.name, fix: 'pass --force to replace it (the old file is not kept), or --write another path' }, ExitCode.usage);
+  const r = await host.run({ script: buildWriteFileScript(path, opts) }, { stdin: text });
+  if (r.code === WRITE_EXISTS) throw new ReleaseflowError(`${path} already exists on ${host.name}; not overwritten`, { host: host.name, fix: 'pass --force to replace it (the old file is not kept), or --write another path' }, ExitCode.usage);
   if (r.code !== 0) throw new ReleaseflowError(`could not write ${path} on ${host.name} (exit ${r.code}): ${r.stderr.trim()}`, { host: host.name, fix: `check that the SSH user may write ${posix.dirname(path)}` });
 }

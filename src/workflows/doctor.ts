@@ -5,15 +5,16 @@ import { probeDirect, resolveDirect } from '../adapters/transfer-direct.ts';
 import { describeRoute } from '../core/direct.ts';
 import type { Config } from '../core/config.ts';
 import { ReleaseflowError } from '../core/errors.ts';
-import { buildHealthProbeScript, parseHealthProbe } from '../core/health.ts';
+import { buildFailureLogsScript, buildHealthProbesScript } from '../core/doctor-scripts.ts';
+import { parseHealthProbe } from '../core/health.ts';
 import { describeMode } from '../core/mode.ts';
-import { shJoin, shQuote } from '../core/quote.ts';
 import { statePaths } from '../core/state.ts';
 import { formatBytes } from '../core/human.ts';
-import { STATE_DIR_FN, stateDirFix, stateDirProblem } from './lock.ts';
-import { parseSections, section } from '../core/sections.ts';
+import { readStateDirAccess, stateDirFix, stateDirProblem } from '../adapters/state/state-dir.ts';
+import { parseSections } from '../core/sections.ts';
 import { type HostFacts, observeHost, shortId } from './observe.ts';
-import { describeReleaseState, describeRunning, readReleaseState } from './release-state.ts';
+import { readReleaseState } from '../adapters/state/release-state.ts';
+import { describeReleaseState, describeRunning } from './release-state.ts';
 
 export type CheckStatus = 'PASS' | 'FAIL' | 'WARN';
 
@@ -120,8 +121,7 @@ export async function probeHealthUrls(config: Config, host: SshHost): Promise<{ 
   const targets = config.containers.filter((c) => c.healthUrl);
   if (targets.length === 0) return { checks: [{ host: host.name, status: 'WARN', message: 'health: no health URL configured', fix: 'set health.url (or a container health.url) so releases are verified' }], failing: [] };
   const m = `@@rf-${randomBytes(6).toString('hex')}`;
-  const script = targets.map((c, i) => section(m, String(i), buildHealthProbeScript(c.name, c.healthUrl))).join('\n');
-  const r = await host.run({ script });
+  const r = await host.run({ script: buildHealthProbesScript(targets, m) });
   const sections = parseSections(r.stdout, m);
   const checks: DoctorCheck[] = [];
   const failing: FailingContainer[] = [];
@@ -143,10 +143,7 @@ export async function readFailureLogs(host: SshHost, facts: HostFacts, failing: 
   const m = `@@rf-${randomBytes(6).toString('hex')}`;
   const names = [...new Set(failing.map((x) => x.container))];
   const present = names.filter((n) => facts.containers.find((c) => c.name === n)?.present);
-  const ps = [...docker, 'ps', '-a', ...facts.containers.flatMap((c) => ['--filter', `name=${c.name}`])];
-  const lines = present.map((n, i) => section(m, String(i), `${shJoin([...docker, 'logs', '--tail', '200', n])} 2>&1`));
-  lines.push(section(m, 'ps', `${shJoin(ps)} 2>&1`));
-  const r = await host.run({ script: lines.join('\n') });
+  const r = await host.run({ script: buildFailureLogsScript(docker, present, facts.containers.map((c) => c.name), m) });
   const s = parseSections(r.stdout, m);
   for (const x of failing) {
     const i = present.indexOf(x.container);
@@ -183,13 +180,10 @@ async function checkDirect(from: SshHost, to: SshHost, route: Config['transfer']
 /** Can the SSH user write the app's state folder on the target (or create it)? A non-root user with sudo: true often cannot. */
 async function checkStateDir(config: Config, host: SshHost): Promise<DoctorCheck> {
   const root = statePaths(host.config.stateDir, config.app).root;
-  const m = `@@rf-${randomBytes(6).toString('hex')}`;
-  const r = await host.check({ script: `${STATE_DIR_FN}\nrf_statedir ${shQuote(root)}; printf '%s %s %s %s\\n' ${shQuote(m)} "$w" "$(id -un)" "$d"` }, { what: 'checking the state folder' });
-  const line = r.stdout.split('\n').find((l) => l.startsWith(`${m} `));
-  if (!line) return { host: host.name, status: 'WARN', message: `state: could not check ${root} (no answer)` };
-  const [, w, user = '', ...dir] = line.split(' ');
-  const blocking = dir.join(' ');
-  if (w === 'ok') return { host: host.name, status: 'PASS', message: `state: ${root} ${blocking === root ? 'writable' : `can be created (in ${blocking})`} for ${user}` };
+  const a = await readStateDirAccess(host, config);
+  if (!a) return { host: host.name, status: 'WARN', message: `state: could not check ${root} (no answer)` };
+  const { user, blocking } = a;
+  if (a.writable) return { host: host.name, status: 'PASS', message: `state: ${root} ${blocking === root ? 'writable' : `can be created (in ${blocking})`} for ${user}` };
   return { host: host.name, status: 'FAIL', message: `state: ${stateDirProblem(host, root, user, blocking)}`, fix: stateDirFix(host, root, user, blocking) };
 }
 
@@ -206,7 +200,7 @@ async function diagnoseHost(config: Config, host: SshHost, f: HostFacts, source:
   }
   if (f.reachable && f.host === config.to) {
     r.checks.push(await checkStateDir(config, host).catch((e) => ({ host: f.host, status: 'WARN' as const, message: `state: could not check ${host.config.stateDir}: ${e instanceof Error ? e.message : e}` })));
-    // an interrupted release or a lock left behind (release-state.ts)
+    // an interrupted release or a lock left behind (src/adapters/state/release-state.ts)
     const st = await readReleaseState(host, config).catch(() => undefined);
     const d = st ? describeReleaseState(st) : undefined;
     for (const p of d?.problems ?? []) r.checks.push({ host: f.host, status: 'FAIL', message: `release: ${p}`, fix: d?.fix });

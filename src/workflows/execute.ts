@@ -6,7 +6,7 @@ import { describeRoute } from '../core/direct.ts';
 import { diagnoseSsh, type Remote, remoteString, type SshHost } from '../adapters/ssh.ts';
 import { CommandError, HostUnreachableError, ReleaseflowError } from '../core/errors.ts';
 import { buildHealthProbeScript, judgeHealth, parseHealthProbe } from '../core/health.ts';
-import { shQuote } from '../core/quote.ts';
+import { buildRefuseAfterGuardScript, GUARD_REFUSED } from '../core/journal.ts';
 import { renderCommand } from '../core/render-plan.ts';
 import { bindImageId, type Plan, type Step } from '../core/step.ts';
 import type { EventBus } from '../events/bus.ts';
@@ -28,7 +28,7 @@ export interface ReleaseOutcome {
   result: ReleaseResult;
 }
 
-/** The crash guard of a release, as the executor sees it (see crash-guard.ts). */
+/** The crash guard of a release, as the executor sees it (see src/adapters/state/crash-guard.ts). */
 export interface GuardView {
   /** The target host the guard watches. */
   host: string;
@@ -116,7 +116,7 @@ async function runStep(step: Step, index: number, ctx: ExecuteContext): Promise<
         const shown = renderCommand(c);
         ctx.bus.emit({ type: 'command', index, host: step.host, command: shown });
         let remote: Remote = c.argv ? { argv: c.argv } : { script: c.script ?? 'true' };
-        if (ctx.guard && ctx.guard.host === step.host) remote = { script: `${refuseAfterGuard(ctx.guard.decidedDir)}\n${remoteString(remote, host.config.sudo)}` };
+        if (ctx.guard && ctx.guard.host === step.host) remote = { script: buildRefuseAfterGuardScript(ctx.guard.decidedDir, remoteString(remote, host.config.sudo)) };
         const r = await host.run(remote, { stdin: c.stdin }).catch((err: unknown) => {
           if (err instanceof ReleaseflowError) err.detail.command = shown;
           throw err;
@@ -197,14 +197,6 @@ async function waitHealthy(step: Extract<Step, { kind: 'health' }>, index: numbe
     if (ctx.signal?.aborted) throw interrupted();
     await sleep(step.intervalMs);
   }
-}
-
-/** Exit code of a forward command refused because the guard already decided. */
-const GUARD_REFUSED = 97;
-
-/** The prefix of every forward command of a guarded release on the target. */
-function refuseAfterGuard(decidedDir: string): string {
-  return `if [ -d ${shQuote(decidedDir)} ]; then echo 'releaseflow: the crash guard has taken over this release' >&2; exit ${GUARD_REFUSED}; fi`;
 }
 
 /** Stop the release when its crash guard is gone (it may be restoring the previous containers). */

@@ -3,15 +3,16 @@
 import { inspectContainers } from '../adapters/inspect.ts';
 import { dockerLogs, dockerPsAll } from '../core/docker.ts';
 import { ExitCode, renderError } from '../core/errors.ts';
-import { shQuote } from '../core/quote.ts';
 import type { InspectLike } from '../core/plan.ts';
+import { buildPruneScript } from '../core/prune.ts';
 import type { UndoLock } from '../core/rollback-plan.ts';
 import type { Plan } from '../core/step.ts';
 import { partsOf, type UndoInput } from '../targets/target.ts';
 import { type ExecuteResult, executePlan, type ReleaseOutcome } from './execute.ts';
 import { historyContainers, record } from './history.ts';
 import { factsOfPlan, postHook, preHookStops, rollbackHook } from './hooks.ts';
-import { awaitGoneGuard, commitRelease, endAfterRollback, newJournal, type OpenJournal, openJournal, setJournalState } from './journal.ts';
+import { setJournalState } from '../adapters/state/journal.ts';
+import { awaitGoneGuard, commitRelease, endAfterRollback, newJournal, type OpenJournal, openJournal } from './journal.ts';
 import { targetsOf, type Ports } from './ports.ts';
 
 /** Each part of the plan with its target and what its undo is made from. */
@@ -124,14 +125,7 @@ export async function prune(ports: Ports, plan: Plan): Promise<void> {
   const to = ports.hosts.get(plan.to.name)!;
   const keep = ports.config.keepReleases;
   for (const c of plan.containers) {
-    const pattern = `^${c.name.replace(/\./g, '\\.')}-rf-prev-[0-9]{8}T[0-9]{6}Z$`;
-    const repo = c.prevTag.split(':')[0]!;
-    const script = [
-      `docker ps -a --format '{{.Names}}' | grep -E ${shQuote(pattern)} | sort -r | tail -n +${keep + 1} | while read -r n; do docker rm "$n" >/dev/null && echo "rf-pruned removed $n"; done`,
-      `docker images --format '{{.Repository}}:{{.Tag}}' ${shQuote(repo)} | sort -r | tail -n +${keep + 1} | while read -r t; do docker rmi "$t" >/dev/null 2>&1 && echo "rf-pruned untagged $t"; done`,
-      'true',
-    ].join('\n');
-    const r = await to.run({ script }).catch(() => undefined);
+    const r = await to.run({ script: buildPruneScript(c.name, c.prevTag, keep) }).catch(() => undefined);
     // only our own lines: a banner printed by the remote shell is not a pruned container
     const lines = (r?.stdout ?? '').split('\n').filter((l) => l.startsWith('rf-pruned ')).map((l) => l.slice(10));
     if (lines.length) ports.bus.info(`pruned on ${to.name} (keeping ${keep} releases): ${lines.join(', ')}`);

@@ -3,7 +3,7 @@
 // rolled back, newest first, so that the fleet runs one version again.
 import { buildReadMarksScript, type FleetMark, fleetDir, parseMarks } from '../core/fleet.ts';
 import { ExitCode } from '../core/errors.ts';
-import { readHistory } from './history.ts';
+import { readHistory } from '../adapters/state/history.ts';
 import type { Ports } from './ports.ts';
 import { type RecoverOptions, recover } from './recover.ts';
 import { rollbackHost } from './rollback.ts';

@@ -3,7 +3,7 @@
 import { runProcess } from '../adapters/process.ts';
 import type { HookName } from '../core/config-hooks.ts';
 import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
-import { exportLines, type ReleaseFacts, releaseEnv } from '../core/release-facts.ts';
+import { buildHookScript, type ReleaseFacts, releaseEnv } from '../core/release-facts.ts';
 import type { Plan } from '../core/step.ts';
 import type { ExecuteResult, ReleaseOutcome } from './execute.ts';
 import { containerFacts } from './notify.ts';
@@ -38,7 +38,7 @@ export async function runHook(ports: Ports, name: HookName, facts: ReleaseFacts,
       const host = ports.hosts.get(hook.on);
       if (!host) return new ReleaseflowError(`the ${name} hook runs on ${hook.on}, which this command does not connect to`, { fix: `set hooks.${name}.on: to local or to the source or target host` });
       // the values are quoted (shQuote); the command is the operator's own text from the config
-      const r = await host.run({ script: `${exportLines(env)}\n${hook.command}` }, { timeoutMs: hook.timeoutMs, signal });
+      const r = await host.run({ script: buildHookScript(env, hook.command) }, { timeoutMs: hook.timeoutMs, signal });
       code = r.code;
       output = `${r.stdout}${r.stderr}`;
     }

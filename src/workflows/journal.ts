@@ -1,18 +1,18 @@
-// The release journal on the target, as workflows use it: write it and arm the crash guard before the
-// first change; set its state as the release ends.
+// The release journal as a release uses it: write it and arm the crash guard before the first change;
+// commit through the guard, or tell it how our own rollback ended. The I/O is src/adapters/state/.
 import { hostname } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { type Clock, systemClock } from '../adapters/clock.ts';
 import type { SshHost } from '../adapters/ssh.ts';
+import { CrashGuard } from '../adapters/state/crash-guard.ts';
+import { operatorName } from '../adapters/state/holder.ts';
+import { setJournalState, waitGuardGone, writeJournal } from '../adapters/state/journal.ts';
 import type { Config } from '../core/config.ts';
-import { ALIVE_FN, buildSetStateScript, buildUndoAllScript, buildWriteJournalScript, type Journal, type JournalPaths, type JournalState, journalPaths } from '../core/journal.ts';
-import { shQuote } from '../core/quote.ts';
-import type { UndoTarget } from '../core/rollback-plan.ts';
-import type { EventBus } from '../events/bus.ts';
-import { CrashGuard } from './crash-guard.ts';
 import { ReleaseflowError } from '../core/errors.ts';
+import { type Journal, type JournalPaths, journalPaths } from '../core/journal.ts';
+import type { UndoTarget } from '../core/rollback-plan.ts';
 import type { Plan } from '../core/step.ts';
+import type { EventBus } from '../events/bus.ts';
 import type { ExecuteResult, GuardView } from './execute.ts';
-import { operatorName } from './lock.ts';
 
 /** Seconds the guard lets releaseflow's last command finish before it restores. */
 export const GUARD_GRACE_S = 2;
@@ -26,18 +26,14 @@ export interface OpenJournal {
 }
 
 /** The journal of a release about to start (pure apart from the clock and this machine's identity). */
-export function newJournal(input: Omit<Journal, 'version' | 'holder' | 'machine' | 'pid' | 'startedAt'>): Journal {
-  return { version: 1, holder: operatorName(), machine: hostname(), pid: process.pid, startedAt: new Date().toISOString(), ...input };
+export function newJournal(input: Omit<Journal, 'version' | 'holder' | 'machine' | 'pid' | 'startedAt'>, clock: Clock = systemClock): Journal {
+  return { version: 1, holder: operatorName(), machine: hostname(), pid: process.pid, startedAt: clock().toISOString(), ...input };
 }
 
 /** Write the journal and undo.sh, then arm the guard. Throws before anything changed when either fails. */
 export async function openJournal(to: SshHost, config: Config, journal: Journal, bus: EventBus): Promise<OpenJournal> {
   const paths = journalPaths(to.config.stateDir, config.app, journal.releaseId);
-  await to.check({ script: buildWriteJournalScript(paths, buildUndoAllScript(journal.targets, paths, to.config.sudo, journal.extraUndo)) }, {
-    stdin: JSON.stringify(journal),
-    what: 'writing the release journal',
-    fix: `make ${to.config.stateDir} writable for the SSH user on ${to.name}; nothing was changed`,
-  });
+  await writeJournal(to, paths, journal);
   const heartbeatTimeoutS = Math.round((config.ssh.heartbeatTimeoutMs ?? 60_000) / 1000);
   let guard: CrashGuard;
   try {
@@ -48,27 +44,6 @@ export async function openJournal(to: SshHost, config: Config, journal: Journal,
   }
   bus.info(`crash guard armed on ${to.name} (journal ${paths.journal}): if this run dies or loses its connection for ${heartbeatTimeoutS}s, ${to.name} puts the previous containers back by itself`);
   return { paths, guard, view: { host: to.name, lost: () => guard.lost(), decidedDir: paths.guardDecided } };
-}
-
-/** Set the state word (removes leftover env files too). */
-export async function setJournalState(to: SshHost, paths: JournalPaths, state: JournalState): Promise<void> {
-  await to.check({ script: buildSetStateScript(paths, state) }, { what: `marking release ${paths.dir} ${state}`, timeoutMs: 30_000 });
-}
-
-/** Wait (bounded) until the guard process of a release is gone, so its restore never overlaps what follows. */
-export async function waitGuardGone(to: SshHost, paths: JournalPaths, maxMs: number): Promise<boolean> {
-  const deadline = Date.now() + maxMs;
-  const script = `${ALIVE_FN}
-p=$(cat ${shQuote(paths.guardPid)} 2>/dev/null); if [ -n "$p" ] && rf_alive "$p" ${shQuote(paths.dir)}; then echo rf-guard-alive; else echo rf-guard-gone; fi`;
-  let unreachable = 0;
-  for (;;) {
-    const r = await to.run({ script }, { timeoutMs: 20_000 }).catch(() => undefined);
-    if (r?.stdout.includes('rf-guard-gone')) return true;
-    // the host cannot be reached: its guard works on its own; do not wait for it here
-    unreachable = r ? 0 : unreachable + 1;
-    if (unreachable >= 3 || Date.now() > deadline) return false;
-    await sleep(500);
-  }
 }
 
 /**

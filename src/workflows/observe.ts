@@ -2,10 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import type { SshHost } from '../adapters/ssh.ts';
 import { HostUnreachableError, ReleaseflowError } from '../core/errors.ts';
+import { buildFileStatusScript } from '../core/file-scripts.ts';
 import { composeFilePaths, detectMode, type Mode } from '../core/mode.ts';
 import { tail } from '../core/noise.ts';
-import { shJoin, } from '../core/quote.ts';
-import { parseSections, section } from '../core/sections.ts';
+import { buildObserveScript } from '../core/observe-script.ts';
+import { parseSections } from '../core/sections.ts';
 import { parseJsonArray } from '../adapters/inspect.ts';
 
 /** JSON as docker prints it (inspect output): read field by field, as docker documents it. */
@@ -68,33 +69,6 @@ export interface HostFacts {
   networks: string[];
   /** Every container on the host (`docker ps -a`), for messages such as "docker ps -a shows: …". */
   allContainers: { name: string; image: string; status: string }[];
-}
-
-/** The remote script: one round trip for all facts. Arguments go through shJoin; the rest is fixed text. */
-export function buildObserveScript(containers: readonly string[], sudo: boolean, marker: string): string {
-  const d = (...argv: string[]) => `d ${shJoin(argv)}`;
-  const forced = sudo ? 1 : 0;
-  return [
-    `if perr=$(docker version --format x 2>&1 >/dev/null); then plain=ok; else plain=no; fi`,
-    `if [ ${forced} = 1 ] || [ $plain = no ]; then if serr=$(sudo -n docker version --format x 2>&1 >/dev/null); then sudo=ok; else sudo=no; fi; else sudo=untried; fi`,
-    `if [ ${forced} = 1 ]; then if [ $sudo = ok ]; then acc=sudo; else acc=unavailable; perr=$serr; fi`,
-    `elif [ $plain = ok ]; then acc=direct; elif [ $sudo = ok ]; then acc=sudo; else acc=unavailable; fi`,
-    `if [ $acc = sudo ]; then d() { sudo -n docker "$@"; }; else d() { docker "$@"; }; fi`,
-    section(marker, 'access', `printf '%s %s\\n%s' "$acc" "$plain" "$perr"`),
-    `if [ $acc != unavailable ]; then`,
-    section(marker, 'version', `${d('version', '--format', '{{.Server.Version}} {{.Server.APIVersion}}')} 2>&1`),
-    `root=$(${d('info', '--format', '{{.DockerRootDir}}')} 2>/dev/null)`,
-    section(marker, 'dataroot', `printf '%s' "$root"`),
-    section(marker, 'store', `${d('info', '--format', '{{.Driver}} {{json .DriverStatus}}')} 2>/dev/null`),
-    section(marker, 'df', `[ -n "$root" ] && df -Pk "$root" 2>&1`),
-    section(marker, 'networks', `${d('network', 'ls', '--format', '{{.Name}}')} 2>&1`),
-    section(marker, 'ps', `${d('ps', '-a', '--format', '{{json .}}')} 2>&1`),
-    section(marker, 'containers', `${d('container', 'inspect', ...containers)} 2>/dev/null`),
-    `ids=$(${d('container', 'inspect', '--format', '{{.Image}}', ...containers)} 2>/dev/null | sort -u)`,
-    // $ids is split on purpose: image IDs (sha256:hex) contain no shell-special characters
-    section(marker, 'images', `if [ -n "$ids" ]; then d image inspect $ids 2>/dev/null; else echo '[]'; fi`),
-    'fi',
-  ].join('\n');
 }
 
 /** Short image or container ID, as `docker images` shows it; `-` when unknown. */
@@ -183,8 +157,7 @@ async function observeComposeFiles(host: SshHost, containers: ContainerObservati
   const withFiles = containers.filter((c) => c.mode?.mode === 'compose');
   const paths = [...new Set(withFiles.flatMap((c) => (c.mode?.mode === 'compose' ? composeFilePaths(c.mode) : [])))];
   if (paths.length === 0) return;
-  const script = `for f in ${shJoin(paths)}; do if [ -r "$f" ] && [ -f "$f" ]; then echo readable; elif [ -e "$f" ]; then echo unreadable; else echo missing; fi; done`;
-  const r = await host.run({ script });
+  const r = await host.run({ script: buildFileStatusScript(paths) });
   const lines = r.stdout.trim().split('\n').slice(-paths.length);
   const status = new Map(paths.map((p, i) => [p, (lines[i] ?? 'missing') as 'readable' | 'unreadable' | 'missing']));
   for (const c of withFiles) if (c.mode?.mode === 'compose') c.composeFiles = composeFilePaths(c.mode).map((path) => ({ path, status: status.get(path)! }));

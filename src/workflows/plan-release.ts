@@ -9,10 +9,11 @@ import { makeReleaseId, statePaths } from '../core/state.ts';
 import type { Plan } from '../core/step.ts';
 import { planRelease } from '../targets/plan.ts';
 import { ownerOf } from '../targets/target.ts';
-import { lockBusyError } from './lock.ts';
+import { lockBusyError } from '../adapters/state/lock.ts';
+import { readReleaseState } from '../adapters/state/release-state.ts';
 import { type Ports, targetsOf } from './ports.ts';
 import { migrateContainer, rebuildContainer } from './rebuild.ts';
-import { assertNoInterrupted, describeInterrupted, readReleaseState } from './release-state.ts';
+import { assertNoInterrupted, describeInterrupted } from './release-state.ts';
 import { registerSecrets } from './secrets.ts';
 
 export interface PromoteOptions {

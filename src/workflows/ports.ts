@@ -1,4 +1,5 @@
 // What every workflow runs against: the config, the open hosts, the event bus, the clock and the release targets.
+import type { Clock } from '../adapters/clock.ts';
 import type { SshHost } from '../adapters/ssh.ts';
 import type { Config } from '../core/config.ts';
 import type { EventBus } from '../events/bus.ts';
@@ -9,7 +10,7 @@ export interface Ports {
   config: Config;
   hosts: Map<string, SshHost>;
   bus: EventBus;
-  clock: () => Date;
+  clock: Clock;
   /** The release targets (default: src/targets/index.ts); a test may add its own. */
   targets?: readonly AnyTarget[];
 }

@@ -3,7 +3,7 @@ import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
 import { renderPlan } from '../core/render-plan.ts';
 import { type Plan, planBasis } from '../core/step.ts';
 
-import { acquireLock, releaseLock } from './lock.ts';
+import { acquireLock, releaseLock } from '../adapters/state/lock.ts';
 import type { ReleaseOutcome } from './execute.ts';
 import { finishRelease } from './finish.ts';
 import { notifyRun } from './notify.ts';

@@ -1,19 +1,21 @@
 // recover: finish an interrupted release from its journal on the target: restore the previous containers
 // (or record the release the guard kept), check health, record history, remove the lock.
 import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
-import { ALIVE_FN, journalPaths } from '../core/journal.ts';
-import { shQuote } from '../core/quote.ts';
+import { journalPaths } from '../core/journal.ts';
 import { planUndoSteps } from '../core/rollback-plan.ts';
 import { withUndoLock } from '../core/undo-lock.ts';
 import { makeReleaseId } from '../core/state.ts';
 import type { Plan, Step } from '../core/step.ts';
 import { executePlan } from './execute.ts';
-import { appendHistory, readHistory } from './history.ts';
+import { appendHistory, readHistory } from '../adapters/state/history.ts';
 import { inspectContainers } from '../adapters/inspect.ts';
-import { GUARD_GRACE_S, setJournalState, waitGuardGone } from './journal.ts';
-import { describeHolder, holderLiveness, operatorName, releaseLock } from './lock.ts';
+import { setJournalState, stopGuard, waitGuardGone } from '../adapters/state/journal.ts';
+import { GUARD_GRACE_S } from './journal.ts';
+import { describeHolder, holderLiveness, operatorName } from '../adapters/state/holder.ts';
+import { releaseLock } from '../adapters/state/lock.ts';
 import type { Ports } from './ports.ts';
-import { describeInterrupted, describeRunning, type InterruptedRelease, readReleaseState } from './release-state.ts';
+import { type InterruptedRelease, readReleaseState } from '../adapters/state/release-state.ts';
+import { describeInterrupted, describeRunning } from './release-state.ts';
 
 export interface RecoverOptions {
   to?: string;
@@ -73,8 +75,7 @@ export async function recover(ports: Ports, opts: RecoverOptions): Promise<numbe
     try {
       if (r.guardAlive) {
         // --force on a guard that still waits: stop it without letting it restore (recover restores below)
-        if (!r.guardDecided) await to.run({ script: `${ALIVE_FN}
-mkdir ${shQuote(paths.guardDecided)} 2>/dev/null; p=$(cat ${shQuote(paths.guardPid)} 2>/dev/null); if [ -n "$p" ] && rf_alive "$p" ${shQuote(paths.dir)}; then kill -TERM "$p" 2>/dev/null; fi; true` });
+        if (!r.guardDecided) await stopGuard(to, paths);
         bus.info(`waiting for the crash guard of release ${r.releaseId} to finish`);
         await waitGuardGone(to, paths, (GUARD_GRACE_S + 150) * 1000);
       }
@@ -162,6 +163,6 @@ async function recordOnce(ports: Ports, toName: string, r: InterruptedRelease, r
     exitCode,
     logFile: j.logFile,
     containers,
-    interrupted: { state: r.state, recoveredBy: operatorName(), recoveredAt: new Date().toISOString() },
+    interrupted: { state: r.state, recoveredBy: operatorName(), recoveredAt: ports.clock().toISOString() },
   });
 }

@@ -12,7 +12,7 @@ import { EventBus } from '../events/bus.ts';
 import type { ReleaseEventBody } from '../events/types.ts';
 import { executePlan } from './execute.ts';
 import { finishRelease } from './finish.ts';
-import { acquireLock, releaseLock } from './lock.ts';
+import { acquireLock, releaseLock } from '../adapters/state/lock.ts';
 import type { Ports } from './ports.ts';
 import { observeAndPlan, type PromoteOptions, refuseIfInterrupted } from './plan-release.ts';
 import { rollbackHost } from './rollback.ts';

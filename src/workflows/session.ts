@@ -1,4 +1,5 @@
 // A run that may change hosts (CLI or dashboard): the event bus with its sinks, the hosts, and Ctrl-C.
+import { systemClock } from '../adapters/clock.ts';
 import type { Config } from '../core/config.ts';
 import { renderPlan } from '../core/render-plan.ts';
 import type { Plan } from '../core/step.ts';
@@ -38,7 +39,7 @@ export function openSession(config: Config, hostNames: string[], opts: { json?: 
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const sig of signals) process.on(sig, onSigint);
   return {
-    ports: { config, hosts, bus, clock: () => new Date() },
+    ports: { config, hosts, bus, clock: systemClock },
     signal: ac.signal,
     events: bus.history,
     showPlan: (plan) => bus.redactor.redact(renderPlan(plan, { secrets: config.secrets })),

@@ -45,6 +45,9 @@ test('bad hooks and notify values are config errors naming the key and the fix',
   assert.match(e.message, /hooks\.pre/);
   e = configError('hooks:\n  post: { command: x, timeout: soon }\n');
   assert.match(e.message, /hooks\.post\.timeout: expected a duration/);
-  e = configError('hooks:\n  migrate: x\n');
-  assert.match(e.message, /hooks\.migrate: unknown key/);
+  // migrate (issue 16) runs in a configured container's settings: another name is refused
+  e = configError('hooks:\n  migrate: { command: x, container: nowhere }\n');
+  assert.match(e.message, /hooks\.migrate\.container: names container 'nowhere', which is not under containers/);
+  e = configError('hooks:\n  migrate: { command: x, on: prod }\n');
+  assert.match(e.message, /hooks\.migrate/);
 });

@@ -6,10 +6,12 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildGuardScript, buildSetStateScript, buildUndoAllScript, buildWriteJournalScript, journalPaths } from '../../src/core/journal.ts';
+import { buildGuardScript, buildRefuseAfterGuardScript, buildSetStateScript, buildUndoAllScript, buildWriteJournalScript, GUARD_REFUSED, journalPaths } from '../../src/core/journal.ts';
 import { withUndoLock } from '../../src/core/undo-lock.ts';
-import { describeHolder, holderLiveness, parseLockOutput } from '../../src/workflows/lock.ts';
-import { buildReleaseStateScript, parseReleaseState } from '../../src/workflows/release-state.ts';
+import { describeHolder, holderLiveness } from '../../src/adapters/state/holder.ts';
+import { parseLockOutput } from '../../src/adapters/state/lock.ts';
+import { parseReleaseState } from '../../src/adapters/state/release-state.ts';
+import { buildReleaseStateScript } from '../../src/core/state-scripts.ts';
 
 function setup(id = '20260101T000000Z') {
   const stateDir = mkdtempSync(join(tmpdir(), 'rf-journal-'));
@@ -192,4 +194,16 @@ test('undo.sh runs the compose restores after the containers, each tried even wh
   assert.equal(r.status, 1, 'a failed restore makes undo.sh fail');
   assert.equal(readFileSync(trace, 'utf8'), 'project-a\nproject-b\n', 'the second project is restored although the first failed');
   assert.equal(existsSync(p.undoLock), false, 'the mutex is released');
+});
+
+test('a forward command of a guarded release runs until the guard decides, then is refused with exit 97', () => {
+  const { p, stateDir } = setup();
+  const trace = join(stateDir, 'forward');
+  const forward = () => spawnSync('sh', ['-c', buildRefuseAfterGuardScript(p.guardDecided, `echo ran >>${trace}; exit 5`)], { encoding: 'utf8' });
+  assert.equal(forward().status, 5, "the command's own exit code");
+  mkdirSync(p.guardDecided);
+  const r = forward();
+  assert.equal(r.status, GUARD_REFUSED);
+  assert.match(r.stderr, /crash guard has taken over/);
+  assert.equal(readFileSync(trace, 'utf8'), 'ran\n', 'the refused command did not run');
 });

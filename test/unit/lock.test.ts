@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildReleaseLockScript, parseLockOutput } from '../../src/workflows/lock.ts';
+import { parseLockOutput } from '../../src/adapters/state/lock.ts';
+import { buildReleaseLockScript } from '../../src/core/state-scripts.ts';
 
 const M = '@@rf-test';
 

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseSections, section } from '../../src/core/sections.ts';
-import {buildObserveScript,  parseObserveOutput } from '../../src/workflows/observe.ts';
+import { buildObserveScript } from '../../src/core/observe-script.ts';
+import { parseObserveOutput } from '../../src/workflows/observe.ts';
 
 const M = '@@rf-0123456789ab';
 

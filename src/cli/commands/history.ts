@@ -1,7 +1,7 @@
 // `releaseflow history`: the target's releases, newest first.
 import { Command } from '@commander-js/extra-typings';
 import { formatDuration } from '../../core/human.ts';
-import { type HistoryEntry, readHistory } from '../../workflows/history.ts';
+import { type HistoryEntry, readHistory } from '../../adapters/state/history.ts';
 import { withHost } from '../../workflows/hosts.ts';
 import { act } from '../common.ts';
 import type { Register } from './register.ts';

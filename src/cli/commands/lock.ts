@@ -1,8 +1,10 @@
 // `releaseflow lock status|release`: show the release lock on the target, or remove one left by a dead run.
 import { Command } from '@commander-js/extra-typings';
 import { ReleaseflowError } from '../../core/errors.ts';
-import { describeHolder, holderLiveness, releaseLock } from '../../workflows/lock.ts';
-import { describeInterrupted, describeRunning, readReleaseState } from '../../workflows/release-state.ts';
+import { describeHolder, holderLiveness } from '../../adapters/state/holder.ts';
+import { releaseLock } from '../../adapters/state/lock.ts';
+import { readReleaseState } from '../../adapters/state/release-state.ts';
+import { describeInterrupted, describeRunning } from '../../workflows/release-state.ts';
 import { withHost } from '../../workflows/hosts.ts';
 import { act } from '../common.ts';
 import type { Register } from './register.ts';

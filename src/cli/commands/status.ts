@@ -1,7 +1,8 @@
 // `releaseflow status [HOST...] [--all] [--json]`: per host, reachability, docker, and each app container.
 import { ExitCode } from '../../core/errors.ts';
 import { type HostFacts, observeHost, shortId, statusOf } from '../../workflows/observe.ts';
-import { describeReleaseState, describeRunning, type ReleaseState, readReleaseState } from '../../workflows/release-state.ts';
+import { type ReleaseState, readReleaseState } from '../../adapters/state/release-state.ts';
+import { describeReleaseState, describeRunning } from '../../workflows/release-state.ts';
 import { withHosts } from '../../workflows/hosts.ts';
 import { act } from '../common.ts';
 import type { Register } from './register.ts';
@@ -70,7 +71,7 @@ export const registerStatus: Register = (program, holder) => {
               ),
             ),
           );
-          // the target's release journal: an interrupted release or a lock left behind (release-state.ts)
+          // the target's release journal: an interrupted release or a lock left behind (src/adapters/state/release-state.ts)
           const target = hosts.get(config.to);
           const release = target && facts.find((f) => f.host === config.to)?.reachable ? await readReleaseState(target, config).catch(() => undefined) : undefined;
           if (opts.json) process.stdout.write(`${JSON.stringify({ app: config.app, hosts: facts.map(statusOf), ...(release ? { release: { host: config.to, ...release, ...describeReleaseState(release) } } : {}) }, null, 2)}\n`);

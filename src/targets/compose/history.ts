@@ -1,6 +1,6 @@
 // What history keeps of a compose release: each project's files (their snapshots and hashes) and services.
 import type { SshHost } from '../../adapters/ssh.ts';
-import { shJoin } from '../../core/quote.ts';
+import { buildHashFilesScript } from '../../core/file-scripts.ts';
 import type { ComposeProjectRelease } from './plan.ts';
 
 /** A compose project as history keeps it: enough to restore its files and images later. */
@@ -20,7 +20,7 @@ export interface ComposeRecord {
 export async function hashFiles(host: SshHost, paths: readonly string[]): Promise<Map<string, string | null>> {
   const out = new Map<string, string | null>(paths.map((p) => [p, null]));
   if (paths.length === 0) return out;
-  const r = await host.run({ script: `for f in ${shJoin(paths)}; do if [ -f "$f" ]; then printf '%s %s\\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$f"; fi; done` });
+  const r = await host.run({ script: buildHashFilesScript(paths) });
   for (const line of r.stdout.split('\n')) {
     const m = /^([0-9a-f]{64}) (.+)$/.exec(line.trim());
     if (m && out.has(m[2]!)) out.set(m[2]!, m[1]!);

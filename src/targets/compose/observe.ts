@@ -2,9 +2,10 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { SshHost } from '../../adapters/ssh.ts';
-import { chooseComposeCli, type ComposeTools } from '../../core/compose.ts';
+import { buildComposeToolsScript, chooseComposeCli, type ComposeTools } from '../../core/compose.ts';
 import { choosePin, DEFAULT_OVERRIDES, OVERRIDE_MARKER } from '../../core/compose-pin.ts';
 import type { ComposeObservation, ComposeProjectTarget } from './plan.ts';
+import { buildFileStatusScript } from '../../core/file-scripts.ts';
 import { type ComposeMode, composeFilePaths, detectMode } from '../../core/mode.ts';
 import { shJoin, shQuote } from '../../core/quote.ts';
 import { parseSections, section } from '../../core/sections.ts';
@@ -40,10 +41,9 @@ export function projectEnvPath(mode: ComposeMode, labels: Record<string, string>
 
 /** The one-round-trip script: compose CLIs, then per project its files, .env COMPOSE_* lines and `version:`. */
 export function buildComposeObserveScript(projects: readonly { paths: string[]; envPath: string; workingDir?: string }[], sudo: boolean, marker: string): string {
-  const pre = sudo ? 'sudo -n ' : '';
-  const out = [section(marker, 'tools', `printf 'plugin %s\\nstandalone %s\\n' "$(${pre}docker compose version --short 2>/dev/null)" "$(${pre}docker-compose version --short 2>/dev/null)"`)];
+  const out = [section(marker, 'tools', buildComposeToolsScript(sudo))];
   projects.forEach((p, i) => {
-    out.push(section(marker, `files${i}`, `for f in ${shJoin(p.paths)}; do if [ -r "$f" ] && [ -f "$f" ]; then echo readable; elif [ -e "$f" ]; then echo unreadable; else echo missing; fi; done`));
+    out.push(section(marker, `files${i}`, buildFileStatusScript(p.paths)));
     const env = shQuote(p.envPath);
     out.push(section(marker, `env${i}`, `if [ -f ${env} ]; then echo present; grep -E ${shQuote(ENV_VARS)} ${env} || true; else echo absent; fi`));
     const first = shQuote(p.paths[0] ?? '/dev/null');

@@ -12,7 +12,8 @@ import {
 } from '../../core/compose.ts';
 import { buildDriftCheckScript } from '../../core/compose-check.ts';
 import type { ContainerInput, PromotionInput } from '../../core/plan.ts';
-import { shJoin, shQuote } from '../../core/quote.ts';
+import { buildPrivateDirScript, buildWriteTextScript } from '../../core/file-scripts.ts';
+import { shJoin } from '../../core/quote.ts';
 import { statePaths } from '../../core/state.ts';
 import type { Step, StepCommand } from '../../core/step.ts';
 import { healthStep } from '../plan.ts';
@@ -127,7 +128,7 @@ export function planCompose(input: PromotionInput, mine: ContainerInput[], obs: 
   }
   const released = [...projects.values()].filter((p) => p.services.some((s) => s.changes));
   const snapshot: StepCommand[] = [
-    { script: `umask 077 && mkdir -p ${shQuote(`${paths.release}/compose`)}` },
+    { script: buildPrivateDirScript(`${paths.release}/compose`) },
     ...released.map((p) => ({ script: buildSnapshotFilesScript(p.files) })),
   ];
   const steps: Step[] = [];
@@ -135,7 +136,6 @@ export function planCompose(input: PromotionInput, mine: ContainerInput[], obs: 
     const ch = p.services.filter((s) => s.changes);
     const affects = ch.map((s) => s.container);
     const override = renderOverride(p.services, { version: p.fileVersion, releaseId: input.releaseId, from: input.from.name });
-    const tmp = `${p.overridePath}.releaseflow-tmp`;
     const how = p.pin === 'override' ? 'compose loads it by itself as the project\'s override file; the .env is not changed' : `list it in COMPOSE_FILE of ${p.envPath}`;
     steps.push({
       kind: 'exec',
@@ -146,7 +146,7 @@ export function planCompose(input: PromotionInput, mine: ContainerInput[], obs: 
       cause: `pin ${ch.map((s) => `${s.service} to ${s.image}`).join(', ')} in ${p.overridePath} (${how}), so a plain docker compose up -d keeps these images (the project's own compose file is not changed); then check that no other service of the project changes`,
       commands: [
         // the content is in the command (no secrets in it): the log shows exactly what was written
-        { script: `umask 022 && printf '%s' ${shQuote(override)} > ${shQuote(tmp)} && mv ${shQuote(tmp)} ${shQuote(p.overridePath)}` },
+        { script: buildWriteTextScript(p.overridePath, override) },
         ...(p.pin === 'env' && p.composeFile ? [{ script: buildEnvEditScript(p.envPath, p.composeFile) }] : []),
         { script: buildDriftCheckScript(p.cli, p.workingDir, p.project, ch, 'before') },
       ],

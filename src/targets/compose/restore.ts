@@ -2,7 +2,7 @@
 import { inspectImages } from '../../adapters/inspect.ts';
 import { buildSnapshotFilesScript, type ManagedFile } from '../../core/compose.ts';
 import { ExitCode, ReleaseflowError } from '../../core/errors.ts';
-import { shQuote } from '../../core/quote.ts';
+import { buildPrivateDirScript } from '../../core/file-scripts.ts';
 import type { HistoryContainer } from '../../core/rollback-plan.ts';
 import type { Step } from '../../core/step.ts';
 import type { RestoreInput, RestorePart } from '../target.ts';
@@ -52,7 +52,7 @@ export async function restoreCompose(input: RestoreInput): Promise<RestorePart> 
   const back = (p: ComposeHistoryProject, side: 'from' | 'to') => p.services.map((s) => ({ ...s, ref: (side === 'from' ? byName.get(s.container)?.fromRef : byName.get(s.container)?.toRef) ?? '', id: (side === 'from' ? byName.get(s.container)?.fromId : byName.get(s.container)?.toId) ?? '' }));
   return {
     header: projects.flatMap((p) => [`compose_path: ${p.composePath} (project ${p.project}, working_dir ${p.workingDir})`, `env_path: ${p.envPath}`]),
-    prepare: [{ script: `umask 077 && mkdir -p ${shQuote(`${input.release}/compose`)}` }, ...own.map((x) => ({ script: buildSnapshotFilesScript(x.own) }))],
+    prepare: [{ script: buildPrivateDirScript(`${input.release}/compose`) }, ...own.map((x) => ({ script: buildSnapshotFilesScript(x.own) }))],
     steps: projects.flatMap((p) => planComposeRestoreSteps(name, asRelease(p, p.files), back(p, 'from'), health, `bring back the files and images release ${input.entry.releaseId} replaced`)),
     // put back what was live before this rollback: the files it snapshotted, the release's images
     undo: () => {

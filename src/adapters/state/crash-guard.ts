@@ -1,9 +1,9 @@
 // The client's end of PROD's crash guard: start it, feed it heartbeats, end it with the release's outcome.
 import type { ChildProcess } from 'node:child_process';
-import type { SshHost } from '../adapters/ssh.ts';
-import { ReleaseflowError } from '../core/errors.ts';
-import { buildGuardScript, GUARD_TAG, type GuardTimes, type JournalPaths } from '../core/journal.ts';
-import { tail } from '../core/noise.ts';
+import { ReleaseflowError } from '../../core/errors.ts';
+import { buildGuardScript, GUARD_TAG, type GuardTimes, type JournalPaths } from '../../core/journal.ts';
+import { tail } from '../../core/noise.ts';
+import type { SshHost } from '../ssh.ts';
 
 /** How `end` went: the guard recorded the word, had already restored (too late), or could not be reached. */
 export type GuardEnd = { ok: true } | { ok: false; why: 'too-late' | 'lost'; detail: string };
