@@ -1,5 +1,5 @@
 // Commands are data: docker argv builders. Tests assert one line each with display().
-import { shJoin } from './quote.ts';
+import { shJoin, shQuote } from './quote.ts';
 
 export interface Cmd {
   argv: string[];
@@ -45,4 +45,14 @@ export const dockerNetworkConnect = (network: string, name: string, opts: { alia
 export function restartPolicyValue(p: { Name?: string; MaximumRetryCount?: number } | undefined): string {
   const name = p?.Name || 'no';
   return name === 'on-failure' && p?.MaximumRetryCount ? `on-failure:${p.MaximumRetryCount}` : name;
+}
+
+/** Fail unless the container runs the image (the swap's check that the create took the new image). */
+export function buildImageCheckScript(container: string, imageId: string): string {
+  return `test "$(${shJoin(['docker', 'inspect', '-f', '{{.Image}}', container])})" = ${shQuote(imageId)} || { echo ${shQuote(`new container does not run image ${imageId}`)} >&2; exit 1; }`;
+}
+
+/** Stop one container and start another in one round trip: the swap's only downtime. */
+export function buildStopStartScript(stop: string, start: string): string {
+  return `${shJoin(dockerStop(stop).argv)} >/dev/null && ${shJoin(dockerStart(start).argv)}`;
 }

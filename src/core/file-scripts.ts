@@ -39,3 +39,8 @@ export function buildWriteTextScript(path: string, text: string): string {
   const tmp = `${path}.releaseflow-tmp`;
   return `umask 022 && printf '%s' ${shQuote(text)} > ${shQuote(tmp)} && mv ${shQuote(tmp)} ${shQuote(path)}`;
 }
+
+/** Write stdin to a file only the SSH user can read (an env file, a snapshot with env values). */
+export function buildPrivateFileScript(path: string): string {
+  return `umask 077 && cat > ${shQuote(path)}`;
+}

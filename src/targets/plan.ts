@@ -2,8 +2,8 @@
 // (snapshot, transfers, tags); each target plans the release of the containers it claims.
 import { dockerTag } from '../core/docker.ts';
 import { ExitCode, ReleaseflowError } from '../core/errors.ts';
+import { buildPrivateDirScript, buildPrivateFileScript } from '../core/file-scripts.ts';
 import type { ContainerInput, PromotionInput } from '../core/plan.ts';
-import { shQuote } from '../core/quote.ts';
 import { prevContainerName, prevImageTag, statePaths } from '../core/state.ts';
 import type { Plan, PlannedContainer, PlanPart, Step, StepCommand } from '../core/step.ts';
 import type { AnyTarget, Observed } from './target.ts';
@@ -85,7 +85,7 @@ function migrateStep(input: PromotionInput, changing: ContainerInput[], release:
     host: input.to.name,
     cause: `run the migration (${m.command}) in a one-off container of ${c.source!.Config.Image} with ${c.name}'s env, networks and mounts, before any container is swapped; if it fails nothing is swapped`,
     commands: [
-      { script: `umask 077 && cat > ${shQuote(envFile)}`, stdin: rb.env.map((e) => `${e}\n`).join(''), stdinNote: `env file (${rb.env.length} entries, mode 0600)` },
+      { script: buildPrivateFileScript(envFile), stdin: rb.env.map((e) => `${e}\n`).join(''), stdinNote: `env file (${rb.env.length} entries, mode 0600)` },
       { argv: rb.argv },
       { argv: ['rm', '-f', envFile] },
     ],
@@ -133,10 +133,10 @@ export function planRelease(input: PromotionInput, obs: Observations): Plan {
   const to = input.to.name;
   const steps: Step[] = [];
   // 1. snapshot: the target's own inspect of each container and its image, before anything changes (0600: it holds the env)
-  const snap: StepCommand[] = [{ script: `umask 077 && mkdir -p ${shQuote(paths.release)}` }];
+  const snap: StepCommand[] = [{ script: buildPrivateDirScript(paths.release) }];
   for (const c of changing) {
-    snap.push({ script: `umask 077 && cat > ${shQuote(`${paths.release}/${c.name}.inspect.json`)}`, stdin: JSON.stringify([c.target], null, 1), stdinNote: `docker inspect ${c.name}` });
-    snap.push({ script: `umask 077 && cat > ${shQuote(`${paths.release}/${c.name}.image.json`)}`, stdin: JSON.stringify([c.targetImage], null, 1), stdinNote: `docker image inspect ${c.target!.Image}` });
+    snap.push({ script: buildPrivateFileScript(`${paths.release}/${c.name}.inspect.json`), stdin: JSON.stringify([c.target], null, 1), stdinNote: `docker inspect ${c.name}` });
+    snap.push({ script: buildPrivateFileScript(`${paths.release}/${c.name}.image.json`), stdin: JSON.stringify([c.targetImage], null, 1), stdinNote: `docker image inspect ${c.target!.Image}` });
   }
   snap.push(...parts.flatMap((p) => p.part.snapshot));
   steps.push({ kind: 'exec', act: 'snapshot', name: 'snapshot', host: to, cause: 'save the current configuration of every container so nothing is lost whatever happens next', commands: snap });

@@ -44,7 +44,7 @@ export async function finishRelease(ports: Ports, plan: Plan, started: number, s
   let j: OpenJournal;
   try {
     const parts = undoParts(ports, plan, before);
-    const journal = newJournal({ releaseId: plan.releaseId, kind: 'promote', app: plan.app, stateDir: to.config.stateDir, from: plan.from, to: plan.to, logFile: config.logFile, targets: parts.flatMap((p) => p.undo.targets), history: historyContainers(plan, before, new Map()) });
+    const journal = newJournal({ releaseId: plan.releaseId, kind: 'promote', app: plan.app, stateDir: to.config.stateDir, from: plan.from, to: plan.to, logFile: config.logFile, targets: parts.flatMap((p) => p.undo.targets), history: historyContainers(plan, before, new Map()) }, ports.clock);
     const scripts = parts.flatMap((p) => p.undo.scripts);
     j = await openJournal(to, config, scripts.length ? { ...journal, extraUndo: scripts } : journal, bus);
   } catch (e) {

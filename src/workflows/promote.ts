@@ -79,7 +79,7 @@ async function promoteOnce(ports: Ports, opts: PromoteOptions): Promise<{ code: 
   bus.emit({ type: 'plan', text: renderPlan(plan, { header: false }) });
   const to = ports.hosts.get(toName)!;
   try {
-    await acquireLock(to, config, plan.releaseId, 'promote');
+    await acquireLock(to, config, plan.releaseId, 'promote', ports.clock);
   } catch (e) {
     // a held lock is 1; a state folder the SSH user cannot write is a set-up problem, 2
     const code = e instanceof ReleaseflowError ? e.exitCode : ExitCode.failed;

@@ -4,7 +4,7 @@ import { inspectContainers } from '../adapters/inspect.ts';
 import { restartPolicyValue } from '../core/docker.ts';
 import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
 import type { InspectLike } from '../core/plan.ts';
-import { shQuote } from '../core/quote.ts';
+import { buildPrivateDirScript } from '../core/file-scripts.ts';
 import { renderPlan } from '../core/render-plan.ts';
 import type { HistoryContainer } from '../core/rollback-plan.ts';
 import { makeReleaseId, prevContainerName, statePaths } from '../core/state.ts';
@@ -87,7 +87,7 @@ async function planRestore(ports: Ports, toName: string): Promise<RestorePlan> {
     ],
     containers: last.containers.map((c) => ({ name: c.name, mode: modeOf(c.name), fromRef: c.toRef, fromId: c.toId, toRef: c.fromRef, toId: c.fromId, prevName: prevContainerName(c.name, releaseId), prevTag: c.prevTag, changes: true })),
     steps: [
-      { kind: 'exec', act: 'prepare', name: 'prepare', host: toName, cause: 'state folder for this rollback (and a snapshot of the files it changes)', commands: [{ script: `umask 077 && mkdir -p ${shQuote(release)}` }, ...parts.flatMap((p) => p.restore.prepare)] },
+      { kind: 'exec', act: 'prepare', name: 'prepare', host: toName, cause: 'state folder for this rollback (and a snapshot of the files it changes)', commands: [{ script: buildPrivateDirScript(release) }, ...parts.flatMap((p) => p.restore.prepare)] },
       ...parts.flatMap((p) => p.restore.steps),
     ],
     upToDate: false,
@@ -124,7 +124,7 @@ async function rollbackOnce(ports: Ports, opts: RollbackOptions): Promise<number
       bus.emit({ type: 'release-finished', result: 'failed', exitCode: ExitCode.usage, durationMs: Date.now() - started, message: 'not confirmed: nothing changed' });
       return ExitCode.usage;
     }
-    if (!opts.heldLock) await acquireLock(to, config, r.plan.releaseId, 'rollback');
+    if (!opts.heldLock) await acquireLock(to, config, r.plan.releaseId, 'rollback', ports.clock);
   } catch (e) {
     return fail(e);
   }
@@ -165,7 +165,7 @@ async function runRestore(ports: Ports, r: RestorePlan, started: number, signal?
   const undos = (lock?: { lockDir: string; outFile: string; sudo?: boolean }) => r.parts.map((p) => p.restore.undo(before, lock));
   const forJournal = undos();
   const scripts = forJournal.flatMap((u) => u.scripts);
-  const journal = newJournal({ releaseId: plan.releaseId, kind: 'rollback', app: config.app, stateDir: to.config.stateDir, to: plan.to, logFile: config.logFile, targets: forJournal.flatMap((u) => u.targets), history: historyOf(new Map()), undoes: plan.header[0] });
+  const journal = newJournal({ releaseId: plan.releaseId, kind: 'rollback', app: config.app, stateDir: to.config.stateDir, to: plan.to, logFile: config.logFile, targets: forJournal.flatMap((u) => u.targets), history: historyOf(new Map()), undoes: plan.header[0] }, ports.clock);
   const j: OpenJournal = await openJournal(to, config, scripts.length ? { ...journal, extraUndo: scripts } : journal, bus);
   let exec = await executePlan(plan, { hosts: ports.hosts, bus, signal, guard: j.view });
   if (exec.ok) {

@@ -107,7 +107,7 @@ export async function rollout(ports: Ports, opts: RolloutOptions): Promise<{ cod
   try {
     // every lock first: a host held by another run stops the rollout before anything moves
     for (const h of opts.hosts) {
-      await acquireLock(ports.hosts.get(h)!, config, releaseId, 'promote');
+      await acquireLock(ports.hosts.get(h)!, config, releaseId, 'promote', ports.clock);
       locked.push(h);
     }
     // the rollout's mark on every host: a rollout killed halfway is finished by `recover` (fleet-recover.ts)

@@ -1,10 +1,11 @@
 // The run target: containers started by plain `docker run`. Each is rebuilt from the target's own
 // inspect with the new image (the old one kept aside under a name of ours), then health-checked.
 import { inspectContainers } from '../../adapters/inspect.ts';
-import { dockerRename, dockerStart, dockerStop, dockerUpdateRestart, restartPolicyValue } from '../../core/docker.ts';
+import { buildImageCheckScript, buildStopStartScript, dockerRename, dockerUpdateRestart, restartPolicyValue } from '../../core/docker.ts';
+import { buildPrivateFileScript } from '../../core/file-scripts.ts';
 import { ReleaseflowError } from '../../core/errors.ts';
 import type { ContainerInput, InspectLike, PromotionInput } from '../../core/plan.ts';
-import { shJoin, shQuote } from '../../core/quote.ts';
+import { shJoin, } from '../../core/quote.ts';
 import { type PromotionFact, planUndoSteps, type UndoTarget, undoTargetsOfPromotion } from '../../core/rollback-plan.ts';
 import { prevContainerName, statePaths } from '../../core/state.ts';
 import type { PlannedContainer, Step, StepCommand } from '../../core/step.ts';
@@ -19,17 +20,17 @@ function swapStep(input: PromotionInput, c: ContainerInput, p: PlannedContainer,
   p.runCommand = rb.runCommand;
   const oldPolicy = restartPolicyValue(c.target!.HostConfig.RestartPolicy);
   const commands: StepCommand[] = [
-    { script: `umask 077 && cat > ${shQuote(envFile)}`, stdin: rb.env.map((e) => `${e}\n`).join(''), stdinNote: `env file (${rb.env.length} entries, mode 0600)` },
+    { script: buildPrivateFileScript(envFile), stdin: rb.env.map((e) => `${e}\n`).join(''), stdinNote: `env file (${rb.env.length} entries, mode 0600)` },
     { argv: dockerRename(c.name, p.prevName).argv },
     ...(rb.before ?? []).map((argv) => ({ argv })),
     { argv: rb.argv },
     { argv: ['rm', '-f', envFile] },
     ...rb.networkConnects.map((argv) => ({ argv })),
-    { script: `test "$(${shJoin(['docker', 'inspect', '-f', '{{.Image}}', c.name])})" = ${shQuote(c.source!.Image)} || { echo ${shQuote(`new container does not run image ${c.source!.Image}`)} >&2; exit 1; }` },
+    { script: buildImageCheckScript(c.name, c.source!.Image) },
     // a stopped previous container must not come back on a daemon restart and take the ports;
     // set while it still runs so the stop → start gap (the only downtime) is one round trip
     { argv: dockerUpdateRestart(p.prevName, 'no').argv },
-    { script: `${shJoin(dockerStop(p.prevName).argv)} >/dev/null && ${shJoin(dockerStart(c.name).argv)}` },
+    { script: buildStopStartScript(p.prevName, c.name) },
   ];
   return {
     kind: 'exec',
