@@ -5,7 +5,7 @@ import { ExitCode, ReleaseflowError } from '../core/errors.ts';
 import { buildPrivateDirScript, buildPrivateFileScript } from '../core/file-scripts.ts';
 import type { ContainerInput, PromotionInput } from '../core/plan.ts';
 import { prevContainerName, prevImageTag, statePaths } from '../core/state.ts';
-import type { Plan, PlannedContainer, PlanPart, Step, StepCommand } from '../core/step.ts';
+import type { Plan, PlannedContainer, PlanPart, Step, StepAct, StepCommand } from '../core/step.ts';
 import type { AnyTarget, Observed } from './target.ts';
 
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
@@ -49,16 +49,18 @@ function modeLines(input: PromotionInput, obs: Observations): string[] {
   ];
 }
 
+/** What every step about one released container says: its act, name, host, container and cause. */
+export function aboutContainer(input: PromotionInput, c: ContainerInput, act: StepAct, cause: string) {
+  return { act, name: `${act} ${c.name}`, host: input.to.name, container: c.name, cause };
+}
+
 /** The health step of a released container: its URL from the target, and Docker's HEALTHCHECK when the image has one. */
 export function healthStep(input: PromotionInput, c: ContainerInput): Step {
   const test = c.sourceImage?.Config?.Healthcheck?.Test;
+  const cause = c.healthUrl ? `count it done only when ${c.healthUrl} answers on ${input.to.name}` : 'count it done only when the container runs (and Docker reports it healthy)';
   return {
     kind: 'health',
-    act: 'health',
-    name: `health ${c.name}`,
-    host: input.to.name,
-    container: c.name,
-    cause: c.healthUrl ? `count it done only when ${c.healthUrl} answers on ${input.to.name}` : 'count it done only when the container runs (and Docker reports it healthy)',
+    ...aboutContainer(input, c, 'health', cause),
     url: c.healthUrl,
     dockerHealth: Boolean(test?.length && test[0] !== 'NONE'),
     timeoutMs: c.healthTimeoutMs,

@@ -9,7 +9,7 @@ import { shJoin, } from '../../core/quote.ts';
 import { type PromotionFact, planUndoSteps, type UndoTarget, undoTargetsOfPromotion } from '../../core/rollback-plan.ts';
 import { prevContainerName, statePaths } from '../../core/state.ts';
 import type { PlannedContainer, Step, StepCommand } from '../../core/step.ts';
-import { healthStep } from '../plan.ts';
+import { aboutContainer, healthStep } from '../plan.ts';
 import type { PartUndo, PlannedPart, ReleaseTarget, RestoreInput, RestorePart, UndoInput } from '../target.ts';
 
 /** The swap of one container: env file, old aside, new created from the target's inspect, stop old, start new. */
@@ -32,15 +32,8 @@ function swapStep(input: PromotionInput, c: ContainerInput, p: PlannedContainer,
     { argv: dockerUpdateRestart(p.prevName, 'no').argv },
     { script: buildStopStartScript(p.prevName, c.name) },
   ];
-  return {
-    kind: 'exec',
-    act: 'swap',
-    name: `swap ${c.name}`,
-    host: input.to.name,
-    container: c.name,
-    cause: `${c.name} runs ${c.target!.Config.Image}; rebuild it from ${input.to.name}'s own inspect with ${c.source!.Config.Image} (old kept as ${p.prevName}, restart policy ${oldPolicy})`,
-    commands,
-  };
+  const cause = `${c.name} runs ${c.target!.Config.Image}; rebuild it from ${input.to.name}'s own inspect with ${c.source!.Config.Image} (old kept as ${p.prevName}, restart policy ${oldPolicy})`;
+  return { kind: 'exec', ...aboutContainer(input, c, 'swap', cause), commands };
 }
 
 /** Rollback facts of each released container, from its inspect before the release. */
