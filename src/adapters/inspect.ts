@@ -1,21 +1,11 @@
 // Read-only docker inspection over SSH: containers and images by name, missing ones reported as absent.
 import type { SshHost } from './ssh.ts';
+import { parseJsonArray } from '../core/docker-json.ts';
 import { CommandError } from '../core/errors.ts';
+
+export { parseJsonArray } from '../core/docker-json.ts';
 import { type DaemonFacts, parseDaemonInfo } from '../core/inspect.ts';
 
-/** Parse a JSON array out of stdout, tolerating banner text printed before it by a login shell. */
-export function parseJsonArray(stdout: string): unknown[] {
-  // a banner line may itself start with '[': try each line that does, first to last
-  for (const m of stdout.matchAll(/^\[/gm)) {
-    try {
-      const v = JSON.parse(stdout.slice(m.index));
-      if (Array.isArray(v)) return v;
-    } catch {
-      /* not the JSON yet */
-    }
-  }
-  return [];
-}
 
 /** `docker inspect` of containers; a name not present maps to undefined. */
 export async function inspectContainers<T extends { Name: string }>(host: SshHost, names: readonly string[]): Promise<Map<string, T | undefined>> {

@@ -8,6 +8,7 @@ import { parseDuration } from './human.ts';
 import { readConfigText, shortKey, shortText } from './config-file.ts';
 import { ConfigError } from './errors.ts';
 import { hostKeyOptOut } from './host-keys.ts';
+import { crossChecks } from './config-checks.ts';
 import { type HooksConfig, hooksSchema, type NotifyConfig, normaliseHooks, normaliseNotify, notifySchema } from './config-hooks.ts';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -113,29 +114,7 @@ export const configSchema = z
       })
       .default({ connectTimeout: 10_000, commandTimeout: 300_000, controlMaster: process.platform !== 'win32', heartbeatTimeout: 60_000 }),
   })
-  .superRefine((c, ctx) => {
-    const targets = Array.isArray(c.to) ? c.to : [c.to];
-    for (const [key, name, path] of [['from', c.from, ['from']], ...targets.map((t, i) => ['to', t, Array.isArray(c.to) ? ['to', i] : ['to']] as const)] as const) {
-      // own keys only: `from: toString` must not find Object.prototype.toString
-      if (!Object.hasOwn(c.hosts, name)) {
-        ctx.addIssue({ code: 'custom', path: [...path], message: `names host '${shortKey(name)}', which is not under hosts (known: ${Object.keys(c.hosts).join(', ') || 'none'})` });
-      } else if (key === 'to' && name === c.from) ctx.addIssue({ code: 'custom', path: [...path], message: `is the same host as from ('${c.from}')` });
-    }
-    targets.forEach((t, i) => {
-      if (targets.indexOf(t) !== i) ctx.addIssue({ code: 'custom', path: ['to', i], message: `lists '${shortKey(t)}' twice` });
-    });
-    const migrateOf = c.hooks?.migrate;
-    const migrateIn = typeof migrateOf === 'object' ? migrateOf.container : undefined;
-    if (migrateIn && !c.containers.some((ct) => (typeof ct === 'string' ? ct : ct.name) === migrateIn)) {
-      ctx.addIssue({ code: 'custom', path: ['hooks', 'migrate', 'container'], message: `names container '${shortKey(migrateIn)}', which is not under containers:` });
-    }
-    const seen = new Set<string>();
-    c.containers.forEach((ct, i) => {
-      const name = typeof ct === 'string' ? ct : ct.name;
-      if (seen.has(name)) ctx.addIssue({ code: 'custom', path: ['containers', i], message: `lists '${name}' twice` });
-      seen.add(name);
-    });
-  });
+  .superRefine(crossChecks);
 
 export type RawConfig = z.infer<typeof configSchema>;
 export type HostConfig = RawConfig['hosts'][string] & { name: string };

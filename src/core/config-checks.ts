@@ -1,0 +1,37 @@
+// The config's checks across keys (zod checks each key alone): hosts named by from/to exist, a fleet
+// lists a host once and never the source, a migrate hook names a configured container, containers once.
+import type { z } from 'zod';
+import { shortKey } from './config-file.ts';
+
+/** The raw config as the schema parsed it, as far as the checks read it. */
+interface Raw {
+  hosts: Record<string, unknown>;
+  from: string;
+  to: string | string[];
+  containers: (string | { name: string })[];
+  hooks?: { migrate?: string | { container?: string } };
+}
+
+export function crossChecks(c: Raw, ctx: z.RefinementCtx): void {
+  const targets = Array.isArray(c.to) ? c.to : [c.to];
+  for (const [key, name, path] of [['from', c.from, ['from']], ...targets.map((t, i) => ['to', t, Array.isArray(c.to) ? ['to', i] : ['to']] as const)] as const) {
+    // own keys only: `from: toString` must not find Object.prototype.toString
+    if (!Object.hasOwn(c.hosts, name)) {
+      ctx.addIssue({ code: 'custom', path: [...path], message: `names host '${shortKey(name)}', which is not under hosts (known: ${Object.keys(c.hosts).join(', ') || 'none'})` });
+    } else if (key === 'to' && name === c.from) ctx.addIssue({ code: 'custom', path: [...path], message: `is the same host as from ('${c.from}')` });
+  }
+  targets.forEach((t, i) => {
+    if (targets.indexOf(t) !== i) ctx.addIssue({ code: 'custom', path: ['to', i], message: `lists '${shortKey(t)}' twice` });
+  });
+  const migrateOf = c.hooks?.migrate;
+  const migrateIn = typeof migrateOf === 'object' ? migrateOf.container : undefined;
+  if (migrateIn && !c.containers.some((ct) => (typeof ct === 'string' ? ct : ct.name) === migrateIn)) {
+    ctx.addIssue({ code: 'custom', path: ['hooks', 'migrate', 'container'], message: `names container '${shortKey(migrateIn)}', which is not under containers:` });
+  }
+  const seen = new Set<string>();
+  c.containers.forEach((ct, i) => {
+    const name = typeof ct === 'string' ? ct : ct.name;
+    if (seen.has(name)) ctx.addIssue({ code: 'custom', path: ['containers', i], message: `lists '${name}' twice` });
+    seen.add(name);
+  });
+}
