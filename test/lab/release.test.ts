@@ -95,6 +95,10 @@ describe('docker-run release on the lab', labSkip(), () => {
     // no env file left behind with secrets in it
     const leftovers = labDocker('prod', ['run', '--rm', '-v', '/var/lib/releaseflow:/s:ro', 'ragflowauth-backend:v2', 'sh', '-c', 'find /s -name "*.env"']).trim();
     assert.equal(leftovers, '');
+    // the snapshots hold the containers' env: mode 0600, like the env file (issue 15, item 4)
+    const modes = labDocker('prod', ['run', '--rm', '-v', '/var/lib/releaseflow:/s:ro', 'ragflowauth-backend:v2', 'sh', '-c', 'stat -c "%a %n" /s/ragflowauth/releases/*/*.inspect.json /s/ragflowauth/releases/*/*.image.json']).trim().split('\n');
+    assert.equal(modes.length, 4, modes.join('\n'));
+    for (const m of modes) assert.match(m, /^600 /, m);
   });
 
   test('a second promote says up to date and changes nothing', () => {
