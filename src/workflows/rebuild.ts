@@ -2,6 +2,7 @@
 import { parseImageInspect, parseInspect } from '../core/inspect.ts';
 import type { ContainerInput, Rebuild } from '../core/plan.ts';
 import { cidfileRemoval, networkConnectArgv, renderRunCommand, runSpecToArgv, toRunSpec } from '../core/runspec.ts';
+import { seccompProfilePath } from '../core/seccomp.ts';
 import type { DaemonContext } from '../adapters/inspect.ts';
 
 /**
@@ -13,13 +14,17 @@ export function rebuildContainer(c: ContainerInput, image: string, envFile: stri
   const oldImage = parseImageInspect(c.targetImage);
   const { spec, warnings } = toRunSpec(facts, oldImage, { image, daemon: ctx?.daemon, names: ctx?.names });
   if (carry.length) spec.env = carryEnv(spec.env, c.source?.Config.Env ?? [], carry);
-  const { argv, extraNetworks, env } = runSpecToArgv(spec, { mode: 'create', name: c.name, image, envFile, apiVersion: ctx?.apiVersion });
+  // the profile goes beside the env file, in the release's folder, and stays there with the release
+  const seccompFile = spec.seccompProfile !== undefined ? seccompProfilePath(envFile.slice(0, envFile.lastIndexOf('/')), c.name) : undefined;
+  const { argv, extraNetworks, env } = runSpecToArgv(spec, { mode: 'create', name: c.name, image, envFile, apiVersion: ctx?.apiVersion, seccompFile });
+  const run = renderRunCommand(spec, { name: c.name, image, secrets: [...secrets], reveal: false, apiVersion: ctx?.apiVersion, seccompFile });
   return {
     argv,
     ...(spec.cidfile ? { before: [cidfileRemoval(spec.cidfile)] } : {}),
     env,
+    ...(seccompFile ? { files: [{ path: seccompFile, content: spec.seccompProfile!, what: 'seccomp profile from the container\'s inspect (mode 0600)' }] } : {}),
     networkConnects: extraNetworks.map((n) => networkConnectArgv(n, c.name)),
-    runCommand: renderRunCommand(spec, { name: c.name, image, secrets: [...secrets], reveal: false, apiVersion: ctx?.apiVersion }),
+    runCommand: seccompFile ? `# ${seccompFile}: the container's seccomp profile, written by the swap (mode 0600)\n${run}` : run,
     warnings,
   };
 }

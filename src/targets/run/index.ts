@@ -6,6 +6,7 @@ import { ReleaseflowError } from '../../core/errors.ts';
 import type { ContainerInput, InspectLike, PromotionInput } from '../../core/plan.ts';
 import { shJoin, shQuote } from '../../core/quote.ts';
 import { type PromotionFact, planUndoSteps, type UndoTarget, undoTargetsOfPromotion } from '../../core/rollback-plan.ts';
+import { privateFileScript } from '../../core/seccomp.ts';
 import { prevContainerName, statePaths } from '../../core/state.ts';
 import type { PlannedContainer, Step, StepCommand } from '../../core/step.ts';
 import { healthStep } from '../plan.ts';
@@ -20,6 +21,7 @@ function swapStep(input: PromotionInput, c: ContainerInput, p: PlannedContainer,
   const oldPolicy = restartPolicyValue(c.target!.HostConfig.RestartPolicy);
   const commands: StepCommand[] = [
     { script: `umask 077 && cat > ${shQuote(envFile)}`, stdin: rb.env.map((e) => `${e}\n`).join(''), stdinNote: `env file (${rb.env.length} entries, mode 0600)` },
+    ...(rb.files ?? []).map((f) => ({ script: privateFileScript(f.path), stdin: f.content, stdinNote: f.what })),
     { argv: dockerRename(c.name, p.prevName).argv },
     ...(rb.before ?? []).map((argv) => ({ argv })),
     { argv: rb.argv },
