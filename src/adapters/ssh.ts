@@ -80,6 +80,7 @@ export class SshHost {
   readonly name: string;
   private readonly controlDir: string | undefined;
   private masterUp = false;
+  private connecting: Promise<void> | undefined;
   private banner: string[] = [];
 
   constructor(
@@ -122,9 +123,16 @@ export class SshHost {
     return args;
   }
 
-  /** Open the shared connection (a ControlMaster) and prove the host is reachable in batch mode. */
-  async connect(signal?: AbortSignal): Promise<void> {
-    if (this.masterUp) return;
+  /** Open the shared connection (a ControlMaster) and prove the host is reachable in batch mode; callers at once share one attempt. */
+  connect(signal?: AbortSignal): Promise<void> {
+    if (this.masterUp) return Promise.resolve();
+    this.connecting ??= this.openMaster(signal).finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async openMaster(signal?: AbortSignal): Promise<void> {
     if (!this.controlDir) {
       await this.learnBanner(signal);
       return;

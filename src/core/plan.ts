@@ -25,6 +25,8 @@ export interface Rebuild {
   /** Run right before the create (the retired container's --cidfile removed). */
   before?: string[][];
   env: string[];
+  /** Files written on the target (0600, over stdin) before the create: an inline seccomp profile. */
+  files?: { path: string; content: string; what: string }[];
   networkConnects: string[][];
   runCommand: string;
   warnings: string[];

@@ -88,6 +88,7 @@ function migrateStep(input: PromotionInput, changing: ContainerInput[], release:
     cause: `run the migration (${m.command}) in a one-off container of ${c.source!.Config.Image} with ${c.name}'s env, networks and mounts, before any container is swapped; if it fails nothing is swapped`,
     commands: [
       { script: buildPrivateFileScript(envFile), stdin: rb.env.map((e) => `${e}\n`).join(''), stdinNote: `env file (${rb.env.length} entries, mode 0600)` },
+      ...(rb.files ?? []).map((f) => ({ script: buildPrivateFileScript(f.path), stdin: f.content, stdinNote: f.what })),
       { argv: rb.argv },
       { argv: ['rm', '-f', envFile] },
     ],

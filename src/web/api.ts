@@ -1,6 +1,6 @@
-// The dashboard's read-only answers: plan, status, doctor, history, a release's log, a container's logs.
+// The dashboard's read-only answers: plan, status, doctor, history, a release's log, a container's logs,
+// over the dashboard's kept SSH hosts (host-pool.ts).
 import { systemClock } from '../adapters/clock.ts';
-import type { SshHost } from '../adapters/ssh.ts';
 import type { Config } from '../core/config.ts';
 import { dockerLogs } from '../core/docker.ts';
 import { ReleaseflowError } from '../core/errors.ts';
@@ -9,27 +9,17 @@ import { EventBus } from '../events/bus.ts';
 import { probeHealthUrls, runDoctor } from '../workflows/doctor.ts';
 import { readHistory } from '../adapters/state/history.ts';
 import { inspectContainers } from '../adapters/inspect.ts';
-import { closeHosts, openHosts } from '../workflows/hosts.ts';
 import { observeHost, statusOf } from '../workflows/observe.ts';
 import { observeAndPlan } from '../workflows/promote.ts';
 import { registerSecrets } from '../workflows/secrets.ts';
+import type { HostPool } from './host-pool.ts';
 import { HttpError } from './http.ts';
 import { type PlanView, toPlanView } from './plan-view.ts';
 import { readReleaseLog } from './release-log.ts';
 
-/** Open hosts for one answer and always close them. */
-async function withHosts<T>(config: Config, names: string[], body: (hosts: Map<string, SshHost>) => Promise<T>): Promise<T> {
-  const hosts = openHosts(config, names);
-  try {
-    return await body(hosts);
-  } finally {
-    await closeHosts(hosts.values());
-  }
-}
-
 /** The plan of a release from `from` to `to`, read-only (what `releaseflow plan` prints). */
-export async function planAnswer(config: Config): Promise<PlanView> {
-  return withHosts(config, [config.from, config.to], async (hosts) => {
+export async function planAnswer(config: Config, pool: HostPool): Promise<PlanView> {
+  return pool.use([config.from, config.to], async (hosts) => {
     const bus = new EventBus();
     const plan = await observeAndPlan({ config, hosts, bus, clock: systemClock }, config.from, config.to);
     return toPlanView(plan, (s) => bus.redactor.redact(s));
@@ -37,9 +27,9 @@ export async function planAnswer(config: Config): Promise<PlanView> {
 }
 
 /** Both hosts side by side, as `releaseflow status --json`, plus health URL checks and kept previous containers. */
-export async function statusAnswer(config: Config) {
+export async function statusAnswer(config: Config, pool: HostPool) {
   const names = config.containers.map((c) => c.name);
-  return withHosts(config, [config.from, config.to], async (hosts) => {
+  return pool.use([config.from, config.to], async (hosts) => {
     const out = await Promise.all(
       [...hosts.values()].map(async (h) => {
         const f = await observeHost(h, names);
@@ -54,16 +44,16 @@ export async function statusAnswer(config: Config) {
 }
 
 /** The doctor checklist for the from and to hosts, each check with its fix. */
-export async function doctorAnswer(config: Config) {
-  return withHosts(config, [config.from, config.to], async (hosts) => {
+export async function doctorAnswer(config: Config, pool: HostPool) {
+  return pool.use([config.from, config.to], async (hosts) => {
     const r = await runDoctor(config, hosts);
     return { ok: r.ok, checks: r.checks, failing: r.failing, hosts: r.facts.map((f) => ({ host: f.host, address: f.address, reachable: f.reachable })) };
   });
 }
 
 /** The target's releases, newest first. */
-export async function historyAnswer(config: Config) {
-  return withHosts(config, [config.to], async (hosts) => {
+export async function historyAnswer(config: Config, pool: HostPool) {
+  return pool.use([config.to], async (hosts) => {
     const h = hosts.get(config.to)!;
     await h.connect();
     return { to: config.to, logFile: config.logFile, entries: (await readHistory(h, config)).reverse() };
@@ -71,9 +61,9 @@ export async function historyAnswer(config: Config) {
 }
 
 /** The lines of one release in this machine's log file. */
-export async function releaseLogAnswer(config: Config, releaseId: string | null) {
+export async function releaseLogAnswer(config: Config, pool: HostPool, releaseId: string | null) {
   if (!releaseId || !/^[0-9A-Za-z]{1,40}$/.test(releaseId)) throw new HttpError(400, 'missing or malformed releaseId', 'open a release from the History tab');
-  const entry = (await historyAnswer(config)).entries.find((e) => e.releaseId === releaseId);
+  const entry = (await historyAnswer(config, pool)).entries.find((e) => e.releaseId === releaseId);
   return { releaseId, ...readReleaseLog(config.logFile, releaseId, entry?.at, entry?.logFile) };
 }
 
@@ -92,10 +82,10 @@ export function logsRedactor(config: Config, containers: readonly Observed[], ho
 }
 
 /** `docker logs --tail 200` of an app container on a configured host (stdout and stderr interleaved), secrets masked. */
-export async function containerLogsAnswer(config: Config, host: string | null, container: string | null) {
+export async function containerLogsAnswer(config: Config, pool: HostPool, host: string | null, container: string | null) {
   if (!host || !Object.hasOwn(config.hosts, host)) throw new HttpError(400, `unknown host '${host ?? ''}'`, `use one of: ${Object.keys(config.hosts).join(', ')}`);
   if (!container || !isAppContainer(config, container)) throw new HttpError(400, `'${container ?? ''}' is not one of the app's containers`, `use one of: ${config.containers.map((c) => c.name).join(', ')}`);
-  return withHosts(config, [host], async (hosts) => {
+  return pool.use([host], async (hosts) => {
     const h = hosts.get(host)!;
     await h.connect();
     // the secrets this container and the app's others hold on that host: logs print what a process was given

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../core/config.ts';
+import { HostPool } from './host-pool.ts';
 import { containerLogsAnswer, doctorAnswer, historyAnswer, planAnswer, releaseLogAnswer, statusAnswer } from './api.ts';
 import { errorBody, foreignHeader, HttpError, readJson, requestToken, SAFE_HEADERS, sendJson, sendText, tokenMatches } from './http.ts';
 import { type Expected, ReleaseRunner } from './runner.ts';
@@ -43,14 +44,14 @@ function serveStatic(res: ServerResponse, name: string, token: string): void {
 
 type Handler = (req: IncomingMessage, url: URL) => Promise<{ status?: number; body: unknown }>;
 
-function routes(config: Config, runner: ReleaseRunner): Record<string, Handler> {
+function routes(config: Config, runner: ReleaseRunner, pool: HostPool): Record<string, Handler> {
   return {
-    'GET /api/plan': async () => ({ body: await planAnswer(config) }),
-    'GET /api/status': async () => ({ body: await statusAnswer(config) }),
-    'GET /api/doctor': async () => ({ body: await doctorAnswer(config) }),
-    'GET /api/history': async () => ({ body: await historyAnswer(config) }),
-    'GET /api/history/log': async (_req, url) => ({ body: await releaseLogAnswer(config, url.searchParams.get('releaseId')) }),
-    'GET /api/logs': async (_req, url) => ({ body: await containerLogsAnswer(config, url.searchParams.get('host'), url.searchParams.get('container')) }),
+    'GET /api/plan': async () => ({ body: await planAnswer(config, pool) }),
+    'GET /api/status': async () => ({ body: await statusAnswer(config, pool) }),
+    'GET /api/doctor': async () => ({ body: await doctorAnswer(config, pool) }),
+    'GET /api/history': async () => ({ body: await historyAnswer(config, pool) }),
+    'GET /api/history/log': async (_req, url) => ({ body: await releaseLogAnswer(config, pool, url.searchParams.get('releaseId')) }),
+    'GET /api/logs': async (_req, url) => ({ body: await containerLogsAnswer(config, pool, url.searchParams.get('host'), url.searchParams.get('container')) }),
     'GET /api/run': async () => ({ body: { state: runner.state() ?? null, config: { app: config.app, from: config.from, to: config.to, hosts: Object.fromEntries(Object.entries(config.hosts).map(([k, h]) => [k, h.address])), containers: config.containers.map((c) => c.name), logFile: config.logFile } } }),
     'POST /api/release': async (req) => {
       const body = await readJson(req);
@@ -68,7 +69,8 @@ function routes(config: Config, runner: ReleaseRunner): Record<string, Handler> 
 export async function startDashboard(opts: DashboardOptions): Promise<Dashboard> {
   const token = opts.token ?? randomBytes(24).toString('base64url');
   const runner = new ReleaseRunner(opts.config);
-  const table = routes(opts.config, runner);
+  const pool = new HostPool(opts.config);
+  const table = routes(opts.config, runner, pool);
   const server = createServer((req, res) => {
     void handle(req, res).catch((e) => {
       if (!res.headersSent) sendJson(res, 500, errorBody(e));
@@ -133,6 +135,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await pool.close();
     },
   };
 }

@@ -4,6 +4,7 @@ import { asOneOffRun, migrateName, oneOffSpec } from '../core/migrate.ts';
 import { parseImageInspect, parseInspect } from '../core/inspect.ts';
 import type { ContainerInput, Rebuild } from '../core/plan.ts';
 import { cidfileRemoval, networkConnectArgv, renderRunCommand, runSpecToArgv, toRunSpec } from '../core/runspec.ts';
+import { seccompProfilePath } from '../core/seccomp.ts';
 import type { DaemonContext } from '../adapters/inspect.ts';
 
 /**
@@ -17,18 +18,22 @@ export function rebuildContainer(c: ContainerInput, image: string, envFile: stri
   const { spec, warnings } = toRunSpec(facts, oldImage, { image, daemon: ctx?.daemon, names: ctx?.names });
   if (carry.length) spec.env = carryEnv(spec.env, c.source?.Config.Env ?? [], carry);
   const envLoader = !ctx?.sudo;
-  const out = runSpecToArgv(spec, { mode: 'create', name: c.name, image, envFile, envLoader, apiVersion: ctx?.apiVersion });
+  // the profile goes beside the env file, in the release's folder, and stays there with the release
+  const seccompFile = spec.seccompProfile !== undefined ? seccompProfilePath(envFile.slice(0, envFile.lastIndexOf('/')), c.name) : undefined;
+  const out = runSpecToArgv(spec, { mode: 'create', name: c.name, image, envFile, envLoader, apiVersion: ctx?.apiVersion, seccompFile });
   const { argv, extraNetworks, env } = out;
   if (!envLoader) {
     const names = [...new Set(spec.env.filter(breaksEnvFile).map((e) => e.slice(0, e.indexOf('='))))];
     for (const n of names) out.warnings.push(`env ${n}: its value has a line break and goes to docker create as an argument (visible in ps on the host while docker create runs): docker runs through sudo there, and sudo does not pass the environment on`);
   }
+  const run = renderRunCommand(spec, { name: c.name, image, secrets: [...secrets], reveal: false, apiVersion: ctx?.apiVersion, seccompFile });
   return {
     argv,
     ...(spec.cidfile ? { before: [cidfileRemoval(spec.cidfile)] } : {}),
     env,
+    ...(seccompFile ? { files: [{ path: seccompFile, content: spec.seccompProfile!, what: 'seccomp profile from the container\'s inspect (mode 0600)' }] } : {}),
     networkConnects: extraNetworks.map((n) => networkConnectArgv(n, c.name)),
-    runCommand: renderRunCommand(spec, { name: c.name, image, secrets: [...secrets], reveal: false, apiVersion: ctx?.apiVersion }),
+    runCommand: seccompFile ? `# ${seccompFile}: the container's seccomp profile, written by the swap (mode 0600)\n${run}` : run,
     warnings: [...warnings, ...out.warnings],
   };
 }
@@ -49,7 +54,10 @@ export function carryEnv(env: readonly string[], sourceEnv: readonly string[], n
  */
 export function migrateContainer(c: ContainerInput, image: string, envFile: string, command: string, releaseId: string, ctx?: DaemonContext): Rebuild {
   const { spec, warnings } = toRunSpec(parseInspect(c.target), parseImageInspect(c.targetImage), { image, daemon: ctx?.daemon, names: ctx?.names });
-  const out = runSpecToArgv(oneOffSpec(spec, command), { mode: 'create', name: migrateName(c.name, releaseId), image, envFile, envLoader: !ctx?.sudo, apiVersion: ctx?.apiVersion });
+  // the one-off keeps the container's seccomp profile: written beside its env file, as for the swap
+  const seccompFile = spec.seccompProfile !== undefined ? seccompProfilePath(envFile.slice(0, envFile.lastIndexOf('/')), migrateName(c.name, releaseId)) : undefined;
+  const out = runSpecToArgv(oneOffSpec(spec, command), { mode: 'create', name: migrateName(c.name, releaseId), image, envFile, envLoader: !ctx?.sudo, apiVersion: ctx?.apiVersion, seccompFile });
   const extra = out.extraNetworks.map((n) => `the migrate container joins ${spec.networks[0]?.name ?? 'the first network'} only, not ${n.name}`);
-  return { argv: asOneOffRun(out.argv), env: out.env, networkConnects: [], runCommand: '', warnings: [...warnings, ...out.warnings, ...extra] };
+  const files = seccompFile ? [{ path: seccompFile, content: spec.seccompProfile!, what: "seccomp profile from the container's inspect (mode 0600)" }] : [];
+  return { argv: asOneOffRun(out.argv), env: out.env, files, networkConnects: [], runCommand: '', warnings: [...warnings, ...out.warnings, ...extra] };
 }

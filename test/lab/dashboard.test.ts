@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { loadConfig } from '../../src/core/config.ts';
 import { launchChromium, readEventIds, screenshot, startUi, type UiServer } from '../web/harness.ts';
+import { labExec } from './faults-lib.ts';
 import { labInfo, labInspect, labScript, labSkip } from './lab.ts';
 
 const RELEASE_MS = 180_000;
@@ -58,6 +59,24 @@ describe('dashboard', labSkip(), () => {
     const ok = await fetch(ui.url);
     assert.equal(ok.status, 200);
     assert.match(await ok.text(), new RegExp(`s/${ui.token}/app\\.js`));
+  });
+
+  test("the page's answers share one SSH connection per host, kept open between requests", async () => {
+    // the operator's TCP connections to PROD's sshd: a kept ControlMaster is one, the same one throughout
+    const sshPeers = () =>
+      labExec('prod', "ss -Htn state established '( sport = :22 )'")
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/).at(-1) ?? '')
+        .filter(Boolean);
+    const seenPeers: string[][] = [];
+    for (const path of ['/api/status', '/api/history', `/api/logs?host=prod&container=${BACKEND}`, '/api/plan', '/api/doctor', '/api/status']) {
+      const r = await api(path);
+      assert.equal(r.status, 200, `${path}: ${await r.text()}`);
+      await r.body?.cancel().catch(() => undefined);
+      seenPeers.push(sshPeers());
+    }
+    assert.deepEqual(seenPeers[0]?.length, 1, `one connection to prod after the first answer: ${JSON.stringify(seenPeers)}`);
+    for (const peers of seenPeers) assert.deepEqual(peers, seenPeers[0], `the same connection after every answer: ${JSON.stringify(seenPeers)}`);
   });
 
   test('the plan shows; Release (confirmed) runs to success; a second page sees it; a second Release is refused', async () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/core/config.ts';
 import { containerLogsAnswer } from '../../src/web/api.ts';
+import { HostPool } from '../../src/web/host-pool.ts';
 import { assertProdServing, labExec } from './faults-lib.ts';
 import { labDocker, labInfo, labInspect, labScript, labSkip, releaseflow } from './lab.ts';
 
@@ -121,9 +122,14 @@ describe('secrets on the lab', labSkip(), () => {
       '-c', 'printf "%s\\n" "$TLS_PRIVATE_KEY" "$GCP_CREDENTIALS"; echo "connecting to $DATABASE_URL"; sleep 600',
     ]);
     const config = loadConfig(labInfo()!.config);
+    const pool = new HostPool(config);
     let text = '';
-    for (const deadline = Date.now() + 20_000; !text.includes('connecting to') && Date.now() < deadline; await new Promise((r) => setTimeout(r, 300))) {
-      text = (await containerLogsAnswer(config, 'prod', 'ragflowauth-backend-rf-logs')).text;
+    try {
+      for (const deadline = Date.now() + 20_000; !text.includes('connecting to') && Date.now() < deadline; await new Promise((r) => setTimeout(r, 300))) {
+        text = (await containerLogsAnswer(config, pool, 'prod', 'ragflowauth-backend-rf-logs')).text;
+      }
+    } finally {
+      await pool.close();
     }
     assert.match(text, /connecting to postgres:\/\/app:\*{8}@db:5432\/app/);
     assert.ok(!text.includes(TOKEN), text);

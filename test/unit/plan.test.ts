@@ -4,6 +4,7 @@ import type { ContainerInput, PromotionInput } from '../../src/core/plan.ts';
 import { planRelease } from '../../src/targets/plan.ts';
 import { runTarget } from '../../src/targets/run/index.ts';
 import { renderPlan } from '../../src/core/render-plan.ts';
+import { renderSeccompWrite } from '../../src/core/seccomp.ts';
 import { rebuildContainer } from '../../src/workflows/rebuild.ts';
 import { fixture } from './fixtures.ts';
 
@@ -139,3 +140,24 @@ test('--cidfile is kept: the swap removes the retired container\'s file right be
   assert.match(run, /^rm -f -- \/run\/app\/backend\.cid\ndocker run -d \\\n {2}--name ragflowauth-backend \\\n {2}--cidfile \/run\/app\/backend\.cid/);
 });
 
+
+test('an inline seccomp profile is written to a 0600 file in the release folder before docker create names it; run-command prints the write', () => {
+  const profile = '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["reboot"],"action":"SCMP_ACT_ERRNO"}]}';
+  const withSeccomp = structuredClone(prodBackend);
+  withSeccomp.HostConfig.SecurityOpt = [`seccomp=${profile}`];
+  const plan = planPromotion(input([backend({ target: withSeccomp })]));
+  const swap = plan.steps.find((s) => s.name === 'swap ragflowauth-backend')!;
+  assert.ok(swap.kind === 'exec');
+  const file = '/var/lib/releaseflow/ragflowauth/releases/20261128T150102Z/ragflowauth-backend.seccomp.json';
+  const write = swap.commands.findIndex((c) => c.script === `umask 077 && cat > ${file}`);
+  assert.ok(write >= 0, swap.commands.map((c) => c.script ?? c.argv?.join(' ')).join('\n'));
+  assert.equal(swap.commands[write]!.stdin, profile, 'the profile from inspect, byte for byte');
+  const create = swap.commands.findIndex((c) => c.argv?.[0] === 'docker' && c.argv[1] === 'create');
+  assert.ok(write < create);
+  assert.ok(swap.commands[create]!.argv!.includes(`seccomp=${file}`));
+  const run = plan.containers.find((c) => c.name === 'ragflowauth-backend')!.runCommand!;
+  assert.ok(run.includes(`--security-opt seccomp=${file} \\`), run);
+  assert.doesNotMatch(run, /path\/to/, 'no placeholder path');
+  const shown = renderSeccompWrite('/var/lib/releaseflow/app/seccomp/web.seccomp.json', profile);
+  assert.equal(shown, `( umask 077 && mkdir -p /var/lib/releaseflow/app/seccomp && cat > /var/lib/releaseflow/app/seccomp/web.seccomp.json ) <<'RELEASEFLOW_SECCOMP_EOF'\n${profile}\nRELEASEFLOW_SECCOMP_EOF`);
+});

@@ -3,6 +3,8 @@ import { Command } from '@commander-js/extra-typings';
 import { ReleaseflowError } from '../../core/errors.ts';
 import { parseImageInspect, parseInspect } from '../../core/inspect.ts';
 import { renderRunCommand, toRunSpec } from '../../core/runspec.ts';
+import { renderSeccompWrite, seccompProfilePath } from '../../core/seccomp.ts';
+import { statePaths } from '../../core/state.ts';
 import { inspectContainers, inspectImages, readDaemonContext } from '../../adapters/inspect.ts';
 import { withHosts } from '../../workflows/hosts.ts';
 import { act } from '../common.ts';
@@ -26,7 +28,10 @@ export const registerRunCommand: Register = (program, holder) => {
           const img = images.get(found.Image);
           const { spec, warnings } = toRunSpec(parseInspect(found), parseImageInspect(img ?? { Id: found.Image }), { image: opts.image, daemon: ctx.daemon, names: ctx.names });
           for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-          process.stdout.write(`${renderRunCommand(spec, { name: container, image: opts.image ?? found.Config.Image, secrets: config.secrets, reveal: Boolean(opts.reveal), apiVersion: ctx.apiVersion })}\n`);
+          // an inline seccomp profile: first the lines that write it to a file on the host, which the command names
+          const seccompFile = spec.seccompProfile !== undefined ? seccompProfilePath(`${statePaths(h.config.stateDir, config.app).root}/seccomp`, container) : undefined;
+          if (seccompFile) process.stdout.write(`${renderSeccompWrite(seccompFile, spec.seccompProfile!)}\n`);
+          process.stdout.write(`${renderRunCommand(spec, { name: container, image: opts.image ?? found.Config.Image, secrets: config.secrets, reveal: Boolean(opts.reveal), apiVersion: ctx.apiVersion, seccompFile })}\n`);
           return 0;
         });
       });

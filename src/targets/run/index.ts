@@ -21,6 +21,7 @@ function swapStep(input: PromotionInput, c: ContainerInput, p: PlannedContainer,
   const oldPolicy = restartPolicyValue(c.target!.HostConfig.RestartPolicy);
   const commands: StepCommand[] = [
     { script: buildPrivateFileScript(envFile), stdin: rb.env.map((e) => `${e}\n`).join(''), stdinNote: `env file (${rb.env.length} entries, mode 0600)` },
+    ...(rb.files ?? []).map((f) => ({ script: buildPrivateFileScript(f.path), stdin: f.content, stdinNote: f.what })),
     { argv: dockerRename(c.name, p.prevName).argv },
     ...(rb.before ?? []).map((argv) => ({ argv })),
     { argv: rb.argv },
