@@ -4,7 +4,9 @@ import type { SshHost } from '../adapters/ssh.ts';
 import { probeDirect, resolveDirect } from '../adapters/transfer-direct.ts';
 import { describeRoute } from '../core/direct.ts';
 import type { Config } from '../core/config.ts';
+import { driftOfContainer, parseCarry } from '../core/drift.ts';
 import { ReleaseflowError } from '../core/errors.ts';
+import type { ContainerInput } from '../core/plan.ts';
 import { buildFailureLogsScript, buildHealthProbesScript } from '../core/doctor-scripts.ts';
 import { parseHealthProbe } from '../core/health.ts';
 import { describeMode } from '../core/mode.ts';
@@ -16,7 +18,8 @@ import { type HostFacts, observeHost, shortId } from './observe.ts';
 import { readReleaseState } from '../adapters/state/release-state.ts';
 import { describeReleaseState, describeRunning } from './release-state.ts';
 
-export type CheckStatus = 'PASS' | 'FAIL' | 'WARN';
+/** INFO: a fact to know, not a problem (drift between the hosts: a release keeps the target's settings). */
+export type CheckStatus = 'PASS' | 'FAIL' | 'WARN' | 'INFO';
 
 /** One line of the checklist. */
 export interface DoctorCheck {
@@ -162,7 +165,27 @@ export async function runDoctor(config: Config, hosts: Map<string, SshHost>): Pr
   const from = hosts.get(config.from);
   const to = hosts.get(config.to);
   if (config.transfer.direct && from && to && facts.every((f) => f.reachable)) checks.push(await checkDirect(from, to, config.transfer.directSsh));
+  checks.push(...driftChecks(config, facts));
   return { ok: checks.every((c) => c.status !== 'FAIL'), checks, failing: perHost.flatMap((r) => r.failing), facts };
+}
+
+/** What a release would keep from each target that the source has otherwise (drift.ts): an INFO per setting, per target. */
+function driftChecks(config: Config, facts: HostFacts[]): DoctorCheck[] {
+  const source = facts.find((f) => f.host === config.from);
+  const carried = parseCarry(config.carry);
+  return facts
+    .filter((f) => f.host !== config.from && config.fleet.includes(f.host))
+    .flatMap((f) =>
+      config.containers.flatMap((cc) => {
+        const s = source?.containers.find((c) => c.name === cc.name);
+        const t = f.containers.find((c) => c.name === cc.name);
+        if (!s?.inspect || !s.image || !t?.inspect || !t.image) return [];
+        const input = { name: cc.name, source: s.inspect, sourceImage: s.image.inspect, target: t.inspect, targetImage: t.image.inspect } as ContainerInput;
+        return driftOfContainer(input, config.secrets)
+          .filter((d) => !(d.kind === 'env' && d.name && carried.includes(d.name)))
+          .map((d): DoctorCheck => ({ host: f.host, status: 'INFO', message: `drift: ${d.container}: ${d.detail}`, fix: `a release keeps ${f.host}'s setting; to take ${config.from}'s${d.kind === 'env' && d.name ? `: releaseflow promote --carry env:${d.name} (or carry: in the config)` : ', change it on the target'}` }));
+      }),
+    );
 }
 
 /** transfer.direct: can the target log in to the source with its own key and our host key entry? */

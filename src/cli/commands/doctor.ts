@@ -32,7 +32,7 @@ export function renderDoctor(config: Config, report: DoctorReport): string {
     out.push('');
   }
   const n = (s: string) => report.checks.filter((c) => c.status === s).length;
-  out.push(`${n('PASS')} passed, ${n('FAIL')} failed, ${n('WARN')} warnings: ${report.ok ? 'OK' : 'NOT OK'}`);
+  out.push(`${n('PASS')} passed, ${n('FAIL')} failed, ${n('WARN')} warnings: ${report.ok ? 'OK' : 'NOT OK'}${n('INFO') ? ` (${n('INFO')} drift notes: settings a release keeps from the target)` : ''}`);
   return `${out.join('\n')}\n`;
 }
 

@@ -56,7 +56,7 @@ function releaseCommand(name: 'promote' | 'plan', holder: { code: number }) {
         } else if (dry && r.plan && !o.json && !r.plan.upToDate) process.stdout.write(`${s.showPlan(r.plan)}\n`);
         if (o.json) {
           const fin = s.events.filter((e) => e.type === 'release-finished').at(-1);
-          process.stdout.write(`${JSON.stringify({ exitCode: r.code, result: fin?.type === 'release-finished' ? fin.result : undefined, message: fin?.type === 'release-finished' ? fin.message : undefined, plan: r.plan ? { releaseId: r.plan.releaseId, upToDate: r.plan.upToDate, containers: r.plan.containers.map(({ runCommand: _rc, ...x }) => x), steps: r.plan.steps.map((st) => ({ name: st.name, host: st.host, kind: st.kind, cause: st.cause })) } : undefined, events: s.events }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ exitCode: r.code, result: fin?.type === 'release-finished' ? fin.result : undefined, message: fin?.type === 'release-finished' ? fin.message : undefined, plan: r.plan ? { releaseId: r.plan.releaseId, upToDate: r.plan.upToDate, drift: r.plan.drift ?? [], carried: r.plan.carried ?? [], containers: r.plan.containers.map(({ runCommand: _rc, ...x }) => x), steps: r.plan.steps.map((st) => ({ name: st.name, host: st.host, kind: st.kind, cause: st.cause })) } : undefined, events: s.events }, null, 2)}\n`);
         }
         return r.code;
       } finally {

@@ -46,7 +46,7 @@ async function runDoctor(out) {
           { class: 'checks' },
           r.checks
             .filter((c) => c.host === hst.host)
-            .map((c) => h('li', { class: `check ${c.status}`, 'data-status': c.status }, badge(c.status, { PASS: 'ok', FAIL: 'bad', WARN: 'warn' }[c.status]), ' ', c.message, c.fix && c.status !== 'PASS' ? h('div', { class: 'fix' }, h('strong', {}, 'fix: '), c.fix) : null)),
+            .map((c) => h('li', { class: `check ${c.status}`, 'data-status': c.status }, badge(c.status, { PASS: 'ok', FAIL: 'bad', WARN: 'warn', INFO: 'info' }[c.status]), ' ', c.message, c.fix && c.status !== 'PASS' ? h('div', { class: 'fix' }, h('strong', {}, 'fix: '), c.fix) : null)),
         ),
       ),
     );
