@@ -57,8 +57,9 @@ describe('status and doctor', labSkip(), () => {
     assert.match(r.stdout, /PASS {2}health: http:\/\/127\.0\.0\.1:8001\/health answers on prod/);
     assert.match(r.stdout, /PASS {2}ragflowauth-backend: started with docker run/);
     // drift (issue 16): what TEST has that a release keeps from PROD is a note, not a warning
-    assert.match(r.stdout, /INFO {2}drift: ragflowauth-backend: env GREETING: only on TEST/);
-    assert.match(r.stdout, /fix: +a release keeps prod's setting; to take test's: releaseflow promote --carry env:GREETING/);
+    assert.match(r.stdout, /INFO {2}drift: ragflowauth-backend: env DB_PASSWORD: differs \(secret: values not shown\)/);
+    assert.match(r.stdout, /fix: +a release keeps prod's setting; to take test's: releaseflow promote --carry env:DB_PASSWORD/);
+    assert.doesNotMatch(r.stdout, /s3cr3t|test-Pa55/, 'no secret value in the drift');
     assert.match(r.stdout, /\d+ passed, 0 failed, \d+ warnings: OK \(\d+ drift notes/);
   });
 
