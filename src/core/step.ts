@@ -111,3 +111,11 @@ export function bindImageId<T extends Step | PlannedContainer>(value: T, from: s
 export function planBasis(p: Plan): string[] {
   return p.containers.map((c) => `${c.name}: ${p.to.name} container ${(c.toContainerId ?? '').slice(0, 12) || '-'} on ${c.toRef} (${c.toId.replace(/^sha256:/, '').slice(0, 12)}), ${p.from?.name ?? 'source'} on ${c.fromRef} (${(c.fromId ?? '').replace(/^sha256:/, '').slice(0, 12)})`);
 }
+
+/** What changed between a plan and a new one made of fresh observations: the new basis lines (`other containers` when only the set differs); empty when nothing did. */
+export function basisChanged(before: Plan, now: Plan): string[] {
+  const was = planBasis(before);
+  const is = planBasis(now);
+  const changed = is.filter((l) => !was.includes(l));
+  return changed.length ? changed : is.length === was.length ? [] : ['other containers'];
+}

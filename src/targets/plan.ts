@@ -3,7 +3,7 @@
 import { dockerTag } from '../core/docker.ts';
 import { ExitCode, ReleaseflowError } from '../core/errors.ts';
 import { buildPrivateDirScript, buildPrivateFileScript } from '../core/file-scripts.ts';
-import type { ContainerInput, PromotionInput } from '../core/plan.ts';
+import type { ContainerInput, PromotionInput, Rebuild } from '../core/plan.ts';
 import { prevContainerName, prevImageTag, statePaths } from '../core/state.ts';
 import type { Plan, PlannedContainer, PlanPart, Step, StepAct, StepCommand } from '../core/step.ts';
 import type { AnyTarget, Observed } from './target.ts';
@@ -69,6 +69,17 @@ export function healthStep(input: PromotionInput, c: ContainerInput): Step {
 }
 
 /** The migrate hook's step, when the release changes its container (else a warning says it is skipped). */
+/** Files a rebuilt container needs before its create (env file, seccomp profile: 0600 over stdin), and the env file's removal after it. */
+export function rebuildFiles(envFile: string, rb: Rebuild): { write: StepCommand[]; remove: StepCommand } {
+  return {
+    write: [
+      { script: buildPrivateFileScript(envFile), stdin: rb.env.map((e) => `${e}\n`).join(''), stdinNote: `env file (${rb.env.length} entries, mode 0600)` },
+      ...(rb.files ?? []).map((f) => ({ script: buildPrivateFileScript(f.path), stdin: f.content, stdinNote: f.what })),
+    ],
+    remove: { argv: ['rm', '-f', envFile] },
+  };
+}
+
 function migrateStep(input: PromotionInput, changing: ContainerInput[], release: string, warnings: string[]): Step | undefined {
   const m = input.migrate;
   if (!m) return undefined;
@@ -80,18 +91,14 @@ function migrateStep(input: PromotionInput, changing: ContainerInput[], release:
   const envFile = `${release}/${c.name}.migrate.env`;
   const rb = m.build(c, c.source!.Config.Image, envFile);
   warnings.push(...rb.warnings.map((w) => `migrate: ${w}`));
+  const files = rebuildFiles(envFile, rb);
   return {
     kind: 'exec',
     act: 'migrate',
     name: `migrate ${c.name}`,
     host: input.to.name,
     cause: `run the migration (${m.command}) in a one-off container of ${c.source!.Config.Image} with ${c.name}'s env, networks and mounts, before any container is swapped; if it fails nothing is swapped`,
-    commands: [
-      { script: buildPrivateFileScript(envFile), stdin: rb.env.map((e) => `${e}\n`).join(''), stdinNote: `env file (${rb.env.length} entries, mode 0600)` },
-      ...(rb.files ?? []).map((f) => ({ script: buildPrivateFileScript(f.path), stdin: f.content, stdinNote: f.what })),
-      { argv: rb.argv },
-      { argv: ['rm', '-f', envFile] },
-    ],
+    commands: [...files.write, { argv: rb.argv }, files.remove],
   };
 }
 

@@ -30,18 +30,32 @@ export interface PromoteOptions {
 }
 
 
-/** Observe both hosts and plan the promotion (reads only). */
-export async function observeAndPlan(ports: Ports, fromName: string, toName: string, releaseId?: string, carry: readonly string[] = []): Promise<Plan> {
+/** What the source runs: its containers of the app and their images (reads only; a rollout reads it once for every host). */
+export interface SourceView {
+  src: Map<string, InspectLike | undefined>;
+  srcImages: Map<string, ImageLike | undefined>;
+}
+
+export async function observeSource(ports: Ports, fromName: string): Promise<SourceView> {
+  const from = ports.hosts.get(fromName)!;
+  await from.connect();
+  const src = await inspectContainers<InspectLike>(from, ports.config.containers.map((c) => c.name));
+  const srcImages = await inspectImages<ImageLike>(from, [...src.values()].filter((c) => c).map((c) => c!.Image));
+  return { src, srcImages };
+}
+
+/** Observe both hosts (the source unless already observed) and plan the promotion (reads only). */
+export async function observeAndPlan(ports: Ports, fromName: string, toName: string, releaseId?: string, carry: readonly string[] = [], source?: SourceView): Promise<Plan> {
   const carryEnvNames = [...new Set(parseCarry([...ports.config.carry, ...carry]))];
   const { config, hosts, bus } = ports;
   const from = hosts.get(fromName)!;
   const to = hosts.get(toName)!;
-  await Promise.all([from.connect(), to.connect()]);
+  await to.connect();
   const names = config.containers.map((c) => c.name);
-  const [src, dst, daemon] = await Promise.all([inspectContainers<InspectLike>(from, names), inspectContainers<InspectLike>(to, names), readDaemonContext(to)]);
+  const [{ src, srcImages }, dst, daemon] = await Promise.all([source ?? observeSource(ports, fromName), inspectContainers<InspectLike>(to, names), readDaemonContext(to)]);
   const srcIds = [...src.values()].filter((c) => c).map((c) => c!.Image);
   const dstIds = [...dst.values()].filter((c) => c).map((c) => c!.Image);
-  const [srcImages, dstImages] = await Promise.all([inspectImages<ImageLike>(from, srcIds), inspectImages<ImageLike>(to, [...dstIds, ...srcIds])]);
+  const dstImages = await inspectImages<ImageLike>(to, [...dstIds, ...srcIds]);
   // secrets of both hosts' containers are scrubbed from every event from here on
   registerSecrets(bus, config, [...src.values(), ...dst.values()], [fromName, toName]);
   // each release target reads what it needs of the target host; a container goes to the target that claims it

@@ -1,7 +1,7 @@
 // promote: observe → plan (pure) → confirm → lock → execute → health → record; rollback on failure.
 import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
 import { renderPlan } from '../core/render-plan.ts';
-import { type Plan, planBasis } from '../core/step.ts';
+import { basisChanged, type Plan } from '../core/step.ts';
 
 import { acquireLock, releaseLock } from '../adapters/state/lock.ts';
 import type { ReleaseOutcome } from './execute.ts';
@@ -21,17 +21,13 @@ export { observeAndPlan } from './plan-release.ts';
  */
 async function replanIfChanged(ports: Ports, plan: Plan, opts: PromoteOptions, fromName: string, toName: string): Promise<Plan | number> {
   const again = await observeAndPlan(ports, fromName, toName, plan.releaseId, opts.carry);
-  const before = planBasis(plan);
-  const now = planBasis(again);
-  const changed = now.filter((l) => !before.includes(l));
-  if (changed.length === 0 && now.length === before.length) return plan;
-  ports.bus.warn(`the hosts changed after the plan was made; now: ${changed.join('; ') || 'other containers'}${opts.assumeYes ? '' : '; here is the new plan'}`);
+  const changed = basisChanged(plan, again);
+  if (changed.length === 0) return plan;
+  ports.bus.warn(`the hosts changed after the plan was made; now: ${changed.join('; ')}${opts.assumeYes ? '' : '; here is the new plan'}`);
   // nothing left to release is not confirmed either: the new plan would change nothing
   if (opts.assumeYes || again.upToDate) return ExitCode.failed;
   return (await opts.confirm(again)) ? again : ExitCode.usage;
 }
-
-
 
 /** The whole release, then its notifications (notify:, never changing the result). Returns the exit code (0, 1, 2 or 3). */
 export async function promote(ports: Ports, opts: PromoteOptions): Promise<{ code: number; plan?: Plan }> {

@@ -7,14 +7,14 @@ import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
 import { renderPlan } from '../core/render-plan.ts';
 import { buildWriteMarkScript, type FleetMark, fleetDir } from '../core/fleet.ts';
 import { makeReleaseId } from '../core/state.ts';
-import { type Plan, planBasis } from '../core/step.ts';
+import { basisChanged, type Plan } from '../core/step.ts';
 import { EventBus } from '../events/bus.ts';
 import type { ReleaseEventBody } from '../events/types.ts';
 import { executePlan } from './execute.ts';
 import { finishRelease } from './finish.ts';
 import { acquireLock, releaseLock } from '../adapters/state/lock.ts';
 import type { Ports } from './ports.ts';
-import { observeAndPlan, type PromoteOptions, refuseIfInterrupted } from './plan-release.ts';
+import { observeAndPlan, observeSource, type PromoteOptions, refuseIfInterrupted } from './plan-release.ts';
 import { rollbackHost } from './rollback.ts';
 
 /** The hosts of each batch: the canary hosts alone first, then batches of `batch` hosts (or a share of the fleet). */
@@ -51,18 +51,24 @@ class HostBus extends EventBus {
 /** One host's ports: the fleet's hosts and config, a bus that reports to the fleet's. */
 const hostPorts = (ports: Ports, host: string): Ports & { bus: HostBus } => ({ ...ports, bus: new HostBus(ports.bus, host) });
 
+type RolloutResult = Extract<ReleaseEventBody, { type: 'release-finished' }>['result'];
+
+/** The rollout's one result line. */
+function finish(bus: EventBus, started: number, result: RolloutResult, code: number, message: string): { code: number } {
+  bus.emit({ type: 'release-finished', result, exitCode: code, durationMs: Date.now() - started, message });
+  return { code };
+}
+
 export interface RolloutOptions extends PromoteOptions {
   hosts: string[];
 }
 
-/** Plan every host with one release id, reads only. */
+/** Plan every host with one release id, reads only: the source read once, the hosts at once. */
 async function planAll(ports: Ports, from: string, hosts: readonly string[], releaseId: string, opts: RolloutOptions): Promise<Map<string, Plan>> {
-  const plans = new Map<string, Plan>();
-  for (const h of hosts) {
-    await refuseIfInterrupted(ports, h, Boolean(opts.dryRun));
-    plans.set(h, await observeAndPlan(ports, from, h, releaseId, opts.carry));
-  }
-  return plans;
+  await Promise.all(hosts.map((h) => refuseIfInterrupted(ports, h, Boolean(opts.dryRun))));
+  const source = await observeSource(ports, from);
+  const plans = await Promise.all(hosts.map(async (h) => [h, await observeAndPlan(ports, from, h, releaseId, opts.carry, source)] as const));
+  return new Map(plans);
 }
 
 /** The fleet's plan for the prompt and `plan`: each host's steps under its name. */
@@ -86,10 +92,7 @@ export async function rollout(ports: Ports, opts: RolloutOptions): Promise<{ cod
   const releaseId = makeReleaseId(ports.clock());
   const batches = batchesOf(opts.hosts, config.rollout);
   const header = [`rollout ${releaseId} of app ${config.app} from ${from} to ${opts.hosts.length} hosts: ${batches.map((b, i) => `${i === 0 && config.rollout.canary > 0 ? 'canary' : `batch ${i + (config.rollout.canary > 0 ? 0 : 1)}`} ${b.join(', ')}`).join('; ')}`];
-  const end = (result: 'released' | 'up-to-date' | 'rolled-back' | 'rollback-failed' | 'failed' | 'planned', code: number, message: string, plan?: Plan) => {
-    bus.emit({ type: 'release-finished', result, exitCode: code, durationMs: Date.now() - started, message });
-    return { code, plan };
-  };
+  const end = (result: RolloutResult, code: number, message: string, plan?: Plan) => ({ ...finish(bus, started, result, code, message), plan });
   let plans: Map<string, Plan>;
   try {
     plans = await planAll(ports, from, opts.hosts, releaseId, opts);
@@ -127,10 +130,7 @@ export async function rollout(ports: Ports, opts: RolloutOptions): Promise<{ cod
 /** Move the images everywhere, then release batch by batch; on a failure roll back what was released. */
 async function runRollout(ports: Ports, from: string, plans: Map<string, Plan>, batches: string[][], opts: RolloutOptions, started: number): Promise<{ code: number }> {
   const { bus, config } = ports;
-  const end = (result: 'released' | 'rolled-back' | 'rollback-failed' | 'failed', code: number, message: string) => {
-    bus.emit({ type: 'release-finished', result, exitCode: code, durationMs: Date.now() - started, message });
-    return { code };
-  };
+  const end = (result: RolloutResult, code: number, message: string) => finish(bus, started, result, code, message);
   // 1. the image on every host before any swap, to all hosts at once: a transfer failure changes nothing anywhere
   const moving = [...plans].map(([h, p]) => ({ h, p, steps: p.steps.filter((s) => s.act === 'transfer') })).filter((m) => m.steps.length > 0);
   if (moving.length) bus.info(`moving the images to ${moving.map((m) => m.h).join(', ')} at once, before any host changes`);
@@ -138,9 +138,10 @@ async function runRollout(ports: Ports, from: string, plans: Map<string, Plan>, 
   const bad = moved.filter((m) => !m.r.ok);
   if (bad.length) return end('failed', ExitCode.failed, `${bad.map((m) => `the image transfer to ${m.h} failed: ${renderError(m.r.error)}`).join('\n')}\nno host was changed (images already loaded stay unused)`);
   // 2. plan again: the images are there now (under each host's own IDs); a host changed meanwhile stops here
+  const source = await observeSource(ports, from);
   for (const [h, p] of plans) {
-    const again = await observeAndPlan(ports, from, h, p.releaseId, opts.carry);
-    const changed = planBasis(again).filter((l) => !planBasis(p).includes(l));
+    const again = await observeAndPlan(ports, from, h, p.releaseId, opts.carry, source);
+    const changed = basisChanged(p, again);
     if (changed.length) return end('failed', ExitCode.failed, `${h} changed after the plan was made (${changed.join('; ')}); no host was changed: run releaseflow promote again`);
     plans.set(h, again);
   }
@@ -186,8 +187,7 @@ async function undoReleased(ports: Ports, released: string[], cause: string, alr
   const message = incomplete
     ? `rollout failed: ${cause}; the rollback is incomplete${failed.length ? ` on ${failed.join(', ')}` : ''}: run releaseflow recover --to <host> on each`
     : `rollout failed: ${cause}; rolled back: ${released.length ? released.join(', ') : 'no other host had been released'}; every host runs its previous version again, healthy`;
-  bus.emit({ type: 'release-finished', result: incomplete ? 'rollback-failed' : 'rolled-back', exitCode: code, durationMs: Date.now() - started, message });
-  return { code };
+  return finish(bus, started, incomplete ? 'rollback-failed' : 'rolled-back', code, message);
 }
 
 /** Write the rollout's mark on every host of the fleet. */

@@ -4,6 +4,7 @@ import type { ContainerInput, PromotionInput } from '../../src/core/plan.ts';
 import { planRelease } from '../../src/targets/plan.ts';
 import { runTarget } from '../../src/targets/run/index.ts';
 import { renderPlan } from '../../src/core/render-plan.ts';
+import { basisChanged } from '../../src/core/step.ts';
 import { renderSeccompWrite } from '../../src/core/seccomp.ts';
 import { rebuildContainer } from '../../src/workflows/rebuild.ts';
 import { fixture } from './fixtures.ts';
@@ -160,4 +161,15 @@ test('an inline seccomp profile is written to a 0600 file in the release folder 
   assert.doesNotMatch(run, /path\/to/, 'no placeholder path');
   const shown = renderSeccompWrite('/var/lib/releaseflow/app/seccomp/web.seccomp.json', profile);
   assert.equal(shown, `( umask 077 && mkdir -p /var/lib/releaseflow/app/seccomp && cat > /var/lib/releaseflow/app/seccomp/web.seccomp.json ) <<'RELEASEFLOW_SECCOMP_EOF'\n${profile}\nRELEASEFLOW_SECCOMP_EOF`);
+});
+
+test('basisChanged: nothing for the same facts; the new line when PROD changed; a container gone counts too', () => {
+  const plan = planPromotion(input([backend()]));
+  assert.deepEqual(basisChanged(plan, planPromotion(input([backend()]))), []);
+  const moved = planPromotion(input([backend({ target: { ...prodBackend, Id: `f${prodBackend.Id.slice(1)}` } })]));
+  const changed = basisChanged(plan, moved);
+  assert.equal(changed.length, 1);
+  assert.match(changed[0]!, /^ragflowauth-backend: prod container f/);
+  const two = planPromotion(input([backend(), { ...backend(), name: 'ragflowauth-frontend', source: testFrontend, target: prodFrontend, targetImage: imgFrontV1 }]));
+  assert.deepEqual(basisChanged(two, plan), ['other containers']);
 });

@@ -2,14 +2,13 @@
 // inspect with the new image (the old one kept aside under a name of ours), then health-checked.
 import { inspectContainers } from '../../adapters/inspect.ts';
 import { buildImageCheckScript, buildStopStartScript, dockerRename, dockerUpdateRestart, restartPolicyValue } from '../../core/docker.ts';
-import { buildPrivateFileScript } from '../../core/file-scripts.ts';
 import { ReleaseflowError } from '../../core/errors.ts';
 import type { ContainerInput, InspectLike, PromotionInput } from '../../core/plan.ts';
-import { shJoin, } from '../../core/quote.ts';
+import { shJoin } from '../../core/quote.ts';
 import { type PromotionFact, planUndoSteps, type UndoTarget, undoTargetsOfPromotion } from '../../core/rollback-plan.ts';
 import { prevContainerName, statePaths } from '../../core/state.ts';
 import type { PlannedContainer, Step, StepCommand } from '../../core/step.ts';
-import { aboutContainer, healthStep } from '../plan.ts';
+import { aboutContainer, healthStep, rebuildFiles } from '../plan.ts';
 import type { PartUndo, PlannedPart, ReleaseTarget, RestoreInput, RestorePart, UndoInput } from '../target.ts';
 
 /** The swap of one container: env file, old aside, new created from the target's inspect, stop old, start new. */
@@ -19,13 +18,13 @@ function swapStep(input: PromotionInput, c: ContainerInput, p: PlannedContainer,
   warnings.push(...rb.warnings.map((w) => `${c.name}: ${w}`));
   p.runCommand = rb.runCommand;
   const oldPolicy = restartPolicyValue(c.target!.HostConfig.RestartPolicy);
+  const files = rebuildFiles(envFile, rb);
   const commands: StepCommand[] = [
-    { script: buildPrivateFileScript(envFile), stdin: rb.env.map((e) => `${e}\n`).join(''), stdinNote: `env file (${rb.env.length} entries, mode 0600)` },
-    ...(rb.files ?? []).map((f) => ({ script: buildPrivateFileScript(f.path), stdin: f.content, stdinNote: f.what })),
+    ...files.write,
     { argv: dockerRename(c.name, p.prevName).argv },
     ...(rb.before ?? []).map((argv) => ({ argv })),
     { argv: rb.argv },
-    { argv: ['rm', '-f', envFile] },
+    files.remove,
     ...rb.networkConnects.map((argv) => ({ argv })),
     { script: buildImageCheckScript(c.name, c.source!.Image) },
     // a stopped previous container must not come back on a daemon restart and take the ports;
