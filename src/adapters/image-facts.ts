@@ -113,3 +113,31 @@ export async function readImageFacts(host: SshHost, opts: { imageId?: string; si
   }
   return facts;
 }
+
+/** Where PROD's `docker load` writes, read right before it starts: the data-root, and its `tmp` where the daemon stages the archive. */
+export interface LoadDisks {
+  root?: DiskFacts;
+  staging?: DiskFacts;
+}
+
+/** The script that reads free space of the data-root and of its tmp (read-only; a path df cannot read is left out). */
+export function buildLoadDisksScript(marker: string, dataRoot: string): string {
+  const m = shQuote(marker);
+  const dfl = (key: string, path: string) => `df -Pk ${shQuote(path)} 2>/dev/null | tail -n 1 | while IFS= read -r l; do printf '%s %s %s\\n' ${m} ${key} "$l"; done`;
+  return [dfl('dfroot', dataRoot), dfl('dfstage', `${dataRoot.replace(/\/+$/, '')}/tmp`), 'true'].join('\n');
+}
+
+/** Parse buildLoadDisksScript's output (pure). */
+export function parseLoadDisks(stdout: string, marker: string, dataRoot: string): LoadDisks {
+  const line = (key: string) => stdout.split('\n').find((l) => l.startsWith(`${marker} ${key} `))?.slice(marker.length + key.length + 2);
+  const root = line('dfroot');
+  const stage = line('dfstage');
+  return { root: root === undefined ? undefined : parseDf(root, dataRoot), staging: stage === undefined ? undefined : parseDf(stage, `${dataRoot.replace(/\/+$/, '')}/tmp`) };
+}
+
+/** Read PROD's free space where docker load writes, now (one round trip). */
+export async function readLoadDisks(host: SshHost, dataRoot: string, signal?: AbortSignal): Promise<LoadDisks> {
+  const marker = `@@rfx-${randomBytes(6).toString('hex')}`;
+  const r = await host.run({ script: buildLoadDisksScript(marker, dataRoot) }, { signal, timeoutMs: Math.min(30_000, host.settings.commandTimeoutMs) });
+  return parseLoadDisks(r.stdout, marker, dataRoot);
+}

@@ -15,7 +15,7 @@ import {
   type SpaceNeed,
   withMargin,
 } from '../core/layers.ts';
-import { type ImageHostFacts, readImageFacts } from './image-facts.ts';
+import { type ImageHostFacts, type LoadDisks, readImageFacts, readLoadDisks } from './image-facts.ts';
 import { type ArchivePick, pickClassic, pickContainerd, pickContentStore, renderPick, type SaveListing } from '../core/archive-pick.ts';
 import { describeRoute } from '../core/direct.ts';
 import { relayDirect, type ResolvedDirect } from './transfer-direct.ts';
@@ -123,12 +123,25 @@ export function spaceNeeds(plan: TransferPlan, fromName: string, toName: string)
   return needs;
 }
 
-/** The target's disk check for a delta, once the source announced the exact bytes before compression. */
-export function targetNeed(plan: TransferPlan, toName: string, rawBytes: number): SpaceNeed[] {
-  const t = plan.target.dataRoot;
-  if (!t) return [];
+/**
+ * The target's disk need right before docker load, from its free space read then: the daemon stages the
+ * archive in <data-root>/tmp, then unpacks the layers in the data-root; on one filesystem the two add up.
+ */
+export function loadNeeds(toName: string, rawBytes: number, disks: LoadDisks): SpaceNeed[] {
   const fix = `free disk space on ${toName} (docker system df; docker image prune -a removes images no container uses)`;
-  return [{ host: toName, path: t.path, mount: t.mount, free: t.free, need: withMargin(2 * rawBytes), what: 'docker load staging and unpacked layers', fix }];
+  const stage = disks.staging ?? disks.root;
+  const needs: SpaceNeed[] = [];
+  if (stage) needs.push({ host: toName, path: stage.path, mount: stage.mount, free: stage.free, need: withMargin(rawBytes), what: 'docker load staging', fix });
+  if (disks.root) needs.push({ host: toName, path: disks.root.path, mount: disks.root.mount, free: disks.root.free, need: withMargin(rawBytes), what: 'unpacked layers', fix });
+  return needs;
+}
+
+/** Refuse before docker load starts when the target lacks room now (the plan's figures may be minutes old). */
+async function checkLoadSpace(to: SshHost, plan: TransferPlan, rawBytes: number, signal?: AbortSignal): Promise<void> {
+  const root = plan.target.dataRoot?.path;
+  if (!root) return;
+  const err = checkSpace(loadNeeds(to.name, rawBytes, await readLoadDisks(to, root, signal)));
+  if (err) throw err;
 }
 
 /** A one-line description of the plan for the log. */
@@ -237,13 +250,8 @@ async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'd
       encoding: plan.compression === 'none' ? 'identity' : plan.compression === 'zstd' ? 'other' : 'gzip',
       selectMembers,
       onProgress: opts.onProgress ? (p) => opts.onProgress!(p.bytes, p.rateBps, p) : undefined,
-      onRawTotal:
-        kind === 'delta'
-          ? (raw) => {
-              const err = checkSpace(targetNeed(plan, to.name, raw));
-              if (err) throw err;
-            }
-          : undefined,
+      // TEST announced the bytes that follow: PROD's disk is read again and checked before its docker load starts
+      onRawTotal: (raw) => checkLoadSpace(to, plan, raw, opts.signal),
       onRemotePid: (pid) => {
         remotePid = pid;
       },

@@ -97,19 +97,21 @@ describe('faults on the hosts: hangs, disk, host keys, banners', labSkip(), () =
     });
   });
 
-  test("PROD's disk fills during docker load (a 512 KiB filesystem under its data-root): step 2 fails with the fix, nothing else changes", () => {
+  test("PROD's docker load staging is a 512 KiB filesystem: refused before docker load starts, naming host, bytes and fix; nothing loaded", () => {
     labScript(['seed']);
     const tmp = join(LAB_DIR, 'hosts', 'prod', 'docker', 'tmp');
-    // docker load unpacks into <data-root>/tmp: a tiny tmpfs there, in PROD's own mount namespace only
+    // docker load stages into <data-root>/tmp: a tiny tmpfs there, in PROD's own mount namespace only
     labExec('prod', `mount -t tmpfs -o size=512k rff-full ${tmp}`);
     try {
       const pre = snapshotProd();
       const r = releaseflow(['promote', '--yes'], { timeoutMs: 120_000 });
       assert.equal(r.code, 1, r.out);
       assert.match(r.out, /step 2\/8 transfer ragflowauth-backend:v2 FAILED/);
-      assert.match(r.out, /no space left on device/);
+      assert.match(r.out, /not enough disk space on prod for the image transfer: [\d.]+ MB \([\d,]+ bytes\) needed in \S+\/tmp \(docker load staging\), 0\.5 MB \(524,288 bytes\) free; nothing was changed/);
+      assert.doesNotMatch(r.out, /no space left on device/, 'docker load never ran');
       assert.match(r.out, /fix: +free disk space on prod/);
-      assertProdAsBefore(pre, snapshotProd(), 'disk full during load');
+      assertProdAsBefore(pre, snapshotProd(), 'disk full for the load');
+      assert.equal(labExec('prod', `ls -A ${tmp}`).trim(), '', 'nothing staged');
       assert.doesNotMatch(labDocker('prod', ['images', '--format', '{{.Repository}}:{{.Tag}}']), /:v2/, 'no half-loaded release image');
     } finally {
       labExec('prod', `umount ${tmp}`);
