@@ -40,8 +40,8 @@ export interface RelayOptions {
   /** The source's image: the target's copy is found by it (IDs differ across image stores) and checked against it. */
   expected: ImageIdentity;
   onProgress?: (p: TransferProgress) => void;
-  /** The source announced how many bytes (before compression) follow; throw (or reject) to refuse before the target's load starts. */
-  onRawTotal?: (bytes: number) => void | Promise<void>;
+  /** The source announced how many bytes (before compression) follow; throw to refuse before the target is touched. */
+  onRawTotal?: (bytes: number) => void;
   /** The source script's PID (its process group), for the clean-up of a cut stream. */
   onRemotePid?: (pid: number) => void;
   signal?: AbortSignal;
@@ -144,7 +144,7 @@ async function readSourceHeader(stdout: Readable, stdin: NodeJS.WritableStream, 
     else if (key === 'bytes') {
       meter.rawTotal = Number(value) || undefined;
       try {
-        if (meter.rawTotal !== undefined) await o.onRawTotal?.(meter.rawTotal);
+        if (meter.rawTotal !== undefined) o.onRawTotal?.(meter.rawTotal);
       } catch (e) {
         st.refused = e;
         throw e;

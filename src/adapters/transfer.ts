@@ -136,12 +136,19 @@ export function loadNeeds(toName: string, rawBytes: number, disks: LoadDisks): S
   return needs;
 }
 
-/** Refuse before docker load starts when the target lacks room now (the plan's figures may be minutes old). */
-async function checkLoadSpace(to: SshHost, plan: TransferPlan, rawBytes: number, signal?: AbortSignal): Promise<void> {
+/**
+ * PROD's free space where docker load writes, read right before the stream starts (the plan's figures may be
+ * minutes old); the size TEST announces is checked against it before PROD's load starts. Read first, not on
+ * the header: the header loop must not wait on another round trip while the source's bytes arrive.
+ */
+async function loadSpaceCheck(to: SshHost, plan: TransferPlan, signal?: AbortSignal): Promise<((rawBytes: number) => void) | undefined> {
   const root = plan.target.dataRoot?.path;
-  if (!root) return;
-  const err = checkSpace(loadNeeds(to.name, rawBytes, await readLoadDisks(to, root, signal)));
-  if (err) throw err;
+  if (!root) return undefined;
+  const disks = await readLoadDisks(to, root, signal);
+  return (rawBytes) => {
+    const err = checkSpace(loadNeeds(to.name, rawBytes, disks));
+    if (err) throw err;
+  };
 }
 
 /** A one-line description of the plan for the log. */
@@ -242,6 +249,7 @@ async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'd
       throw e;
     }
   }
+  const onRawTotal = await loadSpaceCheck(to, plan, opts.signal);
   try {
     return await relayImage(from, to, save, load, {
       marker,
@@ -250,8 +258,8 @@ async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'd
       encoding: plan.compression === 'none' ? 'identity' : plan.compression === 'zstd' ? 'other' : 'gzip',
       selectMembers,
       onProgress: opts.onProgress ? (p) => opts.onProgress!(p.bytes, p.rateBps, p) : undefined,
-      // TEST announced the bytes that follow: PROD's disk is read again and checked before its docker load starts
-      onRawTotal: (raw) => checkLoadSpace(to, plan, raw, opts.signal),
+      // TEST announced the bytes that follow: checked against PROD's free space read just before, before its docker load starts
+      onRawTotal,
       onRemotePid: (pid) => {
         remotePid = pid;
       },
