@@ -22,6 +22,7 @@ command -v iptables >/dev/null || need+=(iptables)
 { [[ -x /bin/busybox ]] && ! ldd /bin/busybox >/dev/null 2>&1; } || need+=(busybox-static)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v curl >/dev/null || need+=(curl)
+command -v tar-split >/dev/null || need+=(tar-split)   # the lab TEST rebuilds only the missing layers with it, as an operator installs it on TEST
 command -v visudo >/dev/null || need+=(sudo)   # lab.sh sudo-user: a non-root PROD user with docker through sudo
 if [[ ${RELEASEFLOW_BROWSER:-1} == 1 ]]; then command -v chromium >/dev/null || need+=(chromium); fi
 if ((${#need[@]})); then

@@ -19,6 +19,8 @@ export interface ImageHostFacts {
   host: string;
   dockerVersion?: string;
   store: 'classic' | 'containerd';
+  /** docker's storage driver (overlay2, vfs, …; on the containerd store the snapshotter's name). */
+  driver?: string;
   dataRoot?: DiskFacts;
   /** Where our temporary directory goes: docker's data-root tmp when writable, else $TMPDIR or /tmp. */
   tmpBase?: DiskFacts;
@@ -47,7 +49,7 @@ export function buildFactsScript(marker: string, sudo: boolean, imageId?: string
   const m = shQuote(marker);
   const fmt = identityFormat(marker, 'image');
   const cfg = configFormat(marker);
-  const info = `${marker} version {{.ServerVersion}}{{"\\n"}}${marker} root {{.DockerRootDir}}{{"\\n"}}${marker} driver {{json .DriverStatus}}`;
+  const info = `${marker} version {{.ServerVersion}}{{"\\n"}}${marker} root {{.DockerRootDir}}{{"\\n"}}${marker} driver {{json .DriverStatus}}{{"\\n"}}${marker} drivername {{.Driver}}`;
   const images = imageId
     ? `d ${shJoin(['image', 'inspect', '-f', fmt, imageId])} 2>/dev/null; d ${shJoin(['image', 'inspect', '-f', cfg, imageId])} 2>/dev/null`
     : // $ids is split on purpose: image IDs (sha256:hex) contain no shell-special characters
@@ -60,7 +62,7 @@ export function buildFactsScript(marker: string, sudo: boolean, imageId?: string
     `printf '%s tmp %s\\n' ${m} "$tb"`,
     `dfl() { df -Pk "$2" 2>/dev/null | tail -n 1 | while IFS= read -r l; do printf '%s %s %s\\n' ${m} "$1" "$l"; done; }`,
     `if [ -n "$root" ]; then dfl dfroot "$root"; fi; dfl dftmp "$tb"`,
-    `for t in zstd pigz gzip; do command -v "$t" >/dev/null 2>&1 && printf '%s tool %s\\n' ${m} "$t"; done`,
+    `for t in zstd pigz gzip tar-split; do command -v "$t" >/dev/null 2>&1 && printf '%s tool %s\\n' ${m} "$t"; done`,
     images,
     'true',
   ].join('\n');
@@ -91,6 +93,7 @@ export function parseFacts(host: string, stdout: string, marker: string): ImageH
     host,
     dockerVersion: one('version'),
     store: /io\.containerd\.snapshotter/.test(one('driver') ?? '') ? 'containerd' : 'classic',
+    driver: one('drivername'),
     dataRoot: parseDf(one('dfroot'), root),
     tmpBase: parseDf(one('dftmp'), tmp),
     tools: values.get('tool') ?? [],

@@ -57,10 +57,17 @@ export function buildSaveDeltaScript(opts: {
   token: string;
   /** containerd content stores to read the image's blobs from directly, no `docker save` (first readable wins). */
   contentStores?: readonly string[];
+  /**
+   * A classic overlay2 store's data-root: with `tar-split` on the source, the missing layers are rebuilt
+   * byte for byte from its layer store (no `docker save` of the whole image), each checked against its diffID.
+   */
+  layerStore?: string;
 }): string {
   const m = shQuote(opts.marker);
-  const blob = `blobs/sha256/${opts.imageId.replace(/^sha256:/, '')}`;
+  const hex = opts.imageId.replace(/^sha256:/, '');
+  const blob = `blobs/sha256/${hex}`;
   const stores = opts.contentStores ?? [];
+  const ls = opts.layerStore && /^[0-9a-f]{64}$/.test(hex) ? opts.layerStore.replace(/\/+$/, '') : '';
   return [
     'set -e',
     'umask 077',
@@ -72,12 +79,19 @@ export function buildSaveDeltaScript(opts: {
     signalTraps,
     'mkdir "$tmp/x"',
     // a containerd-store source whose content store we may read: its blobs as they are, no docker save
-    'cs=',
+    `cs=; lst=${shQuote(ls)}`,
     ...(stores.length ? [`for r in ${stores.map(shQuote).join(' ')}; do if [ -r "$r/${blob}" ]; then cs=$r; break; fi; done`] : []),
     'if [ -n "$cs" ]; then',
     '  cd "$tmp/x"',
     `  printf '%s layout content-store\\n' ${m}; printf '%s index ' ${m}; tr -d '\\n' <"$cs/${blob}"; printf '\\n'`,
     `  printf '%s file %s %s\\n' ${m} "$(stat -L -c %s "$cs/${blob}")" ${shQuote(`./${blob}`)}`,
+    `  printf '%s manifest []\\n' ${m}`,
+    // a classic store we may read, with tar-split: the config from its image store, layers rebuilt on request
+    `elif [ -n "$lst" ] && command -v tar-split >/dev/null 2>&1 && [ -r "$lst/image/overlay2/imagedb/content/sha256/${hex}" ] && [ -r "$lst/image/overlay2/layerdb/sha256" ]; then`,
+    '  cd "$tmp/x"; mkdir -p blobs/sha256',
+    `  cp "$lst/image/overlay2/imagedb/content/sha256/${hex}" ${shQuote(blob)}`,
+    `  printf '%s layout layer-store\\n' ${m}`,
+    `  printf '%s file %s %s\\n' ${m} "$(stat -L -c %s ${shQuote(blob)})" ${shQuote(`./${blob}`)}`,
     `  printf '%s manifest []\\n' ${m}`,
     'else',
     `  if rc=$( { { d ${shJoin(['save', opts.imageId])} </dev/null; echo $? >&4; } | tar -x -C "$tmp/x" -f - >&2; } 4>&1 ); then :; else [ "$rc" != 0 ] || rc=3; fi`,
@@ -98,6 +112,10 @@ export function buildSaveDeltaScript(opts: {
     `  =*) l=\${m#=}; p=\${l%% *}; f=\${l#* }; mkdir -p "$(dirname "$p")"; ln -f "$(readlink -f "$f")" "$p" 2>/dev/null || cp -L "$f" "$p" ;;`,
     // `~path`: a blob of the content store, linked (tar -h sends its bytes); gone → the source fails, the caller falls back
     `  ~*) p=\${m#?}; [ -n "$cs" ] && [ -r "$cs/$p" ] || { echo "releaseflow: $p is not in the content store" >&2; exit 7; }; mkdir -p "$(dirname "$p")"; ln -s "$cs/$p" "$p" ;;`,
+    // `*path chain`: a layer rebuilt from the layer store by tar-split, checked against its diffID (the file's name)
+    `  [*]*) l=\${m#?}; p=\${l%% *}; c=\${l#* }; L="$lst/image/overlay2/layerdb/sha256/$c"; mkdir -p "$(dirname "$p")"`,
+    `    tar-split asm --input "$L/tar-split.json.gz" --path "$lst/overlay2/$(cat "$L/cache-id")/diff" --output "$p" 2>/dev/null || { echo "releaseflow: tar-split could not rebuild layer $c" >&2; exit 8; }`,
+    `    sum=$(sha256sum "$p"); [ "\${sum%% *}" = "\${p##*/}" ] || { echo "releaseflow: the layer rebuilt from chain $c does not match its diffID" >&2; exit 8; } ;;`,
     '  *) set -- "$@" "$m" ;;',
     '  esac',
     'done',

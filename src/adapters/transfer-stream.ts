@@ -261,7 +261,7 @@ export function newListing(): { layout: SaveListing['layout']; index?: string; f
 
 /** Take a `layout`, `index` or `file` header into the listing; false for other keys. */
 export function addListing(l: ReturnType<typeof newListing>, key: string, value: string): boolean {
-  if (key === 'layout') l.layout = value.trim() === 'oci' ? 'oci' : value.trim() === 'content-store' ? 'content-store' : 'legacy';
+  if (key === 'layout') l.layout = (['oci', 'content-store', 'layer-store'] as const).find((x) => x === value.trim()) ?? 'legacy';
   else if (key === 'index') l.index = value;
   else if (key === 'file') l.files.push(value);
   else return false;

@@ -16,7 +16,7 @@ import {
   withMargin,
 } from '../core/layers.ts';
 import { type ImageHostFacts, type LoadDisks, readImageFacts, readLoadDisks } from './image-facts.ts';
-import { type ArchivePick, pickClassic, pickContainerd, pickContentStore, renderPick, type SaveListing } from '../core/archive-pick.ts';
+import { type ArchivePick, pickClassic, pickContainerd, pickContentStore, pickLayerStore, renderPick, type SaveListing } from '../core/archive-pick.ts';
 import { describeRoute } from '../core/direct.ts';
 import { relayDirect, type ResolvedDirect } from './transfer-direct.ts';
 import { buildCleanupScript, buildLoadScript, buildSaveDeltaScript, buildSaveFullScript } from './image-scripts.ts';
@@ -43,8 +43,8 @@ export interface TransferResult {
   layers: { total: number; sent: number };
   /** Bytes before compression of the successful attempt, when measured. */
   rawBytes?: number;
-  /** Where the source read a delta from: its docker save (legacy or OCI layout) or its containerd content store. */
-  layout?: 'oci' | 'legacy' | 'content-store';
+  /** Where the source read a delta from: its docker save (legacy or OCI layout), its containerd content store, or its layer store (tar-split). */
+  layout?: SaveListing['layout'];
 }
 
 /** What planTransfer decided, from both hosts' facts. */
@@ -104,9 +104,14 @@ export function spaceNeeds(plan: TransferPlan, fromName: string, toName: string)
   const srcFix = `free disk space on ${fromName} (docker system df; docker image prune; docker builder prune)`;
   const needs: SpaceNeed[] = [];
   const root = source.dataRoot;
-  if (root) needs.push({ host: fromName, path: root.path, mount: root.mount, free: root.free, need: withMargin(image.size), what: 'docker save staging', fix: srcFix });
   const tmp = source.tmpBase;
-  if (layers.kind === 'delta' && tmp) needs.push({ host: fromName, path: tmp.path, mount: tmp.mount, free: tmp.free, need: withMargin(image.size), what: 'extracted copy of the image', fix: srcFix });
+  // rebuilt from the layer store: no docker save, only the missing layers are written (the config is small)
+  if (layers.kind === 'delta' && layerStore(source, target)) {
+    if (tmp) needs.push({ host: fromName, path: tmp.path, mount: tmp.mount, free: tmp.free, need: withMargin(layers.missingBytes), what: 'the missing layers rebuilt from the layer store', fix: srcFix });
+  } else {
+    if (root) needs.push({ host: fromName, path: root.path, mount: root.mount, free: root.free, need: withMargin(image.size), what: 'docker save staging', fix: srcFix });
+    if (layers.kind === 'delta' && tmp) needs.push({ host: fromName, path: tmp.path, mount: tmp.mount, free: tmp.free, need: withMargin(image.size), what: 'extracted copy of the image', fix: srcFix });
+  }
   const troot = target.dataRoot;
   // a delta's size is known exactly only once the source has extracted it: checked then (targetNeed)
   if (troot && layers.kind === 'full') {
@@ -151,13 +156,22 @@ async function loadSpaceCheck(to: SshHost, plan: TransferPlan, signal?: AbortSig
   };
 }
 
+/** Where a delta's layers come from, for the plan line (and how to make a classic source's cheaper). */
+function deltaSource(plan: TransferPlan): string {
+  const { source, target } = plan;
+  if (layerStore(source, target)) return `; read from ${source.host}'s layer store by tar-split (no docker save)`;
+  if (source.store === 'classic' && target.store === 'classic' && source.driver === 'overlay2') return `; ${source.host} runs docker save of the whole image first (install tar-split on ${source.host} to rebuild only the missing layers)`;
+  return '';
+}
+
 /** A one-line description of the plan for the log. */
 export function describePlan(plan: TransferPlan, toName: string, direct?: ResolvedDirect): string {
   const l = plan.layers;
   if (l.kind === 'present') return `${toName} already has image ${plan.imageId}: nothing to send`;
   const what = l.kind === 'delta' ? `the other ${l.missing.length} of ${l.total} layers` : `the whole image, ${l.total} layers (${describeBytes(plan.image.size)} before compression)`;
   const how = direct ? `, directly: ${toName} pulls them over its own ssh to ${describeRoute(direct.route)}` : '';
-  return `transfer plan: ${l.reason.replace(/^the target/, toName)}; sending ${what}, compressed with ${plan.compression === 'none' ? 'nothing' : `${plan.compression} -1`}${how}`;
+  const read = l.kind === 'delta' ? deltaSource(plan) : '';
+  return `transfer plan: ${l.reason.replace(/^the target/, toName)}; sending ${what}, compressed with ${plan.compression === 'none' ? 'nothing' : `${plan.compression} -1`}${how}${read}`;
 }
 
 /** Stream an image (by ID, so a moving tag cannot change what is sent) from one host to another; verifies the ID on the target. */
@@ -193,8 +207,21 @@ export function contentStores(source: ImageHostFacts): string[] {
   return [...(root ? [`${root}/containerd/daemon/io.containerd.content.v1.content`] : []), '/var/lib/containerd/io.containerd.content.v1.content'];
 }
 
+/**
+ * A classic overlay2 source with tar-split can rebuild just the missing layers from its layer store, for a
+ * classic-store target (a containerd target needs every layer's size for its OCI manifest: docker save).
+ */
+export function layerStore(source: ImageHostFacts, target: ImageHostFacts): string | undefined {
+  if (source.store !== 'classic' || target.store !== 'classic' || source.driver !== 'overlay2' || !source.tools.includes('tar-split')) return undefined;
+  return source.dataRoot?.path;
+}
+
 /** The members (and OCI layout, for a containerd-store target) to send; throws when the layout is not one we can strip. */
 export function pickArchive(imageId: string, manifestJson: string, diffIds: readonly string[], missing: readonly string[], store: 'classic' | 'containerd', listing: SaveListing): ArchivePick {
+  if (listing.layout === 'layer-store') {
+    if (store !== 'classic') throw new Error("the source offered its layer store, which only a classic-store target can load partly");
+    return pickLayerStore(imageId, diffIds, missing);
+  }
   if (listing.layout === 'content-store') {
     const pick = pickContentStore(imageId, diffIds, missing, listing);
     if (!pick) throw new Error("the source's image in its content store is not a single-platform manifest");
@@ -212,7 +239,7 @@ async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'd
   const token = randomBytes(8).toString('hex');
   const tmpBase = plan.source.tmpBase?.path ?? '/tmp';
   const common = { imageId: plan.imageId, marker, sudo: from.config.sudo, compression: plan.compression };
-  const save = kind === 'delta' ? buildSaveDeltaScript({ ...common, tmpBase, token, contentStores: contentStores(plan.source) }) : buildSaveFullScript({ ...common, rawBytes: plan.image.size });
+  const save = kind === 'delta' ? buildSaveDeltaScript({ ...common, tmpBase, token, contentStores: contentStores(plan.source), layerStore: layerStore(plan.source, plan.target) }) : buildSaveFullScript({ ...common, rawBytes: plan.image.size });
   const load = buildLoadScript({ imageId: plan.imageId, marker, sudo: to.config.sudo });
   const stallMs = opts.stallMs ?? 120_000;
   let remotePid: number | undefined;

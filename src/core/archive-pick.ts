@@ -5,16 +5,17 @@
 // whose chain it has, while a stripped legacy (20.10) archive fails there. 20.10 saves have no OCI
 // layout: we write the one Docker 25+ would (compact JSON, uncompressed layers named by diffID).
 import { createHash } from 'node:crypto';
-import type { SaveManifest } from './layers.ts';
+import { chainIds, type SaveManifest } from './layers.ts';
 
 /** What the source tells about its extracted save, beside manifest.json. */
 export interface SaveListing {
   /**
    * `oci` when the save has oci-layout + index.json (Docker 25+, either store); `content-store` when
    * a containerd-store source reads its blobs directly (no docker save): `index` is then the image's
-   * manifest blob.
+   * manifest blob; `layer-store` when a classic-store source rebuilds the missing layers from its layer
+   * store with tar-split (no docker save): only the config is listed.
    */
-  layout: 'oci' | 'legacy' | 'content-store';
+  layout: 'oci' | 'legacy' | 'content-store' | 'layer-store';
   /** index.json, as text (oci layout), or the manifest blob (content store). */
   index?: string;
   /** Size of every file (symlinks followed), by path inside the archive. */
@@ -28,6 +29,8 @@ export interface ArchivePick {
   links: { path: string; from: string }[];
   /** Blobs linked from the source's containerd content store (content-store layout). */
   fromStore?: string[];
+  /** Layers the source rebuilds from its layer store (layer-store layout): the file (named by diffID) and a chain ID whose diff it is. */
+  assemble?: { path: string; chain: string }[];
   /** The manifest digest the target will know the image by (containerd store), when we know it. */
   manifestDigest?: string;
 }
@@ -37,7 +40,8 @@ const HEX = /^[0-9a-f]{64}$/;
 const MANIFEST_TYPES = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json'];
 
 function checkNames(pick: ArchivePick): ArchivePick {
-  const names = [...pick.members, ...pick.writes.map((w) => w.path), ...pick.links.flatMap((l) => [l.path, l.from]), ...(pick.fromStore ?? [])];
+  const names = [...pick.members, ...pick.writes.map((w) => w.path), ...pick.links.flatMap((l) => [l.path, l.from]), ...(pick.fromStore ?? []), ...(pick.assemble ?? []).map((a) => a.path)];
+  for (const a of pick.assemble ?? []) if (!HEX.test(a.chain)) throw new Error(`internal: a chain ID must be 64 hex digits: ${JSON.stringify(a.chain)}`);
   for (const m of names) if (!SAFE_MEMBER.test(m)) throw new Error(`unexpected member name in docker save output: ${JSON.stringify(m)}`);
   for (const w of pick.writes) if (/[\n\r]/.test(w.content)) throw new Error(`internal: a written member must be one line: ${w.path}`);
   return pick;
@@ -144,9 +148,32 @@ export function pickContentStore(manifestDigest: string, diffIds: readonly strin
   return checkNames({ members: ['oci-layout', 'index.json', 'manifest.json', ...fromStore], writes, links: [], fromStore, manifestDigest });
 }
 
-/** The lines the save script reads: `+path content` writes, `=path from` links, `~path` content-store blobs, members, then `.`. */
+/**
+ * From a classic-store source's layer store (no docker save), for a classic-store target: a manifest.json
+ * naming the config and every layer by diffID, the config (copied by the source) and only the missing
+ * layers, each rebuilt by tar-split from a chain whose diff it is. A classic store's `docker load` reads
+ * no file of a layer whose chain it has, so the others need not exist.
+ */
+export function pickLayerStore(imageId: string, diffIds: readonly string[], missing: readonly string[]): ArchivePick {
+  const blob = (d: string) => `blobs/sha256/${d.replace(/^sha256:/, '')}`;
+  const chains = chainIds(diffIds);
+  const need = new Set(missing);
+  const sent = [...new Set(diffIds.filter((d) => need.has(d)))];
+  const assemble = sent.map((d) => ({ path: blob(d), chain: chains[diffIds.indexOf(d)]!.replace(/^sha256:/, '') }));
+  const writes = [{ path: 'manifest.json', content: JSON.stringify([{ Config: blob(imageId), RepoTags: null, Layers: diffIds.map(blob) }]) }];
+  return checkNames({ members: ['manifest.json', blob(imageId), ...assemble.map((a) => a.path)], writes, links: [], assemble });
+}
+
+/** The lines the save script reads: `+path content` writes, `=path from` links, `~path` content-store blobs, `*path chain` rebuilt layers, members, then `.`. */
 export function renderPick(pick: ArchivePick): string {
-  return [...pick.writes.map((w) => `+${w.path} ${w.content}`), ...pick.links.map((l) => `=${l.path} ${l.from}`), ...(pick.fromStore ?? []).map((p) => `~${p}`), ...pick.members, '.']
+  return [
+    ...pick.writes.map((w) => `+${w.path} ${w.content}`),
+    ...pick.links.map((l) => `=${l.path} ${l.from}`),
+    ...(pick.fromStore ?? []).map((p) => `~${p}`),
+    ...(pick.assemble ?? []).map((a) => `*${a.path} ${a.chain}`),
+    ...pick.members,
+    '.',
+  ]
     .map((l) => `${l}\n`)
     .join('');
 }

@@ -150,7 +150,7 @@ async function runStep(step: Step, index: number, ctx: ExecuteContext): Promise<
         onWarning: (message) => ctx.bus.emit({ type: 'warning', message }),
         onProgress: (bytes, rateBps, p) => ctx.bus.emit({ type: 'progress', index, bytes, totalBytes: p.totalBytes, rateBps }),
       });
-      const how = r.strategy === 'present' ? 'nothing sent' : `${r.strategy}${r.fellBack ? ' after a failed layer-only attempt' : ''}, ${r.layers.sent} of ${r.layers.total} layers, ${r.compression}${r.rawBytes ? `, ${r.rawBytes} bytes before compression` : ''}${r.layout === 'content-store' ? `, read from ${step.from}'s containerd content store (no docker save)` : ''}`;
+      const how = r.strategy === 'present' ? 'nothing sent' : `${r.strategy}${r.fellBack ? ' after a failed layer-only attempt' : ''}, ${r.layers.sent} of ${r.layers.total} layers, ${r.compression}${r.rawBytes ? `, ${r.rawBytes} bytes before compression` : ''}${r.layout === 'content-store' ? `, read from ${step.from}'s containerd content store (no docker save)` : r.layout === 'layer-store' ? `, the missing layers rebuilt from ${step.from}'s layer store by tar-split (no docker save)` : ''}`;
       ctx.bus.emit({ type: 'info', message: `transfer done: ${r.bytes} bytes in ${r.durationMs}ms (${how}); ${r.loadOutput.trim()}` });
       if (r.targetId !== step.imageId) {
         ctx.bus.emit({ type: 'info', message: `${step.to} holds the image as ${r.targetId} (its image store names images differently; same layers, creation time and configuration as ${step.from}'s ${step.imageId}); the next steps use that ID` });

@@ -2,7 +2,7 @@
 // run by the real /bin/sh (dash on Debian) with a fake `docker` on PATH.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { buildFactsScript, parseFacts } from '../../src/adapters/image-facts.ts'
 import { buildCleanupScript, buildLoadScript, buildSaveDeltaScript, buildSaveFullScript } from '../../src/adapters/image-scripts.ts';
 import { ByteMeter, type TransferProgress } from '../../src/adapters/transfer-progress.ts';
 import { readMarkerLine } from '../../src/adapters/transfer-stream.ts';
-import { pickClassic } from '../../src/core/archive-pick.ts';
+import { pickClassic, pickLayerStore, renderPick } from '../../src/core/archive-pick.ts';
 import { chainIds, checkSpace, chooseCompression, parseImageLines, parseSaveManifest, planLayers, type SaveManifest, TransferSpaceError } from '../../src/core/layers.ts';
 import { fixture } from './fixtures.ts';
 
@@ -176,6 +176,7 @@ test('facts output: version, store, data-root, disks, tools, images; banners ign
     `${m} dfroot /dev/vda 264212084 24316388 82074524 23% /`,
     `${m} dftmp /dev/vda 264212084 24316388 82074524 23% /`,
     `${m} tool gzip`,
+    `${m} drivername overlay2`,
     `${m} image ${imgV1.Id} ${imgV1.Size} ${imgV1.RootFS.Layers.join(' ')} `,
   ].join('\n');
   const f = parseFacts('prod', out, m);
@@ -183,6 +184,7 @@ test('facts output: version, store, data-root, disks, tools, images; banners ign
     host: 'prod',
     dockerVersion: '20.10.24+dfsg1',
     store: 'classic',
+    driver: 'overlay2',
     dataRoot: { path: '/var/lib/docker', mount: '/', free: 82074524 * 1024 },
     tmpBase: { path: '/var/lib/docker/tmp', mount: '/', free: 82074524 * 1024 },
     tools: ['gzip'],
@@ -336,6 +338,59 @@ describe('remote scripts under /bin/sh with a fake docker', () => {
     gone.child.stdout.resume();
     gone.child.stdin.end(`~blobs/sha256/${'d'.repeat(64)}\n.\n`);
     assert.equal(await gone.code, 7, 'a blob missing from the store fails the source (the caller falls back)');
+    assert.deepEqual(readdirSync(base), []);
+  });
+
+  test('delta from a layer store (tar-split): no docker save; the config copied, the missing layer rebuilt byte for byte and checked', async () => {
+    // a classic store's shape: imagedb config, layerdb/<chain>/{cache-id,tar-split.json.gz}, overlay2/<cache-id>/diff
+    const root = join(dir, 'ls-root');
+    const hex = id.replace(/^sha256:/, '');
+    mkdirSync(join(root, 'image/overlay2/imagedb/content/sha256'), { recursive: true });
+    writeFileSync(join(root, 'image/overlay2/imagedb/content/sha256', hex), '{"rootfs":{"type":"layers"}}');
+    const files = join(dir, 'ls-files');
+    mkdirSync(join(files, 'etc'), { recursive: true });
+    writeFileSync(join(files, 'etc/app.conf'), "it's $(x)\n");
+    writeFileSync(join(files, 'big'), randomBytes(50_000));
+    const layerTar = execFileSync('tar', ['-c', '-f', '-', '-C', files, 'etc', 'big']);
+    const d1 = h('1'.repeat(64));
+    const d2 = h(createHash('sha256').update(layerTar).digest('hex'));
+    const chain = chainIds([d1, d2])[1]!.replace(/^sha256:/, '');
+    const ldb = join(root, 'image/overlay2/layerdb/sha256', chain);
+    mkdirSync(ldb, { recursive: true });
+    writeFileSync(join(ldb, 'cache-id'), 'cacheid1');
+    writeFileSync(join(dir, 'layer.tar'), layerTar);
+    execFileSync('tar-split', ['disasm', '--no-stdout', '--output', join(ldb, 'tar-split.json.gz'), join(dir, 'layer.tar')], { stdio: 'ignore' });
+    mkdirSync(join(root, 'overlay2/cacheid1/diff'), { recursive: true });
+    execFileSync('tar', ['-x', '-f', '-', '-C', join(root, 'overlay2/cacheid1/diff')], { input: layerTar });
+    const pick = pickLayerStore(id, [d1, d2], [d2]);
+    const save = (token: string) => run(buildSaveDeltaScript({ imageId: id, marker: m, sudo: false, compression: 'gzip', tmpBase: base, token, layerStore: root }), { FAKE_DIR: join(dir, 'no-save-here') });
+    const p = save('ls');
+    const seen: string[] = [];
+    for (let l = await readMarkerLine(p.child.stdout, m); l !== 'start'; l = await readMarkerLine(p.child.stdout, m)) {
+      seen.push(l);
+      if (l.startsWith('manifest ')) p.child.stdin.end(renderPick(pick));
+    }
+    assert.deepEqual(seen.slice(1, 4), ['layout layer-store', `file 28 ./blobs/sha256/${hex}`, 'manifest []']);
+    const x = mkdtempSync(join(tmpdir(), 'rf-ls-'));
+    execFileSync('tar', ['-x', '-f', '-', '-C', x], { input: gunzipSync(await rest(p.child.stdout)) });
+    assert.equal(await p.code, 0, p.stderr());
+    assert.deepEqual(readdirSync(join(x, 'blobs/sha256')).sort(), [d2.slice(7), hex].sort(), 'the config and only the missing layer');
+    assert.ok(execFileSync('cat', [join(x, 'blobs/sha256', d2.slice(7))]).equals(layerTar), 'the layer tar docker saved, byte for byte');
+    assert.deepEqual(JSON.parse(execFileSync('cat', [join(x, 'manifest.json')]).toString())[0].Layers, [`blobs/sha256/${'1'.repeat(64)}`, `blobs/sha256/${d2.slice(7)}`]);
+    rmSync(x, { recursive: true });
+    // a diff folder that no longer matches (changed on disk): the source fails with 8, the caller sends the whole image
+    writeFileSync(join(root, 'overlay2/cacheid1/diff/etc/app.conf'), 'changed\n');
+    const bad = save('ls2');
+    bad.child.stdout.resume();
+    bad.child.stdin.end(renderPick(pick));
+    assert.equal(await bad.code, 8, bad.stderr());
+    assert.match(bad.stderr(), /does not match its diffID|could not rebuild/);
+    // no readable config in the layer store: docker save as before (here the fake docker's legacy save)
+    const other = run(buildSaveDeltaScript({ imageId: id, marker: m, sudo: false, compression: 'gzip', tmpBase: base, token: 'ls3', layerStore: join(dir, 'nothing') }));
+    assert.equal(await readMarkerLine(other.child.stdout, m).then(() => readMarkerLine(other.child.stdout, m)), 'layout legacy');
+    other.child.stdin.end('.\n');
+    other.child.stdout.resume();
+    await other.code;
     assert.deepEqual(readdirSync(base), []);
   });
 

@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { parseLoadDisks } from '../../src/adapters/image-facts.ts';
 import type { SshHost } from '../../src/adapters/ssh.ts';
-import { loadNeeds, type TransferPlan, transferImage } from '../../src/adapters/transfer.ts';
+import type { ImageHostFacts } from '../../src/adapters/image-facts.ts';
+import { layerStore, loadNeeds, type TransferPlan, transferImage } from '../../src/adapters/transfer.ts';
 import { checkSpace, TransferSpaceError } from '../../src/core/layers.ts';
 
 const MB = 1e6;
@@ -82,4 +83,13 @@ test('a streamed full transfer refuses before docker load starts when PROD has t
     (e: unknown) => e instanceof TransferSpaceError && /not enough disk space on prod .*needed in \/var\/lib\/docker\/tmp .*0\.5 MB .*free/.test(e.message) && /free disk space on prod/.test(e.detail.fix ?? ''),
   );
   assert.equal(loads.length, 0, 'docker load never started');
+});
+
+test('layer store: used for a classic overlay2 source with tar-split sending to a classic store; never else', () => {
+  const facts = (over: Partial<ImageHostFacts>): ImageHostFacts => ({ host: 'h', store: 'classic', driver: 'overlay2', dataRoot: { path: '/var/lib/docker' }, tools: ['gzip', 'tar-split'], images: [], ...over });
+  assert.equal(layerStore(facts({}), facts({})), '/var/lib/docker');
+  assert.equal(layerStore(facts({ tools: ['gzip'] }), facts({})), undefined, 'no tar-split on the source');
+  assert.equal(layerStore(facts({}), facts({ store: 'containerd' })), undefined, 'a containerd target needs every layer size: docker save');
+  assert.equal(layerStore(facts({ driver: 'vfs' }), facts({})), undefined);
+  assert.equal(layerStore(facts({ store: 'containerd' }), facts({})), undefined);
 });
