@@ -54,7 +54,7 @@ export interface HostFacts {
   /** Why the host, or docker on it, could not be (fully) observed, and what to do. */
   problem?: { message: string; fix?: string; output?: string };
   connectMs?: number;
-  docker: { access: DockerAccess; needsSudo: boolean; version?: string; apiVersion?: string; error?: string; store?: 'classic' | 'containerd' };
+  docker: { access: DockerAccess; needsSudo: boolean; version?: string; apiVersion?: string; error?: string; store?: 'classic' | 'containerd'; driver?: string; tarSplit?: boolean };
   containers: ContainerObservation[];
   images: ImageObservation[];
   dataRoot?: string;
@@ -128,7 +128,12 @@ export function parseObserveOutput(stdout: string, marker: string, containers: r
   const [v, api] = version?.rc === 0 ? (version.text.trim().split('\n').at(-1)?.split(' ') ?? []) : [];
   if (v) Object.assign(docker, { version: v, apiVersion: api });
   const store = s.get('store');
-  if (store?.rc === 0 && store.text.trim()) docker.store = /io\.containerd\.snapshotter/.test(store.text) ? 'containerd' : 'classic';
+  if (store?.rc === 0 && store.text.trim()) {
+    docker.store = /io\.containerd\.snapshotter/.test(store.text) ? 'containerd' : 'classic';
+    docker.driver = store.text.trim().split(/\s/)[0];
+  }
+  const tarSplit = s.get('tarsplit');
+  if (tarSplit) docker.tarSplit = tarSplit.rc === 0 && tarSplit.text.trim() !== '';
   const images = (parseJsonArray(s.get('images')?.text ?? '') as DockerJson[]).map(toImage);
   const inspected = parseJsonArray(s.get('containers')?.text ?? '') as DockerJson[];
   const df = s.get('df');

@@ -70,6 +70,11 @@ export function checkHostFacts(config: Config, f: HostFacts, source: HostFacts |
   // the containerd store names images by manifest digest: IDs differ from classic hosts for the same image
   if (d.store === 'containerd') add('PASS', `image store: containerd (snapshotter); releases send it an OCI layout of the missing layers and find images by their layers and config, not their ID`);
   if (f.problem) add('FAIL', f.problem.message, f.problem.fix);
+  // a classic overlay2 source with tar-split rebuilds just the missing layers; without it a delta saves the whole image first
+  if (isSource && d.store === 'classic' && d.driver === 'overlay2') {
+    if (d.tarSplit) add('PASS', `transfers: tar-split found: a release rebuilds only the layers the target lacks from ${f.host}'s layer store (no docker save of the whole image)`);
+    else if (d.tarSplit === false) add('INFO', `transfers: no tar-split on ${f.host}: a release runs docker save of the whole image before it sends the layers the target lacks`, `install tar-split on ${f.host} (apt-get install tar-split) to rebuild only those layers`);
+  }
 
   const shows = f.allContainers.map((c) => `${c.name} (${c.status})`).join(', ') || 'no containers';
   for (const c of f.containers) {

@@ -34,6 +34,7 @@ case "$1 $2" in
 esac`,
 );
 stub('sudo', `[ "$1" = -n ] && shift; [ "$SUDO_DENY" = 1 ] && { echo 'sudo: a password is required' >&2; exit 1; }; VIA_SUDO=1 exec "$@"`);
+stub('tar-split', 'exit 0');
 stub('df', `printf 'Filesystem 1024-blocks Used Available Capacity Mounted on\\n/dev/sda1 1000000 400000 600000 40%% /\\n'`);
 
 function runScript(sudo: boolean, env: Record<string, string> = {}): string {
@@ -43,7 +44,7 @@ function runScript(sudo: boolean, env: Record<string, string> = {}): string {
 test('the script, run in dash, yields the facts: version, disk, networks, containers, images, mode', () => {
   const f = parseObserveOutput(runScript(false), M, ['web', 'api']);
   assert.equal(f.problem, undefined);
-  assert.deepEqual(f.docker, { access: 'direct', needsSudo: false, version: '24.0.7', apiVersion: '1.43', store: 'classic' });
+  assert.deepEqual(f.docker, { access: 'direct', needsSudo: false, version: '24.0.7', apiVersion: '1.43', store: 'classic', driver: 'overlay2', tarSplit: true });
   assert.equal(f.dataRoot, '/var/lib/docker');
   assert.equal(f.freeBytes, 600000 * 1024);
   assert.deepEqual(f.networks, ['bridge', 'host', 'none', 'app-net']);
