@@ -27,6 +27,7 @@ const CASES: EngineCase[] = [
   { name: '28.5-containerd', test: '28.5-containerd', prod: '28.5-containerd', n: 3, net: '10.213.53'},
   { name: '20.10-to-28.5-containerd', test: '20.10', prod: '28.5-containerd', n: 4, net: '10.213.54'},
   { name: '28.5-containerd-to-20.10', test: '28.5-containerd', prod: '20.10', n: 5, net: '10.213.55'},
+  { name: '26.1-containerd', test: '26.1-containerd', prod: '26.1-containerd', n: 6, net: '10.213.57' },
 ];
 
 const APP = ['ragflowauth-backend', 'ragflowauth-frontend'];
