@@ -10,6 +10,8 @@ export const OVERRIDE_NAME = 'docker-compose.releaseflow.yml';
 export interface ComposeTools {
   plugin?: string;
   standalone?: string;
+  /** The docker engine's version (compose v1 cannot recreate containers on 25 and later). */
+  engine?: string;
 }
 
 /** The compose CLI releaseflow drives for a project. */
@@ -22,7 +24,7 @@ export interface ComposeCli {
 /** Print the host's compose CLIs: `plugin VERSION` (docker compose) and `standalone VERSION` (docker-compose), empty when absent. */
 export function buildComposeToolsScript(sudo = false): string {
   const pre = sudo ? 'sudo -n ' : '';
-  return `printf 'plugin %s\\nstandalone %s\\n' "$(${pre}docker compose version --short 2>/dev/null)" "$(${pre}docker-compose version --short 2>/dev/null)"`;
+  return `printf 'plugin %s\\nstandalone %s\\nengine %s\\n' "$(${pre}docker compose version --short 2>/dev/null)" "$(${pre}docker-compose version --short 2>/dev/null)" "$(${pre}docker version --format '{{.Server.Version}}' 2>/dev/null)"`;
 }
 
 /** Major version of a compose version string (`2.26.1-4` → 2, `v2.29.0` → 2, `1.29.2` → 1); undefined when unknown. */
@@ -41,7 +43,7 @@ export function describeCli(cli: ComposeCli): string {
  * `com.docker.compose.version` label), because v1 and v2 hash a service's configuration
  * differently and the other one would recreate every container on its first `up`.
  */
-export function chooseComposeCli(tools: ComposeTools, labelVersion: string | undefined, sudo = false): { cli?: ComposeCli; warning?: string } {
+export function chooseComposeCli(tools: ComposeTools, labelVersion: string | undefined, sudo = false): { cli?: ComposeCli; warning?: string; refused?: string } {
   const pre = sudo ? ['sudo', '-n'] : [];
   const found: ComposeCli[] = [];
   if (tools.plugin) found.push({ flavor: 'v2', argv: [...pre, 'docker', 'compose'], version: tools.plugin });
@@ -49,7 +51,13 @@ export function chooseComposeCli(tools: ComposeTools, labelVersion: string | und
   if (found.length === 0) return {};
   const want = majorOf(labelVersion);
   const same = found.find((c) => (c.flavor === 'v2' ? 2 : 1) === want);
-  if (same || want === undefined) return { cli: same ?? found[0] };
+  const pick = same ?? found[0]!;
+  // docker-compose 1.29 reads the image's ContainerConfig, which Docker 25+ no longer returns: its recreate
+  // (and so a release's rollback) fails with KeyError 'ContainerConfig' (docker/compose#11742; measured on 26.1 and 28.5)
+  if (pick.flavor === 'v1' && (majorOf(tools.engine) ?? 0) >= 25) {
+    return { refused: `${describeCli(pick)} cannot recreate containers on Docker ${tools.engine} (it fails with KeyError 'ContainerConfig', docker/compose#11742, and so would a rollback through it); recreate the project once with compose v2 (docker compose up -d --force-recreate) so that releases use v2` };
+  }
+  if (same || want === undefined) return { cli: pick };
   const cli = found[0]!;
   return {
     cli,

@@ -139,6 +139,25 @@ for (const c of CASES) {
       assert.equal(inContainer('/version'), 'v1');
     });
 
+    test('compose v1 (docker-compose 1.29) project on PROD: released by compose on 20.10; on 25+ (v1 fails there) in run mode, saying why; rollback exit 0', () => {
+      lab(['seed-compose', '--compose', '1']);
+      const r = rf(['promote', '--yes']);
+      assert.equal(r.code, 0, r.out);
+      const old = c.prod === '20.10';
+      if (old) assert.match(r.out, /mode on prod: compose via docker-compose 1\.29/);
+      else assert.match(r.out, /docker-compose 1\.29\.2 \(v1\) cannot recreate containers on Docker \d+.*KeyError 'ContainerConfig'.*releasing them in run mode/);
+      assert.deepEqual(running('prod'), running('test'));
+      const ids = APP.map((n) => dk('prod', ['inspect', '-f', '{{.Id}}', n]).trim());
+      // (on 25+ the operator's own docker-compose up -d would fail the same way: nothing to check there)
+      if (old) {
+        lab(['ssh', 'prod', 'cd /opt/ragflowauth && docker-compose up -d 2>&1']);
+        assert.deepEqual(APP.map((n) => dk('prod', ['inspect', '-f', '{{.Id}}', n]).trim()), ids, "the operator's plain up -d recreates nothing");
+      }
+      const rb = rf(['rollback', '--yes']);
+      assert.equal(rb.code, 0, rb.out);
+      assert.equal(inContainer('/version'), 'v1');
+    });
+
     test('crash guard: releaseflow SIGKILLed mid-swap, PROD restores itself, recover exit 0', async () => {
       lab(['seed']);
       const pre = running('prod');

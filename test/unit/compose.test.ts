@@ -42,6 +42,15 @@ test('the compose CLI follows the version that created the containers', () => {
   assert.deepEqual(chooseComposeCli(both, '2.26.1', true).cli?.argv, ['sudo', '-n', 'docker', 'compose']);
 });
 
+test("compose v1 is not used on Docker 25+ (KeyError 'ContainerConfig' on recreate, measured on 26.1 and 28.5); v2 is", () => {
+  const both = { plugin: '2.26.1-4', standalone: '1.29.2' };
+  assert.equal(chooseComposeCli({ ...both, engine: '20.10.24+dfsg1' }, '1.29.2').cli?.flavor, 'v1');
+  const refused = chooseComposeCli({ ...both, engine: '26.1.5+dfsg1' }, '1.29.2');
+  assert.equal(refused.cli, undefined);
+  assert.match(refused.refused ?? '', /docker-compose 1\.29\.2 \(v1\) cannot recreate containers on Docker 26\.1\.5\+dfsg1 .*ContainerConfig.*docker compose up -d --force-recreate/);
+  assert.equal(chooseComposeCli({ ...both, engine: '28.5.2' }, '2.26.1').cli?.flavor, 'v2', 'a v2 project on a new engine is fine');
+});
+
 test('COMPOSE_FILE lists the label files, then the override, relative to the working dir when inside it', () => {
   const o = '/opt/app/docker-compose.releaseflow.yml';
   assert.equal(composeFileValue(['/opt/app/docker-compose.yml'], '/opt/app', o), 'docker-compose.yml:docker-compose.releaseflow.yml');

@@ -63,7 +63,7 @@ export function parseComposeObserveOutput(stdout: string, marker: string, projec
   const tools: ComposeTools = {};
   for (const line of (s.get('tools')?.text ?? '').split('\n')) {
     const [k, v] = [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1).trim()];
-    if (v && (k === 'plugin' || k === 'standalone')) tools[k] = v.replace(/^v/, '');
+    if (v && (k === 'plugin' || k === 'standalone' || k === 'engine')) tools[k] = v.replace(/^v/, '');
   }
   const facts = projects.map((p, i) => {
     const lines = (s.get(`files${i}`)?.text ?? '').trim().split('\n');
@@ -139,7 +139,7 @@ export async function observeComposeTargets(host: SshHost, targets: Map<string, 
     }
     const choice = chooseComposeCli(facts.tools, p.labels['com.docker.compose.version'], host.config.sudo);
     if (!choice.cli) {
-      fallback('neither docker compose (v2) nor docker-compose (v1) works on the host');
+      fallback(choice.refused ?? 'neither docker compose (v2) nor docker-compose (v1) works on the host');
       continue;
     }
     if (choice.warning) obs.warnings.push(`${names} on ${host.name}: ${choice.warning}`);
