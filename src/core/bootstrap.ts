@@ -4,7 +4,7 @@
 import type { CreateOverrides } from './config-create.ts';
 import { ExitCode, ReleaseflowError } from './errors.ts';
 import { parseImageInspect, parseInspect } from './inspect.ts';
-import type { ImageLike, InspectLike } from './plan.ts';
+import type { Creation, ImageLike, InspectLike } from './plan.ts';
 import { shJoin, shQuote } from './quote.ts';
 import { isSecretName } from './redact.ts';
 import { toRunSpec } from './runspec.ts';
@@ -35,12 +35,6 @@ export interface BootstrapFacts {
   sourceNetworks: ReadonlyMap<string, NetworkLike | undefined>;
   /** The env names the target's env file (create.envFile) sets; undefined without one. Never its values. */
   envFileNames?: readonly string[];
-}
-
-/** A network or volume the target lacks, with the script that creates it (idempotent). */
-export interface Creation {
-  name: string;
-  script: string;
 }
 
 export interface BootstrapSpec {

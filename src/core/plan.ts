@@ -1,5 +1,4 @@
 // What a release is planned from: the observed facts of each container on both hosts (src/targets plans it).
-import type { Creation } from './bootstrap.ts';
 import type { DirectRoute } from './direct.ts';
 
 /** The parts of `docker inspect` (container) the planner reads. */
@@ -47,6 +46,12 @@ export interface ContainerInput {
   targetHasSourceImage: boolean;
   /** The target lacks the container and the release creates it (promote --create or create: in the config). */
   create?: BootstrapInput;
+}
+
+/** A network or volume the target lacks, with the script that creates it (idempotent). */
+export interface Creation {
+  name: string;
+  script: string;
 }
 
 /** How a container the target lacks is created (workflows/bootstrap.ts builds it from both hosts' facts). */
