@@ -49,7 +49,7 @@ export interface BootstrapSpec {
 
 /** `docker run -p` text → a PortSpec (`8001:8001`, `127.0.0.1:80:8080/tcp`, `[::1]:80:80`, `9000`). */
 export function parsePublish(value: string): PortSpec {
-  const m = /^(?:(\[[^\]]+\]|[0-9.]+):)?(?:([0-9-]*):)?([0-9-]+(?:\/[a-z]+)?)$/.exec(value);
+  const m = /^(?:(\[[^\]]+\]|\d+\.\d+\.\d+\.\d+):)?(?:([0-9-]*):)?([0-9-]+(?:\/[a-z]+)?)$/.exec(value);
   if (!m) throw new ReleaseflowError(`create.ports: ${JSON.stringify(value)} is not a docker -p value`, { fix: 'write it as docker run -p takes it, e.g. 8001:8001' }, ExitCode.usage);
   const containerPort = m[3]!.includes('/') ? m[3]! : `${m[3]}/tcp`;
   return { containerPort, hostIp: (m[1] ?? '').replace(/^\[|\]$/g, ''), hostPort: m[2] ?? '' };
@@ -91,6 +91,7 @@ function networkCreation(name: string, source: NetworkLike | undefined, releaseI
     if (c.Gateway) argv.push('--gateway', c.Gateway);
     if (c.IPRange) argv.push('--ip-range', c.IPRange);
   }
+  argv.push(name);
   if (!source) w.push(`network ${name}: the source's network was not found; created with the target's defaults (bridge)`);
   return { name, script: `docker network inspect ${shQuote(name)} >/dev/null 2>&1 || ${shJoin(argv)} >/dev/null` };
 }

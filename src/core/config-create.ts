@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** `[ip:]hostPort:containerPort[/proto]` or `containerPort[/proto]`, as `docker run -p` takes it (IPv6 host IPs in brackets). */
-export const PUBLISH = /^(?:(?:\[[0-9a-fA-F:.]+\]|[0-9.]+):)?(?:(?:\d+(?:-\d+)?)?:)?\d+(?:-\d+)?(?:\/(?:tcp|udp|sctp))?$/;
+export const PUBLISH = /^(?:(?:\[[0-9a-fA-F:.]+\]|\d+\.\d+\.\d+\.\d+):)?(?:(?:\d+(?:-\d+)?)?:)?\d+(?:-\d+)?(?:\/(?:tcp|udp|sctp))?$/;
 const absolute = z.string().regex(/^\/[^\0\n]*$/, 'expected an absolute path on the target host');
 const netName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'expected a network name (letters, digits, _ . -)');
 

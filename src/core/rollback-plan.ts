@@ -58,7 +58,7 @@ export function planUndoSteps(host: string, targets: UndoTarget[], intervalMs: n
   const steps: Step[] = [];
   for (const t of targets) {
     const script = lock ? withUndoLock(buildUndoScript(t), lock.lockDir, lock.outFile, lock.sudo) : buildUndoScript(t);
-    steps.push({ kind: 'exec', act: 'restore', name: `rollback: restore ${t.name}`, host, container: t.name, cause, commands: [{ script }] });
+    steps.push({ kind: 'exec', act: 'restore', name: `rollback: ${t.created ? 'remove' : 'restore'} ${t.name}`, host, container: t.name, cause, commands: [{ script }] });
   }
   for (const t of targets) {
     if (!t.wasRunning) continue;

@@ -31,19 +31,20 @@ function assertPresent(input: PromotionInput): void {
   }
 }
 
-/** The networks and named volumes the release creates on the target (bootstrap), each once, in container order. */
-function createdOf(input: PromotionInput): { networks: string[]; volumes: string[] } {
-  const c = input.containers.filter((x) => x.create);
-  return { networks: [...new Set(c.flatMap((x) => x.create!.networks.map((n) => n.name)))], volumes: [...new Set(c.flatMap((x) => x.create!.volumes.map((v) => v.name)))] };
+/** What each created container creates first (bootstrap): the networks and named volumes the target lacks, each by the first container that needs it. */
+function creationsOf(input: PromotionInput): Map<string, { networks: string[]; volumes: string[] }> {
+  const seen = new Set<string>();
+  const first = (kind: string, names: string[]) => names.filter((n) => !seen.has(`${kind} ${n}`) && seen.add(`${kind} ${n}`));
+  return new Map(input.containers.filter((c) => c.create).map((c) => [c.name, { networks: first('network', c.create!.networks.map((n) => n.name)), volumes: first('volume', c.create!.volumes.map((v) => v.name)) }]));
 }
 
 /** The plan's line about one container: what the target runs and what the source runs, or that the release creates it. */
-function containerLine(input: PromotionInput, p: PlannedContainer): string {
+function containerLine(input: PromotionInput, p: PlannedContainer, creations: Map<string, { networks: string[]; volumes: string[] }>): string {
   const src = `${input.from.name} runs ${p.fromRef} (${short(p.fromId!)})`;
   if (!p.created) return `container ${p.name}: mode=${p.mode} ${input.to.name} runs ${p.toRef} (${short(p.toId)}); ${src}${p.changes ? '' : ' = up to date'}`;
-  const c = input.containers.find((x) => x.name === p.name)!.create!;
-  const what = [c.networks.length ? `network ${c.networks.map((n) => n.name).join(', ')}` : '', c.volumes.length ? `volume ${c.volumes.map((v) => v.name).join(', ')}` : ''].filter(Boolean).join(', ');
-  return `container ${p.name}: mode=${p.mode} ${input.to.name} has no ${p.name}: CREATE it from ${input.from.name}'s inspect with ${p.fromRef} (${short(p.fromId!)})${what ? `, creating ${what} first` : ''}; rollback removes it${c.networks.length ? ' and those networks' : ''}, keeps volumes; ${src}`;
+  const c = creations.get(p.name)!;
+  const what = [c.networks.length ? `network ${c.networks.join(', ')}` : '', c.volumes.length ? `volume ${c.volumes.join(', ')}` : ''].filter(Boolean).join(', ');
+  return `container ${p.name}: mode=${p.mode} ${input.to.name} has no ${p.name}: CREATE it from ${input.from.name}'s inspect with ${p.fromRef} (${short(p.fromId!)})${what ? `, creating ${what} first` : ''}; rollback removes it${c.networks.length ? ' and those networks (once empty)' : ''}, keeps volumes`;
 }
 
 /** One line per host: how it runs the app. */
@@ -118,8 +119,9 @@ function migrateStep(input: PromotionInput, changing: ContainerInput[], release:
 }
 
 /** Each configured container as the plan records it (a created one has no target image or container). */
-function plannedOf(input: PromotionInput): PlannedContainer[] {
-  const created = createdOf(input);
+function plannedOf(input: PromotionInput, creations: Map<string, { networks: string[]; volumes: string[] }>): PlannedContainer[] {
+  // every created container's undo tries the networks the release created (removed once no container is on them)
+  const networks = [...new Set([...creations.values()].flatMap((c) => c.networks))];
   return input.containers.map((c) => ({
     name: c.name,
     mode: c.targetMode,
@@ -132,7 +134,7 @@ function plannedOf(input: PromotionInput): PlannedContainer[] {
     prevTag: prevImageTag(c.name, input.releaseId),
     changes: c.target?.Image !== c.source!.Image,
     health: { url: c.healthUrl, timeoutMs: c.healthTimeoutMs },
-    ...(c.create ? { created } : {}),
+    ...(c.create ? { created: { networks, volumes: creations.get(c.name)!.volumes } } : {}),
   }));
 }
 
@@ -140,11 +142,12 @@ function plannedOf(input: PromotionInput): PlannedContainer[] {
 export function planRelease(input: PromotionInput, obs: Observations): Plan {
   assertPresent(input);
   const paths = statePaths(input.stateDir, input.app, input.releaseId);
-  const planned = plannedOf(input);
+  const creations = creationsOf(input);
+  const planned = plannedOf(input, creations);
   const header = [
     `release ${input.releaseId} of app ${input.app}`,
     `from ${input.from.name} (${input.from.address}) -> to ${input.to.name} (${input.to.address})`,
-    ...planned.map((p) => containerLine(input, p)),
+    ...planned.map((p) => containerLine(input, p, creations)),
     ...input.containers.flatMap((c) => c.create?.notes.map((n) => `  ${c.name}: ${n}`) ?? []),
     ...modeLines(input, obs),
     ...obs.flatMap((o) => o.observed.header),

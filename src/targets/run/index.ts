@@ -105,7 +105,7 @@ export const runTarget: ReleaseTarget<undefined, undefined> = {
     // a container the release created is removed (with the networks it created, once empty); volumes stay
     const created = u.containers.filter((c) => c.created).map((c) => createdUndoTarget(c.name, u.plan.releaseId, c.created!.networks));
     const targets = [...undoTargetsOfPromotion(u.plan, promotionFacts(u)), ...created];
-    const steps = planUndoSteps(u.plan.to.name, targets, u.intervalMs, `release ${u.plan.releaseId} failed: put the previous containers back`, u.lock);
+    const steps = planUndoSteps(u.plan.to.name, targets, u.intervalMs, `release ${u.plan.releaseId} failed: ${created.length ? 'remove the containers it created (and the networks it created, once empty; volumes kept), put back the ones it replaced' : 'put the previous containers back'}`, u.lock);
     return { targets, scripts: [], steps, manual: steps.flatMap((s) => (s.kind === 'exec' ? s.commands.map((c) => c.script ?? shJoin(c.argv ?? [])) : [])) };
   },
   // run-mode containers are every recorded container no other target names
