@@ -10,6 +10,8 @@ const netName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'expected a net
 
 /** What a bootstrap sets on the target instead of the source's values. */
 export const createSchema = z.strictObject({
+  /** Create the container whenever the target lacks it, without --create (as `create: true`). */
+  auto: z.boolean().default(false),
   /** Env values on the target (also the only way, besides envFile, to give a secret: the source's are never copied). */
   env: z.record(z.string().regex(ENV_NAME, 'expected an env name (letters, digits, _)'), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
   /** An env file ON THE TARGET host (docker --env-file): its names win over the source's and env:; read for its names only. */
@@ -22,15 +24,16 @@ export const createSchema = z.strictObject({
   networks: z.record(z.string().min(1), netName).default({}),
 });
 
-/** `create: true` or `create: { … }` under a container; `false` or absent: promote creates it only with --create. */
+/** `create: true` (create when missing) or `create: { … }` (the overrides; creates without --create only with `auto: true`). */
 export const createKey = z.union([z.boolean(), createSchema]).optional();
 
-export type CreateOverrides = z.infer<typeof createSchema>;
+export type CreateOverrides = Omit<z.infer<typeof createSchema>, 'auto'>;
 
 /** The normalised `create:` of a container: whether the config allows it, and its overrides. */
 export function normaliseCreate(raw: z.infer<typeof createKey>): { allowed: boolean; overrides: CreateOverrides } {
   const empty: CreateOverrides = { env: {}, binds: {}, networks: {} };
   if (raw === undefined || raw === false) return { allowed: false, overrides: empty };
   if (raw === true) return { allowed: true, overrides: empty };
-  return { allowed: true, overrides: raw };
+  const { auto, ...overrides } = raw;
+  return { allowed: auto, overrides };
 }

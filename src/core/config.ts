@@ -126,7 +126,7 @@ export interface ContainerConfig {
   name: string;
   healthUrl?: string;
   healthTimeoutMs: number;
-  /** `create:` set (true or overrides): promote creates it on a target that lacks it, without --create. */
+  /** `create: true` or `create: { auto: true, … }`: promote creates it on a target that lacks it, without --create. */
   createAllowed?: boolean;
   /** What a bootstrap sets on the target instead of the source's values (`create: { … }`). */
   create?: CreateOverrides;

@@ -25,7 +25,7 @@ function assertPresent(input: PromotionInput): void {
     if ((!c.target || !c.targetImage) && !c.create) {
       throw new ReleaseflowError(`container ${c.name} not found on ${input.to.name} (${input.to.address}); releaseflow rebuilds each container from the target's own configuration`, {
         host: input.to.name,
-        fix: `to create it from ${input.from.name}'s inspect, run releaseflow promote --create (or set create: true under the container in the config; see the README, "Bootstrap"); or create it once by hand (releaseflow run-command ${input.from.name} ${c.name} prints the command), or correct containers: in the config`,
+        fix: `to create it from ${input.from.name}'s inspect, run releaseflow promote --create (or set create: true, or auto: true in its create: overrides, under the container in the config; see the README, "Bootstrap"); or create it once by hand (releaseflow run-command ${input.from.name} ${c.name} prints the command), or correct containers: in the config`,
       }, ExitCode.usage);
     }
   }

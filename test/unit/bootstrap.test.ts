@@ -165,7 +165,9 @@ test('config: create: true, create: { … } and a bad port (its key path named, 
     base(`  - name: web\n    create: true\n  - name: api\n    create:\n      env: { A: "it's \\"x\\" $(id)", N: 5 }\n      envFile: /etc/api.env\n      ports: ["127.0.0.1:8002:8001"]\n      binds: { /srv/t: /srv/p }\n      networks: { tnet: pnet }\n  - db`),
     '/x/releaseflow.yml',
   );
-  assert.deepEqual(c.containers.map((x) => [x.name, x.createAllowed]), [['web', true], ['api', true], ['db', undefined]]);
+  // overrides alone wait for --create; create: true and auto: true create without it
+  assert.deepEqual(c.containers.map((x) => [x.name, x.createAllowed]), [['web', true], ['api', false], ['db', undefined]]);
+  assert.equal(parseConfig(base('  - name: api\n    create: { auto: true, ports: [] }'), '/x/r.yml').containers[0]!.createAllowed, true);
   assert.deepEqual(c.containers[1]!.create, { env: { A: `it's "x" $(id)`, N: '5' }, envFile: '/etc/api.env', ports: ['127.0.0.1:8002:8001'], binds: { '/srv/t': '/srv/p' }, networks: { tnet: 'pnet' } });
   assert.throws(() => parseConfig(base('  - name: api\n    create: { ports: ["80:80:80:80"] }'), '/x/r.yml'), (e: unknown) => e instanceof ConfigError && e.exitCode === 2 && /containers\.0\.create\.ports\.0: expected a docker -p value/.test(e.message));
   assert.throws(() => parseConfig(base('  - name: api\n    create: { envFile: relative.env }'), '/x/r.yml'), /containers\.0\.create\.envFile: expected an absolute path on the target host/);

@@ -1,0 +1,128 @@
+// Bootstrap: a first release onto a PROD with none of the app's containers and none of its networks.
+// promote --create builds them from TEST's inspect with PROD's overrides (create: in the config), creating
+// the network and the named volume; `releaseflow rollback` removes what it created and keeps the volume;
+// a bootstrap whose health fails leaves PROD as it was (exit 1); without --create the clear refusal (exit 2).
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { LAB_DIR, labDocker, labInfo, labInspect, labScript, labSkip, releaseflow } from './lab.ts';
+
+const APP = ['ragflowauth-backend', 'ragflowauth-frontend'];
+const GREETING = `prod's "hi" $(id) \`x\` $HOME`;
+const PROD_DB_PASSWORD = 'prod-db-Pa55-from-file';
+const PROD_EXTRA = 'prod-extra-from-config';
+const ENV_FILE = '/opt/ragflowauth/prod-secrets.env';
+
+/** The lab's config with create: under each container: PROD's env, env file, port, bind and network. */
+function bootstrapConfig(healthTimeout = '30s'): string {
+  const base = readFileSync(labInfo()!.config, 'utf8');
+  const containers = `containers:
+  - name: ragflowauth-backend
+    health: { url: "http://127.0.0.1:8002/health" }
+    create:
+      env: { GREETING: ${JSON.stringify(GREETING)}, EXTRA_SECRET_NAME: ${JSON.stringify(PROD_EXTRA)} }
+      envFile: ${ENV_FILE}
+      ports: ["8002:8001"]
+      binds: { /opt/ragflowauth/conf: /opt/ragflowauth/prod-conf }
+      networks: { ragflowauth-net: rf-prod-net }
+  - name: ragflowauth-frontend
+    health: { url: "http://127.0.0.1:8080/" }
+    create: { networks: { ragflowauth-net: rf-prod-net } }
+`;
+  const text = base.replace(/containers:\n(?:  .*\n)+/, containers).replace(/timeout: \S+/, `timeout: ${healthTimeout}`);
+  assert.notEqual(text, base);
+  const file = join(LAB_DIR, 'bootstrap.yml');
+  writeFileSync(file, text);
+  return file;
+}
+
+const has = (kind: 'container' | 'network' | 'volume', name: string) => {
+  try {
+    labDocker('prod', [kind, 'inspect', name]);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const appContainers = () => labDocker('prod', ['ps', '-a', '--format', '{{.Names}}']).split('\n').filter((n) => n.startsWith('ragflowauth-'));
+const envOf = (name: string) => Object.fromEntries((labInspect('prod', name).Config.Env as string[]).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+
+/** PROD without the app: no containers, no network (and no volume unless kept); PROD's secrets in its own env file. */
+function emptyProd(opts: { keepVolume: boolean }): void {
+  labDocker('prod', ['rm', '-f', ...APP]);
+  for (const n of ['ragflowauth-net', 'rf-prod-net']) if (has('network', n)) labDocker('prod', ['network', 'rm', n]);
+  if (!opts.keepVolume) labDocker('prod', ['volume', 'rm', 'ragflowauth-data']);
+  labScript(['exec', 'prod', 'sh', '-c', `mkdir -p /opt/ragflowauth/prod-conf && echo prod=1 >/opt/ragflowauth/prod-conf/app.conf && umask 077 && printf '# prod secrets\\nDB_PASSWORD=${PROD_DB_PASSWORD}\\n' >${ENV_FILE}`]);
+  assert.deepEqual(appContainers(), []);
+  assert.equal(has('network', 'ragflowauth-net'), false);
+}
+
+describe('bootstrap: promote --create onto an empty PROD', labSkip(), () => {
+  test('without --create: the clear refusal naming --create (exit 2), nothing created', () => {
+    labScript(['seed']);
+    emptyProd({ keepVolume: false });
+    const r = releaseflow(['promote', '--yes'], { env: { RELEASEFLOW_CONFIG: bootstrapConfig() } });
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.out, /container ragflowauth-backend not found on prod/);
+    assert.match(r.out, /releaseflow promote --create/);
+    assert.deepEqual(appContainers(), []);
+    assert.equal(has('network', 'rf-prod-net'), false);
+  });
+
+  test("creates both from TEST's inspect with PROD's overrides, network and volume; rollback removes them, keeps the volume", () => {
+    const config = bootstrapConfig();
+    const testSecrets = ['DB_PASSWORD', 'EXTRA_SECRET_NAME'].map((n) => (labInspect('test', 'ragflowauth-backend').Config.Env as string[]).find((e) => e.startsWith(`${n}=`))!.split('=')[1]!);
+    const plan = releaseflow(['plan', '--create'], { env: { RELEASEFLOW_CONFIG: config } });
+    assert.equal(plan.code, 0, plan.out);
+    assert.match(plan.out, /prod has no ragflowauth-backend: CREATE it from test's inspect with ragflowauth-backend:v2 .*creating network rf-prod-net, volume ragflowauth-data first/);
+    assert.match(plan.out, /env DB_PASSWORD: secret; test's value is not copied, prod's comes from the env file/);
+
+    const r = releaseflow(['promote', '--create', '--yes'], { env: { RELEASEFLOW_CONFIG: config } });
+    assert.equal(r.code, 0, r.out);
+    const b = labInspect('prod', 'ragflowauth-backend');
+    assert.equal(b.State.Running, true);
+    assert.equal(b.Config.Image, 'ragflowauth-backend:v2');
+    const env = envOf('ragflowauth-backend');
+    assert.equal(env.GREETING, GREETING, 'a value with quotes, $(...) and backticks arrives as written');
+    assert.equal(env.DB_PASSWORD, PROD_DB_PASSWORD, "from PROD's own env file");
+    assert.equal(env.EXTRA_SECRET_NAME, PROD_EXTRA);
+    for (const s of testSecrets) {
+      assert.ok(!Object.values(env).includes(s), "TEST's secret is not copied to PROD");
+      assert.ok(!r.out.includes(s), "TEST's secret is not in the output");
+    }
+    assert.ok(!r.out.includes(PROD_DB_PASSWORD) && !r.out.includes(PROD_EXTRA), "PROD's secrets are not in the output");
+    assert.deepEqual(b.HostConfig.PortBindings, { '8001/tcp': [{ HostIp: '', HostPort: '8002' }] });
+    assert.deepEqual(b.HostConfig.Binds, ['ragflowauth-data:/data', '/opt/ragflowauth/prod-conf:/app/conf:ro']);
+    assert.deepEqual(Object.keys(b.NetworkSettings.Networks), ['rf-prod-net']);
+    assert.ok(b.NetworkSettings.Networks['rf-prod-net'].Aliases.includes('backend'));
+    assert.equal(labInspect('prod', 'ragflowauth-frontend').State.Health.Status, 'healthy');
+    assert.equal(has('network', 'ragflowauth-net'), false, "TEST's network name is not created: the override maps it");
+    assert.equal(JSON.parse(labDocker('prod', ['network', 'inspect', 'rf-prod-net']))[0].Labels['io.releaseflow.created-by'], r.out.match(/release (\d{8}T\d{6}Z)/)![1]);
+    assert.equal(has('volume', 'ragflowauth-data'), true);
+    // health passes from PROD itself, on the overridden port, through the frontend's alias lookup on the new network
+    assert.match(labScript(['exec', 'prod', 'sh', '-c', 'wget -qO- http://127.0.0.1:8002/health; wget -qO- http://127.0.0.1:8080/health']), /ok[\s\S]*ok/);
+    labDocker('prod', ['exec', 'ragflowauth-backend', 'sh', '-c', 'echo kept >/data/marker']);
+
+    const rb = releaseflow(['rollback', '--yes'], { env: { RELEASEFLOW_CONFIG: config } });
+    assert.equal(rb.code, 0, rb.out);
+    assert.match(rb.out, /ragflowauth-backend: ragflowauth-backend:v2 -> removed/);
+    assert.deepEqual(appContainers(), [], 'the containers it created are gone (none kept aside)');
+    assert.equal(has('network', 'rf-prod-net'), false, 'the network it created is gone');
+    assert.equal(has('volume', 'ragflowauth-data'), true, 'the volume is kept');
+    const mount = JSON.parse(labDocker('prod', ['volume', 'inspect', 'ragflowauth-data']))[0].Mountpoint;
+    assert.equal(labScript(['exec', 'prod', 'cat', `${mount}/marker`]).trim(), 'kept', 'with its data');
+  });
+
+  test('a bootstrap whose health fails (TEST on v3) leaves PROD as it was: no container, no network, the volume kept (exit 1)', () => {
+    labScript(['seed', 'v3']);
+    emptyProd({ keepVolume: true });
+    const r = releaseflow(['promote', '--create', '--yes'], { env: { RELEASEFLOW_CONFIG: bootstrapConfig('6s') } });
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /ragflowauth-backend is not healthy on prod/);
+    assert.match(r.out, /rollback: remove ragflowauth-backend ok/);
+    assert.deepEqual(appContainers(), []);
+    assert.equal(has('network', 'rf-prod-net'), false);
+    assert.equal(has('volume', 'ragflowauth-data'), true);
+  });
+});
