@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { startReleaseflow, waitGuardsIdle } from './faults-lib.ts';
 import { LAB_DIR, labDocker, labInfo, labInspect, labScript, labSkip, releaseflow } from './lab.ts';
 
 const APP = ['ragflowauth-backend', 'ragflowauth-frontend'];
@@ -30,7 +31,7 @@ function bootstrapConfig(healthTimeout = '30s'): string {
     health: { url: "http://127.0.0.1:8080/" }
     create: { networks: { ragflowauth-net: rf-prod-net } }
 `;
-  const text = base.replace(/containers:\n(?:  .*\n)+/, containers).replace(/timeout: \S+/, `timeout: ${healthTimeout}`);
+  const text = base.replace(/containers:\n(?: {2}.*\n)+/, containers).replace(/timeout: \S+/, `timeout: ${healthTimeout}`);
   assert.notEqual(text, base);
   const file = join(LAB_DIR, 'bootstrap.yml');
   writeFileSync(file, text);
@@ -124,5 +125,24 @@ describe('bootstrap: promote --create onto an empty PROD', labSkip(), () => {
     assert.deepEqual(appContainers(), []);
     assert.equal(has('network', 'rf-prod-net'), false);
     assert.equal(has('volume', 'ragflowauth-data'), true);
+  });
+
+  test("releaseflow killed mid-bootstrap: PROD's crash guard removes what it created (the volume kept); recover finishes it", async () => {
+    labScript(['seed']);
+    emptyProd({ keepVolume: false });
+    const config = bootstrapConfig();
+    const run = startReleaseflow(['promote', '--create', '--yes', '-v'], { RELEASEFLOW_CONFIG: config });
+    // the backend is created and healthy, the frontend's create has started
+    await run.waitFor(/step 7\/8 create ragflowauth-frontend started/);
+    process.kill(run.child.pid!, 'SIGKILL');
+    await run.exited;
+    await waitGuardsIdle();
+    assert.deepEqual(appContainers(), [], 'the guard removed the containers the release created');
+    assert.equal(has('network', 'rf-prod-net'), false, 'and the network it created');
+    assert.equal(has('volume', 'ragflowauth-data'), true, 'the volume is kept');
+    const rec = releaseflow(['recover', '--yes'], { env: { RELEASEFLOW_CONFIG: config } });
+    assert.equal(rec.code, 0, rec.out);
+    assert.match(rec.out, /the containers it created removed \(ragflowauth-backend, ragflowauth-frontend; volumes kept\)/);
+    assert.deepEqual(appContainers(), []);
   });
 });
