@@ -94,7 +94,8 @@ describe('bootstrap: promote --create onto an empty PROD', labSkip(), () => {
     }
     assert.ok(!r.out.includes(PROD_DB_PASSWORD) && !r.out.includes(PROD_EXTRA), "PROD's secrets are not in the output");
     assert.deepEqual(b.HostConfig.PortBindings, { '8001/tcp': [{ HostIp: '', HostPort: '8002' }] });
-    assert.deepEqual(b.HostConfig.Binds, ['ragflowauth-data:/data', '/opt/ragflowauth/prod-conf:/app/conf:ro']);
+    // (the docker CLI passes -v entries in map order: compare as sets)
+    assert.deepEqual([...b.HostConfig.Binds].sort(), ['/opt/ragflowauth/prod-conf:/app/conf:ro', 'ragflowauth-data:/data']);
     assert.deepEqual(Object.keys(b.NetworkSettings.Networks), ['rf-prod-net']);
     assert.ok(b.NetworkSettings.Networks['rf-prod-net'].Aliases.includes('backend'));
     assert.equal(labInspect('prod', 'ragflowauth-frontend').State.Health.Status, 'healthy');
@@ -144,5 +145,30 @@ describe('bootstrap: promote --create onto an empty PROD', labSkip(), () => {
     assert.equal(rec.code, 0, rec.out);
     assert.match(rec.out, /the containers it created removed \(ragflowauth-backend, ragflowauth-frontend; volumes kept\)/);
     assert.deepEqual(appContainers(), []);
+  });
+
+  test("compose mode: a container TEST runs in a compose project is not created; the error names the project's files PROD needs (exit 2)", () => {
+    labScript(['seed']);
+    emptyProd({ keepVolume: true });
+    // TEST's backend as compose runs it: the project's labels (its files exist on TEST only)
+    const labels = { 'com.docker.compose.project': 'ragflowauth', 'com.docker.compose.service': 'backend', 'com.docker.compose.project.working_dir': '/opt/ragflowauth', 'com.docker.compose.project.config_files': '/opt/ragflowauth/docker-compose.yml' };
+    labDocker('test', ['rm', '-f', 'ragflowauth-backend']);
+    labDocker('test', ['run', '-d', '--name', 'ragflowauth-backend', ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), '-p', '8001:8001', 'ragflowauth-backend:v2']);
+    labScript(['exec', 'prod', 'rm', '-f', '/opt/ragflowauth/docker-compose.yml']);
+    const config = bootstrapConfig();
+    const r = releaseflow(['promote', '--create', '--yes'], { env: { RELEASEFLOW_CONFIG: config } });
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.out, /cannot create ragflowauth-backend on prod: on test it runs in compose project ragflowauth, and creating it needs the project's files on prod: missing \/opt\/ragflowauth\/docker-compose\.yml/);
+    assert.match(r.out, /releaseflow does not create the files/);
+    assert.deepEqual(appContainers(), [], 'nothing was created');
+    // with the files on PROD: still not created by releaseflow, and it says how to start the project there
+    labScript(['exec', 'prod', 'sh', '-c', 'printf "services: {}\\n" >/opt/ragflowauth/docker-compose.yml']);
+    const again = releaseflow(['promote', '--create', '--yes'], { env: { RELEASEFLOW_CONFIG: config } });
+    assert.equal(again.code, 2, again.out);
+    assert.match(again.out, /the project's files are on prod, and compose, not releaseflow, creates its containers/);
+    assert.match(again.out, /docker compose -p ragflowauth up -d backend/);
+    assert.deepEqual(appContainers(), []);
+    labScript(['exec', 'prod', 'rm', '-f', '/opt/ragflowauth/docker-compose.yml']);
+    labScript(['seed']);
   });
 });
