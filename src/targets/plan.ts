@@ -104,6 +104,11 @@ function migrateStep(input: PromotionInput, changing: ContainerInput[], release:
     warnings.push(`hooks.migrate: ${m.container} does not change in this release; the migration does not run`);
     return undefined;
   }
+  if (c.create) {
+    // the one-off is built from the target's own container, which a bootstrap has not made yet
+    warnings.push(`hooks.migrate: ${m.container} is created by this release (bootstrap), so the migration does not run; run it once by hand on ${input.to.name} after the release (docker exec ${m.container} …), or release again`);
+    return undefined;
+  }
   const envFile = `${release}/${c.name}.migrate.env`;
   const rb = m.build(c, c.source!.Config.Image, envFile);
   warnings.push(...rb.warnings.map((w) => `migrate: ${w}`));

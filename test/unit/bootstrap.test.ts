@@ -173,3 +173,10 @@ test('config: create: true, create: { … } and a bad port (its key path named, 
   assert.throws(() => parseConfig(base('  - name: api\n    create: { envFile: relative.env }'), '/x/r.yml'), /containers\.0\.create\.envFile: expected an absolute path on the target host/);
   assert.throws(() => parseConfig(base('  - name: api\n    create: { enw: {} }'), '/x/r.yml'), /containers\.0\.create\.enw: unknown key/);
 });
+
+test('the migrate hook does not run for a container the release creates (a warning says so); ports: [] publishes none', () => {
+  const plan = planOf({ ...releaseInput(created()), migrate: { container: 'ragflowauth-backend', command: 'migrate', build: () => assert.fail('no one-off from a container PROD lacks') } });
+  assert.ok(!plan.steps.some((s) => s.act === 'migrate'));
+  assert.match(plan.warnings.join('\n'), /hooks\.migrate: ragflowauth-backend is created by this release \(bootstrap\), so the migration does not run/);
+  assert.deepEqual(spec(overrides({ ports: [] })).spec.publish, []);
+});
