@@ -9,7 +9,7 @@ import { readConfigText, shortKey, shortText } from './config-file.ts';
 import { ConfigError } from './errors.ts';
 import { hostKeyOptOut } from './host-keys.ts';
 import { crossChecks } from './config-checks.ts';
-import { type CreateOverrides, createKey, normaliseCreate } from './config-create.ts';
+import { type CreateConfig, createKey, normaliseCreate } from './config-create.ts';
 import { type HooksConfig, hooksSchema, type NotifyConfig, normaliseHooks, normaliseNotify, notifySchema } from './config-hooks.ts';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -128,8 +128,8 @@ export interface ContainerConfig {
   healthTimeoutMs: number;
   /** `create: true` or `create: { auto: true, … }`: promote creates it on a target that lacks it, without --create. */
   createAllowed?: boolean;
-  /** What a bootstrap sets on the target instead of the source's values (`create: { … }`). */
-  create?: CreateOverrides;
+  /** What a bootstrap sets on the target instead of the source's values (`create: { … }`; per host: overridesFor). */
+  create?: CreateConfig;
 }
 
 /** The validated configuration with paths resolved and containers normalised. */

@@ -9,6 +9,7 @@ import { type NetworkLike, planBootstrapSpec } from '../core/bootstrap.ts';
 import { buildBootstrapObserveScript, buildMissingFilesScript, parseBootstrapObserveOutput } from '../core/bootstrap-observe.ts';
 import { composeFileEntry } from '../core/compose.ts';
 import type { ContainerConfig } from '../core/config.ts';
+import { overridesFor } from '../core/config-create.ts';
 import { ExitCode, ReleaseflowError } from '../core/errors.ts';
 import type { BootstrapInput, ImageLike, InspectLike } from '../core/plan.ts';
 import type { Ports } from './ports.ts';
@@ -60,10 +61,10 @@ export async function planBootstraps(ports: Ports, fromName: string, toName: str
   const from = ports.hosts.get(fromName)!;
   const to = ports.hosts.get(toName)!;
   for (const c of need) await refuseCompose(to, fromName, c, src.get(c.name)!);
-  const envFiles = [...new Set(need.map((c) => c.create?.envFile).filter((f): f is string => Boolean(f)))];
+  const envFiles = [...new Set(need.map((c) => overridesFor(c.create, toName).envFile).filter((f): f is string => Boolean(f)))];
   const [seen, nets] = await Promise.all([to.run({ script: buildBootstrapObserveScript(envFiles) }).then((r) => parseBootstrapObserveOutput(r.stdout)), sourceNetworks(from, need.map((c) => src.get(c.name)!))]);
   for (const c of need) {
-    const overrides = c.create ?? { env: {}, binds: {}, networks: {} };
+    const overrides = overridesFor(c.create, toName);
     const file = overrides.envFile;
     const names = file ? seen.envFiles.get(file) : undefined;
     if (file && !names) {

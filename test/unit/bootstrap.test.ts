@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { buildRemoveCreatedScript, CREATED_BY, parsePublish, planBootstrapSpec } from '../../src/core/bootstrap.ts';
 import { parseBootstrapObserveOutput } from '../../src/core/bootstrap-observe.ts';
 import { parseConfig } from '../../src/core/config.ts';
-import type { CreateOverrides } from '../../src/core/config-create.ts';
+import { type CreateOverrides, overridesFor } from '../../src/core/config-create.ts';
 import { ConfigError, ReleaseflowError } from '../../src/core/errors.ts';
 import type { ContainerInput, PromotionInput } from '../../src/core/plan.ts';
 import { buildUndoScript, planUndoSteps } from '../../src/core/rollback-plan.ts';
@@ -168,7 +168,7 @@ test('config: create: true, create: { … } and a bad port (its key path named, 
   // overrides alone wait for --create; create: true and auto: true create without it
   assert.deepEqual(c.containers.map((x) => [x.name, x.createAllowed]), [['web', true], ['api', false], ['db', undefined]]);
   assert.equal(parseConfig(base('  - name: api\n    create: { auto: true, ports: [] }'), '/x/r.yml').containers[0]!.createAllowed, true);
-  assert.deepEqual(c.containers[1]!.create, { env: { A: `it's "x" $(id)`, N: '5' }, envFile: '/etc/api.env', ports: ['127.0.0.1:8002:8001'], binds: { '/srv/t': '/srv/p' }, networks: { tnet: 'pnet' } });
+  assert.deepEqual(c.containers[1]!.create, { env: { A: `it's "x" $(id)`, N: '5' }, envFile: '/etc/api.env', ports: ['127.0.0.1:8002:8001'], binds: { '/srv/t': '/srv/p' }, networks: { tnet: 'pnet' }, hosts: {} });
   assert.throws(() => parseConfig(base('  - name: api\n    create: { ports: ["80:80:80:80"] }'), '/x/r.yml'), (e: unknown) => e instanceof ConfigError && e.exitCode === 2 && /containers\.0\.create\.ports\.0: expected a docker -p value/.test(e.message));
   assert.throws(() => parseConfig(base('  - name: api\n    create: { envFile: relative.env }'), '/x/r.yml'), /containers\.0\.create\.envFile: expected an absolute path on the target host/);
   assert.throws(() => parseConfig(base('  - name: api\n    create: { enw: {} }'), '/x/r.yml'), /containers\.0\.create\.enw: unknown key/);
@@ -179,4 +179,26 @@ test('the migrate hook does not run for a container the release creates (a warni
   assert.ok(!plan.steps.some((s) => s.act === 'migrate'));
   assert.match(plan.warnings.join('\n'), /hooks\.migrate: ragflowauth-backend is created by this release \(bootstrap\), so the migration does not run/);
   assert.deepEqual(spec(overrides({ ports: [] })).spec.publish, []);
+});
+
+test('per-host overrides (a fleet): create.hosts.<name> merged over the shared ones; an unknown host is a config error', () => {
+  const text = `app: a
+hosts:
+  test: { address: t }
+  prod1: { address: p1 }
+  prod2: { address: p2 }
+to: [prod1, prod2]
+containers:
+  - name: api
+    create:
+      env: { A: shared, B: shared }
+      ports: ["8001:8001"]
+      networks: { tnet: pnet }
+      hosts:
+        prod2: { env: { B: two }, envFile: /etc/two.env, ports: ["9001:8001"] }
+`;
+  const c = parseConfig(text, '/x/r.yml').containers[0]!.create;
+  assert.deepEqual(overridesFor(c, 'prod1'), { env: { A: 'shared', B: 'shared' }, ports: ['8001:8001'], binds: {}, networks: { tnet: 'pnet' } });
+  assert.deepEqual(overridesFor(c, 'prod2'), { env: { A: 'shared', B: 'two' }, envFile: '/etc/two.env', ports: ['9001:8001'], binds: {}, networks: { tnet: 'pnet' } });
+  assert.throws(() => parseConfig(text.replace('prod2: { env', 'prod3: { env'), '/x/r.yml'), /containers\.0\.create\.hosts\.prod3: names host 'prod3', which is not under hosts/);
 });
