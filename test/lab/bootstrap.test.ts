@@ -15,7 +15,7 @@ const PROD_DB_PASSWORD = 'prod-db-Pa55-from-file';
 const PROD_EXTRA = 'prod-extra-from-config';
 const ENV_FILE = '/opt/ragflowauth/prod-secrets.env';
 
-/** The lab's config with create: under each container: PROD's env, env file, port, bind and network. */
+/** The lab's config with create: under each container: PROD's env, env file, port (per host), bind and network. */
 function bootstrapConfig(healthTimeout = '30s'): string {
   const base = readFileSync(labInfo()!.config, 'utf8');
   const containers = `containers:
@@ -24,9 +24,11 @@ function bootstrapConfig(healthTimeout = '30s'): string {
     create:
       env: { GREETING: ${JSON.stringify(GREETING)}, EXTRA_SECRET_NAME: ${JSON.stringify(PROD_EXTRA)} }
       envFile: ${ENV_FILE}
-      ports: ["8002:8001"]
+      ports: ["8001:8001"]
       binds: { /opt/ragflowauth/conf: /opt/ragflowauth/prod-conf }
       networks: { ragflowauth-net: rf-prod-net }
+      hosts:
+        prod: { ports: ["8002:8001"] }   # this host's own port wins over the shared one
   - name: ragflowauth-frontend
     health: { url: "http://127.0.0.1:8080/" }
     create: { networks: { ragflowauth-net: rf-prod-net } }
