@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { startReleaseflow, waitGuardsIdle } from './faults-lib.ts';
 import { LAB_DIR, labDocker, labInfo, labInspect, labScript, labSkip, releaseflow } from './lab.ts';
 
@@ -56,12 +56,15 @@ function emptyProd(opts: { keepVolume: boolean }): void {
   labDocker('prod', ['rm', '-f', ...APP]);
   for (const n of ['ragflowauth-net', 'rf-prod-net']) if (has('network', n)) labDocker('prod', ['network', 'rm', n]);
   if (!opts.keepVolume) labDocker('prod', ['volume', 'rm', 'ragflowauth-data']);
-  labScript(['exec', 'prod', 'sh', '-c', `mkdir -p /opt/ragflowauth/prod-conf && echo prod=1 >/opt/ragflowauth/prod-conf/app.conf && umask 077 && printf '# prod secrets\\nDB_PASSWORD=${PROD_DB_PASSWORD}\\n' >${ENV_FILE}`]);
+  labScript(['exec', 'prod', 'sh', '-c', `mkdir -p /opt/ragflowauth/prod-conf && echo prod=1 >/opt/ragflowauth/prod-conf/app.conf && rm -f ${ENV_FILE} && umask 077 && printf '# prod secrets\\nDB_PASSWORD=${PROD_DB_PASSWORD}\\n' >${ENV_FILE}`]);
   assert.deepEqual(appContainers(), []);
   assert.equal(has('network', 'ragflowauth-net'), false);
 }
 
 describe('bootstrap: promote --create onto an empty PROD', labSkip(), () => {
+  // the next lab file finds the seeded demo again (PROD with its containers, network and volume)
+  after(() => labScript(['seed']));
+
   test('without --create: the clear refusal naming --create (exit 2), nothing created', () => {
     labScript(['seed']);
     emptyProd({ keepVolume: false });
@@ -171,6 +174,30 @@ describe('bootstrap: promote --create onto an empty PROD', labSkip(), () => {
     assert.match(again.out, /docker compose -p ragflowauth up -d backend/);
     assert.deepEqual(appContainers(), []);
     labScript(['exec', 'prod', 'rm', '-f', '/opt/ragflowauth/docker-compose.yml']);
+  });
+
+  test('a sudo: true PROD (SSH user not in the docker group): created through sudo, the env file read as the SSH user', () => {
+    labScript(['sudo-user']);
     labScript(['seed']);
+    emptyProd({ keepVolume: true });
+    const config = readFileSync(bootstrapConfig(), 'utf8').replace(/(\n {2}prod:\n(?: {4}.*\n)*? {4})user: root\n/, '$1user: rfdeploy\n    sudo: true\n');
+    assert.match(config, /user: rfdeploy\n {4}sudo: true/);
+    const file = join(LAB_DIR, 'bootstrap-sudo.yml');
+    writeFileSync(file, config);
+    // root's 0600 file: the SSH user cannot read its names, so nothing starts (exit 2)
+    const r = releaseflow(['promote', '--create', '--yes'], { env: { RELEASEFLOW_CONFIG: file } });
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.out, /its env file \/opt\/ragflowauth\/prod-secrets\.env \(create\.envFile\) does not exist on prod or the SSH user cannot read it/);
+    assert.deepEqual(appContainers(), []);
+    labScript(['exec', 'prod', 'chown', 'rfdeploy', ENV_FILE]);
+    const ok = releaseflow(['promote', '--create', '--yes'], { env: { RELEASEFLOW_CONFIG: file } });
+    assert.equal(ok.code, 0, ok.out);
+    assert.equal(envOf('ragflowauth-backend').DB_PASSWORD, PROD_DB_PASSWORD);
+    assert.equal(envOf('ragflowauth-backend').GREETING, GREETING);
+    const rb = releaseflow(['rollback', '--yes'], { env: { RELEASEFLOW_CONFIG: file } });
+    assert.equal(rb.code, 0, rb.out);
+    assert.deepEqual(appContainers(), []);
+    assert.equal(has('network', 'rf-prod-net'), false);
+    assert.equal(has('volume', 'ragflowauth-data'), true);
   });
 });
