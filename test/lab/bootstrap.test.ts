@@ -119,6 +119,12 @@ describe('bootstrap: promote --create onto an empty PROD', labSkip(), () => {
     assert.equal(has('volume', 'ragflowauth-data'), true, 'the volume is kept');
     const mount = JSON.parse(labDocker('prod', ['volume', 'inspect', 'ragflowauth-data']))[0].Mountpoint;
     assert.equal(labScript(['exec', 'prod', 'cat', `${mount}/marker`]).trim(), 'kept', 'with its data');
+    // a second rollback would undo that rollback: nothing of a removed container to bring back, said so
+    const again = releaseflow(['rollback', '--yes'], { env: { RELEASEFLOW_CONFIG: config } });
+    assert.equal(again.code, 1, again.out);
+    assert.match(again.out, /removed ragflowauth-backend, ragflowauth-frontend \(it undid the release that created them\): nothing to bring back on prod/);
+    assert.match(again.out, /releaseflow promote --create/);
+    assert.deepEqual(appContainers(), []);
   });
 
   test('a bootstrap whose health fails (TEST on v3) leaves PROD as it was: no container, no network, the volume kept (exit 1)', () => {

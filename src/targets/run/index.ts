@@ -111,6 +111,14 @@ export const runTarget: ReleaseTarget<undefined, undefined> = {
   // run-mode containers are every recorded container no other target names
   recorded: (entry) => entry.containers.map((c) => c.name),
   async restore(input): Promise<RestorePart> {
+    // a rollback of a bootstrap removed the container: there is nothing of it to bring back
+    const gone = input.containers.filter((c) => !c.created && !c.toRef);
+    if (gone.length) {
+      throw new ReleaseflowError(`release ${input.entry.releaseId} removed ${gone.map((c) => c.name).join(', ')} (it undid the release that created them): nothing to bring back on ${input.host.name}`, {
+        host: input.host.name,
+        fix: 'to create them again: releaseflow promote --create (releaseflow history shows what was recorded)',
+      });
+    }
     const live = await inspectContainers<InspectLike>(input.host, input.containers.map((c) => c.prevName));
     for (const c of input.containers.filter((x) => !x.created)) {
       if (!live.get(c.prevName)) {
