@@ -1,6 +1,7 @@
 // Bootstrap planning (pure): a container PROD lacks, built from TEST's inspect (captured from the lab) with PROD's overrides.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { buildRemoveCreatedScript, CREATED_BY, parsePublish, planBootstrapSpec } from '../../src/core/bootstrap.ts';
 import { parseBootstrapObserveOutput } from '../../src/core/bootstrap-observe.ts';
@@ -201,4 +202,22 @@ containers:
   assert.deepEqual(overridesFor(c, 'prod1'), { env: { A: 'shared', B: 'shared' }, ports: ['8001:8001'], binds: {}, networks: { tnet: 'pnet' } });
   assert.deepEqual(overridesFor(c, 'prod2'), { env: { A: 'shared', B: 'two' }, envFile: '/etc/two.env', ports: ['9001:8001'], binds: {}, networks: { tnet: 'pnet' } });
   assert.throws(() => parseConfig(text.replace('prod2: { env', 'prod3: { env'), '/x/r.yml'), /containers\.0\.create\.hosts\.prod3: names host 'prod3', which is not under hosts/);
+});
+
+test('the undo script in a real sh: removes the container if there, the network only when this release labelled it and nothing is on it', () => {
+  const shell = ['/bin/dash', '/bin/sh'].find((s) => existsSync(s))!;
+  // docker stubbed: inspect answers from the environment, every change is logged on stderr (the script sends stdout to /dev/null)
+  const stub = `docker() { case "$1 $2" in "container inspect") [ -n "$HAS" ];; "network inspect") [ -n "$LABEL" ] && echo "$LABEL $COUNT";; *) echo "ran: $*" >&2;; esac; }`;
+  const run = (env: Record<string, string>) => spawnSync(shell, ['-c', `${stub}\n${buildRemoveCreatedScript('ragflowauth-backend', ['rf-prod-net'], '20261206T071519Z')}`], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } });
+  const ran = (env: Record<string, string>) => {
+    const r = run(env);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /ragflowauth-backend removed \(release 20261206T071519Z created it\); its volumes kept/);
+    return r.stderr.split('\n').filter((l) => l.startsWith('ran: '));
+  };
+  assert.deepEqual(ran({ HAS: '1', LABEL: '20261206T071519Z', COUNT: '0' }), ['ran: rm -f ragflowauth-backend', 'ran: network rm rf-prod-net']);
+  assert.deepEqual(ran({ HAS: '', LABEL: '20261206T071519Z', COUNT: '0' }), ['ran: network rm rf-prod-net'], 'nothing to remove: still exit 0');
+  assert.deepEqual(ran({ HAS: '', LABEL: '20261206T071519Z', COUNT: '1' }), [], 'a container is on it: kept');
+  assert.deepEqual(ran({ HAS: '', LABEL: '20261101T000000Z', COUNT: '0' }), [], "another release's network: kept");
+  assert.deepEqual(ran({ HAS: '', LABEL: '', COUNT: '' }), [], 'the network is gone: nothing to do');
 });
