@@ -1,5 +1,6 @@
 // The config's checks across keys (zod checks each key alone): hosts named by from/to exist, a fleet
-// lists a host once and never the source, a migrate hook names a configured container, containers once.
+// lists a host once and never the source, a migrate hook names a configured container, containers once,
+// a bootstrap's per-host overrides name configured hosts.
 import type { z } from 'zod';
 import { shortKey } from './config-file.ts';
 
@@ -8,7 +9,7 @@ interface Raw {
   hosts: Record<string, unknown>;
   from: string;
   to: string | string[];
-  containers: (string | { name: string })[];
+  containers: (string | { name: string; create?: boolean | { hosts?: Record<string, unknown> } })[];
   hooks?: { migrate?: string | { container?: string } };
 }
 
@@ -33,5 +34,10 @@ export function crossChecks(c: Raw, ctx: z.RefinementCtx): void {
     const name = typeof ct === 'string' ? ct : ct.name;
     if (seen.has(name)) ctx.addIssue({ code: 'custom', path: ['containers', i], message: `lists '${name}' twice` });
     seen.add(name);
+    // a bootstrap's per-host overrides name configured hosts
+    const perHost = typeof ct === 'object' && typeof ct.create === 'object' ? Object.keys(ct.create.hosts ?? {}) : [];
+    for (const h of perHost.filter((h) => !Object.hasOwn(c.hosts, h))) {
+      ctx.addIssue({ code: 'custom', path: ['containers', i, 'create', 'hosts', h], message: `names host '${shortKey(h)}', which is not under hosts (known: ${Object.keys(c.hosts).join(', ')})` });
+    }
   });
 }

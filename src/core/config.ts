@@ -9,6 +9,7 @@ import { readConfigText, shortKey, shortText } from './config-file.ts';
 import { ConfigError } from './errors.ts';
 import { hostKeyOptOut } from './host-keys.ts';
 import { crossChecks } from './config-checks.ts';
+import { type CreateConfig, createKey, normaliseCreate } from './config-create.ts';
 import { type HooksConfig, hooksSchema, type NotifyConfig, normaliseHooks, normaliseNotify, notifySchema } from './config-hooks.ts';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -58,6 +59,8 @@ const containerSchema = z.union([
   z.strictObject({
     name: z.string().regex(NAME, 'expected a container name (letters, digits, _ . -)'),
     health: z.strictObject({ url: httpUrl.optional(), timeout: timeout(1000).optional() }).optional(),
+    /** Bootstrap: promote may create it on a target that lacks it, from the source's inspect (config-create.ts). */
+    create: createKey,
   }),
 ]);
 
@@ -123,6 +126,10 @@ export interface ContainerConfig {
   name: string;
   healthUrl?: string;
   healthTimeoutMs: number;
+  /** `create: true` or `create: { auto: true, … }`: promote creates it on a target that lacks it, without --create. */
+  createAllowed?: boolean;
+  /** What a bootstrap sets on the target instead of the source's values (`create: { … }`; per host: overridesFor). */
+  create?: CreateConfig;
 }
 
 /** The validated configuration with paths resolved and containers normalised. */
@@ -249,6 +256,12 @@ function resolvePath(p: string, base: string): string {
   return isAbsolute(p) ? p : resolve(base, p);
 }
 
+function createOf(raw: z.infer<typeof createKey>): Pick<ContainerConfig, 'createAllowed' | 'create'> {
+  if (raw === undefined) return {};
+  const n = normaliseCreate(raw);
+  return { createAllowed: n.allowed, create: n.overrides };
+}
+
 function normalise(c: RawConfig, file: string): Config {
   const base = dirname(resolve(file));
   // no prototype: a host named on the command line (`constructor`, `__proto__`) is found only if configured
@@ -273,7 +286,7 @@ function normalise(c: RawConfig, file: string): Config {
     containers: c.containers.map((ct) =>
       typeof ct === 'string'
         ? { name: ct, healthUrl: c.health.url, healthTimeoutMs: c.health.timeout }
-        : { name: ct.name, healthUrl: ct.health?.url ?? c.health.url, healthTimeoutMs: ct.health?.timeout ?? c.health.timeout },
+        : { name: ct.name, healthUrl: ct.health?.url ?? c.health.url, healthTimeoutMs: ct.health?.timeout ?? c.health.timeout, ...createOf(ct.create) },
     ),
     health: { url: c.health.url, timeoutMs: c.health.timeout, intervalMs: c.health.interval },
     logFile: resolvePath(c.log.file, base),

@@ -44,6 +44,24 @@ export interface ContainerInput {
   targetMode: string;
   /** PROD already has TEST's image ID. */
   targetHasSourceImage: boolean;
+  /** The target lacks the container and the release creates it (promote --create or create: in the config). */
+  create?: BootstrapInput;
+}
+
+/** A network or volume the target lacks, with the script that creates it (idempotent). */
+export interface Creation {
+  name: string;
+  script: string;
+}
+
+/** How a container the target lacks is created (workflows/bootstrap.ts builds it from both hosts' facts). */
+export interface BootstrapInput {
+  /** docker create argv and env for the env file at `envFile`, from the source's inspect with the target's overrides. */
+  rebuild: (envFile: string) => Rebuild;
+  networks: Creation[];
+  volumes: Creation[];
+  /** Plan lines: where each secret's value comes from, the target's env file. */
+  notes: string[];
 }
 
 export interface PromotionInput {

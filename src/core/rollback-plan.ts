@@ -1,4 +1,5 @@
 // Pure undo plans: put previous containers back, checking state before each undo (run by releaseflow, the crash guard and recover).
+import { buildRemoveCreatedScript } from './bootstrap.ts';
 import { restartPolicyValue } from './docker.ts';
 import { withUndoLock } from './undo-lock.ts';
 import { shJoin, shQuote } from './quote.ts';
@@ -18,10 +19,13 @@ export interface UndoTarget {
   healthUrl?: string;
   dockerHealth: boolean;
   healthTimeoutMs: number;
+  /** The container did not exist before release `releaseId` created it (bootstrap): the undo removes it and the networks that release created, once empty; volumes stay. */
+  created?: { releaseId: string; networks: string[] };
 }
 
 /** The state-checking undo script for one container: safe to run whatever was or was not done. */
 export function buildUndoScript(t: UndoTarget): string {
+  if (t.created) return buildRemoveCreatedScript(t.name, t.created.networks, t.created.releaseId);
   const q = shQuote;
   const exists = (n: string) => `docker container inspect ${q(n)} >/dev/null 2>&1`;
   const displace = 'remove' in t.displaced ? shJoin(['docker', 'rm', '-f', t.name]) : `${shJoin(['docker', 'stop', t.name])} >/dev/null && ${shJoin(['docker', 'update', '--restart', 'no', t.name])} >/dev/null && ${shJoin(['docker', 'rename', t.name, t.displaced.renameTo])}`;
@@ -54,7 +58,7 @@ export function planUndoSteps(host: string, targets: UndoTarget[], intervalMs: n
   const steps: Step[] = [];
   for (const t of targets) {
     const script = lock ? withUndoLock(buildUndoScript(t), lock.lockDir, lock.outFile, lock.sudo) : buildUndoScript(t);
-    steps.push({ kind: 'exec', act: 'restore', name: `rollback: restore ${t.name}`, host, container: t.name, cause, commands: [{ script }] });
+    steps.push({ kind: 'exec', act: 'restore', name: `rollback: ${t.created ? 'remove' : 'restore'} ${t.name}`, host, container: t.name, cause, commands: [{ script }] });
   }
   for (const t of targets) {
     if (!t.wasRunning) continue;
@@ -100,6 +104,11 @@ export function undoTargetsOfPromotion(promotion: Plan, facts: PromotionFact[]):
   }));
 }
 
+/** The undo of a container a release created (it did not exist before): remove it; no health to check afterwards. */
+export function createdUndoTarget(name: string, releaseId: string, networks: readonly string[]): UndoTarget {
+  return { name, prevName: name, restartPolicy: 'no', displaced: { remove: true }, wasRunning: false, dockerHealth: false, healthTimeoutMs: 0, created: { releaseId, networks: [...networks] } };
+}
+
 /** Record of one container in a release, as kept in history. */
 export interface HistoryContainer {
   name: string;
@@ -112,4 +121,6 @@ export interface HistoryContainer {
   restartPolicy: string;
   containerId?: string;
   prevContainerId?: string;
+  /** The release created the container (bootstrap), and these networks and volumes; its rollback removes the container and those networks, keeps the volumes. */
+  created?: { networks: string[]; volumes: string[] };
 }

@@ -40,6 +40,8 @@ export interface ArgvOptions {
   apiVersion?: string;
   /** Path of a file on the docker CLI's machine holding spec.seccompProfile (the CLI reads profiles from files only). */
   seccompFile?: string;
+  /** Env files already on the host (a bootstrap's create.envFile), passed after ours: `--env-file PATH` each. */
+  extraEnvFiles?: readonly string[];
 }
 
 function apiAtLeast(v: string | undefined, major: number, minor: number): boolean {
@@ -187,6 +189,7 @@ function build(spec: RunSpec, opts: ArgvOptions): Built {
   const [ep, ...epRest] = spec.entrypoint ?? [];
   put(spec.entrypoint, ['--entrypoint', ep ?? '']);
   if (fileEnv.length > 0 && opts.envFile) g.push(['--env-file', opts.envFile]);
+  for (const f of opts.extraEnvFiles ?? []) g.push(['--env-file', f]);
   // a loaded value reaches docker through its environment: -e NAME alone, the value never in argv
   for (const e of spec.env) if (!inFile(e)) g.push(['-e', loads(e) ? envKey(e) : e]);
   for (const k of Object.keys(spec.labels).sort()) g.push(['--label', `${k}=${spec.labels[k]}`]);
@@ -237,10 +240,10 @@ export function cidfileRemoval(path: string): string[] {
 /** A readable `docker run -d \` command, one option per line, every argument shQuote'd; secret env values and URL credentials masked unless reveal. */
 export function renderRunCommand(
   spec: RunSpec,
-  opts: { name: string; image: string; secrets: readonly string[]; reveal: boolean; apiVersion?: string; seccompFile?: string },
+  opts: { name: string; image: string; secrets: readonly string[]; reveal: boolean; apiVersion?: string; seccompFile?: string; extraEnvFiles?: readonly string[] },
 ): string {
   const seccompFile = spec.seccompProfile !== undefined ? (opts.seccompFile ?? '/path/to/seccomp-profile.json') : undefined;
-  const b = build(spec, { mode: 'run', name: opts.name, image: opts.image, apiVersion: opts.apiVersion, seccompFile });
+  const b = build(spec, { mode: 'run', name: opts.name, image: opts.image, apiVersion: opts.apiVersion, seccompFile, extraEnvFiles: opts.extraEnvFiles });
   const shown = (args: string[]) => (opts.reveal ? args : maskArgv(args, opts.secrets)).map(shQuote).join(' ');
   const lines = ['docker run -d', ...b.groups.map((f) => shown(flagArgs(f))), shown(b.tail)];
   // docker refuses --cidfile while the file exists: the retired container's file goes first

@@ -17,7 +17,7 @@ export interface StepCommand {
  * What a step does in a release, whoever planned it: code finds steps by their act, never by their
  * display names (`kind` below is how the executor runs a step).
  */
-export type StepAct = 'prepare' | 'snapshot' | 'transfer' | 'tag' | 'migrate' | 'swap' | 'health' | 'compose-files' | 'compose-up' | 'restore' | 'restore-files';
+export type StepAct = 'prepare' | 'snapshot' | 'transfer' | 'tag' | 'migrate' | 'swap' | 'create' | 'health' | 'compose-files' | 'compose-up' | 'restore' | 'restore-files';
 
 interface StepBase {
   name: string;
@@ -89,6 +89,8 @@ export interface PlannedContainer {
   runCommand?: string;
   /** How its health is checked after the release (also what its rollback checks). */
   health?: { url?: string; timeoutMs: number };
+  /** The target lacks it: the release creates it from the source's inspect (bootstrap), with these networks and named volumes the target lacks. */
+  created?: { networks: string[]; volumes: string[] };
 }
 
 /** Printable form of a step command. */

@@ -22,13 +22,29 @@ function assertPresent(input: PromotionInput): void {
         fix: `start it on ${input.from.name}, or correct containers: in the config (releaseflow status lists what runs)`,
       }, ExitCode.usage);
     }
-    if (!c.target || !c.targetImage) {
+    if ((!c.target || !c.targetImage) && !c.create) {
       throw new ReleaseflowError(`container ${c.name} not found on ${input.to.name} (${input.to.address}); releaseflow rebuilds each container from the target's own configuration`, {
         host: input.to.name,
-        fix: `create it once on ${input.to.name} (releaseflow run-command ${input.from.name} ${c.name} prints the command), or correct containers: in the config`,
+        fix: `to create it from ${input.from.name}'s inspect, run releaseflow promote --create (or set create: true, or auto: true in its create: overrides, under the container in the config; see the README, "Bootstrap"); or create it once by hand (releaseflow run-command ${input.from.name} ${c.name} prints the command), or correct containers: in the config`,
       }, ExitCode.usage);
     }
   }
+}
+
+/** What each created container creates first (bootstrap): the networks and named volumes the target lacks, each by the first container that needs it. */
+function creationsOf(input: PromotionInput): Map<string, { networks: string[]; volumes: string[] }> {
+  const seen = new Set<string>();
+  const first = (kind: string, names: string[]) => names.filter((n) => !seen.has(`${kind} ${n}`) && seen.add(`${kind} ${n}`));
+  return new Map(input.containers.filter((c) => c.create).map((c) => [c.name, { networks: first('network', c.create!.networks.map((n) => n.name)), volumes: first('volume', c.create!.volumes.map((v) => v.name)) }]));
+}
+
+/** The plan's line about one container: what the target runs and what the source runs, or that the release creates it. */
+function containerLine(input: PromotionInput, p: PlannedContainer, creations: Map<string, { networks: string[]; volumes: string[] }>): string {
+  const src = `${input.from.name} runs ${p.fromRef} (${short(p.fromId!)})`;
+  if (!p.created) return `container ${p.name}: mode=${p.mode} ${input.to.name} runs ${p.toRef} (${short(p.toId)}); ${src}${p.changes ? '' : ' = up to date'}`;
+  const c = creations.get(p.name)!;
+  const what = [c.networks.length ? `network ${c.networks.join(', ')}` : '', c.volumes.length ? `volume ${c.volumes.join(', ')}` : ''].filter(Boolean).join(', ');
+  return `container ${p.name}: mode=${p.mode} ${input.to.name} has no ${p.name}: CREATE it from ${input.from.name}'s inspect with ${p.fromRef} (${short(p.fromId!)})${what ? `, creating ${what} first` : ''}; rollback removes it${c.networks.length ? ' and those networks (once empty)' : ''}, keeps volumes`;
 }
 
 /** One line per host: how it runs the app. */
@@ -88,6 +104,11 @@ function migrateStep(input: PromotionInput, changing: ContainerInput[], release:
     warnings.push(`hooks.migrate: ${m.container} does not change in this release; the migration does not run`);
     return undefined;
   }
+  if (c.create) {
+    // the one-off is built from the target's own container, which a bootstrap has not made yet
+    warnings.push(`hooks.migrate: ${m.container} is created by this release (bootstrap), so the migration does not run; run it once by hand on ${input.to.name} after the release (docker exec ${m.container} …), or release again`);
+    return undefined;
+  }
   const envFile = `${release}/${c.name}.migrate.env`;
   const rb = m.build(c, c.source!.Config.Image, envFile);
   warnings.push(...rb.warnings.map((w) => `migrate: ${w}`));
@@ -102,34 +123,45 @@ function migrateStep(input: PromotionInput, changing: ContainerInput[], release:
   };
 }
 
-/** Plan a release of the source's images onto the target's containers. Throws (exit 2) on facts that forbid it. */
-export function planRelease(input: PromotionInput, obs: Observations): Plan {
-  assertPresent(input);
-  const paths = statePaths(input.stateDir, input.app, input.releaseId);
-  const planned: PlannedContainer[] = input.containers.map((c) => ({
+/** Each configured container as the plan records it (a created one has no target image or container). */
+function plannedOf(input: PromotionInput, creations: Map<string, { networks: string[]; volumes: string[] }>): PlannedContainer[] {
+  // every created container's undo tries the networks the release created (removed once no container is on them)
+  const networks = [...new Set([...creations.values()].flatMap((c) => c.networks))];
+  return input.containers.map((c) => ({
     name: c.name,
     mode: c.targetMode,
     fromRef: c.source!.Config.Image,
     fromId: c.source!.Image,
-    toRef: c.target!.Config.Image,
-    toId: c.target!.Image,
-    toContainerId: c.target!.Id,
+    toRef: c.target?.Config.Image ?? '',
+    toId: c.target?.Image ?? '',
+    ...(c.target ? { toContainerId: c.target.Id } : {}),
     prevName: prevContainerName(c.name, input.releaseId),
     prevTag: prevImageTag(c.name, input.releaseId),
-    changes: c.target!.Image !== c.source!.Image,
+    changes: c.target?.Image !== c.source!.Image,
     health: { url: c.healthUrl, timeoutMs: c.healthTimeoutMs },
+    ...(c.create ? { created: { networks, volumes: creations.get(c.name)!.volumes } } : {}),
   }));
+}
+
+/** Plan a release of the source's images onto the target's containers. Throws (exit 2) on facts that forbid it. */
+export function planRelease(input: PromotionInput, obs: Observations): Plan {
+  assertPresent(input);
+  const paths = statePaths(input.stateDir, input.app, input.releaseId);
+  const creations = creationsOf(input);
+  const planned = plannedOf(input, creations);
   const header = [
     `release ${input.releaseId} of app ${input.app}`,
     `from ${input.from.name} (${input.from.address}) -> to ${input.to.name} (${input.to.address})`,
-    ...planned.map((p) => `container ${p.name}: mode=${p.mode} ${input.to.name} runs ${p.toRef} (${short(p.toId)}); ${input.from.name} runs ${p.fromRef} (${short(p.fromId!)})${p.changes ? '' : ' = up to date'}`),
+    ...planned.map((p) => containerLine(input, p, creations)),
+    ...input.containers.flatMap((c) => c.create?.notes.map((n) => `  ${c.name}: ${n}`) ?? []),
     ...modeLines(input, obs),
     ...obs.flatMap((o) => o.observed.header),
     `state folder on ${input.to.name}: ${paths.release}`,
   ];
   const warnings = obs.flatMap((o) => o.observed.warnings);
   const base = { kind: 'promote' as const, releaseId: input.releaseId, app: input.app, from: input.from, to: input.to, header, containers: planned, warnings };
-  const changing = input.containers.filter((c) => c.target!.Image !== c.source!.Image);
+  const changing = input.containers.filter((c) => c.target?.Image !== c.source!.Image);
+  const replaced = changing.filter((c) => c.target);
   if (changing.length === 0) return { ...base, steps: [], upToDate: true };
 
   // each target plans the containers it claims; parts come in the order of the target list
@@ -144,7 +176,7 @@ export function planRelease(input: PromotionInput, obs: Observations): Plan {
   const steps: Step[] = [];
   // 1. snapshot: the target's own inspect of each container and its image, before anything changes (0600: it holds the env)
   const snap: StepCommand[] = [{ script: buildPrivateDirScript(paths.release) }];
-  for (const c of changing) {
+  for (const c of replaced) {
     snap.push({ script: buildPrivateFileScript(`${paths.release}/${c.name}.inspect.json`), stdin: JSON.stringify([c.target], null, 1), stdinNote: `docker inspect ${c.name}` });
     snap.push({ script: buildPrivateFileScript(`${paths.release}/${c.name}.image.json`), stdin: JSON.stringify([c.targetImage], null, 1), stdinNote: `docker image inspect ${c.target!.Image}` });
   }
@@ -175,7 +207,7 @@ export function planRelease(input: PromotionInput, obs: Observations): Plan {
   // 3. tags: the previous image under a tag of ours, the new version under its name (or the ref a target pins it to)
   const tagAs = new Map(parts.flatMap((p) => [...p.part.tagAs]));
   const tags: StepCommand[] = changing.flatMap((c) => [
-    { argv: dockerTag(c.target!.Image, planned.find((x) => x.name === c.name)!.prevTag).argv },
+    ...(c.target ? [{ argv: dockerTag(c.target.Image, planned.find((x) => x.name === c.name)!.prevTag).argv }] : []),
     { argv: dockerTag(c.source!.Image, tagAs.get(c.source!.Config.Image) ?? c.source!.Config.Image).argv },
   ]);
   steps.push({ kind: 'exec', act: 'tag', name: 'tag images', host: to, cause: 'keep the previous image reachable for rollback and name the new one by its version', commands: tags });

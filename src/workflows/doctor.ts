@@ -79,7 +79,7 @@ export function checkHostFacts(config: Config, f: HostFacts, source: HostFacts |
   const shows = f.allContainers.map((c) => `${c.name} (${c.status})`).join(', ') || 'no containers';
   for (const c of f.containers) {
     if (!c.present || !c.mode) {
-      add('FAIL', `container ${c.name} not found on ${f.host}; docker ps -a shows: ${shows}`, `start it on ${f.host} or correct containers: in ${config.file}`);
+      add('FAIL', `container ${c.name} not found on ${f.host}; docker ps -a shows: ${shows}`, `start it on ${f.host} or correct containers: in ${config.file}${f.host === config.from ? '' : `; or let the next release create it from ${config.from}'s inspect: releaseflow promote --create (see "Bootstrap" in the README)`}`);
       failing.push({ host: f.host, container: c.name, reason: 'not found' });
       continue;
     }

@@ -61,16 +61,25 @@ export async function finishRelease(ports: Ports, plan: Plan, started: number, s
     const durationMs = await record(ports, plan, 'released', ExitCode.ok, started, historyContainers(plan, before, after), await recordedParts(ports, plan));
     await setJournalState(to, j.paths, 'done').catch((e) => bus.warn(`could not mark the release done on ${to.name}: ${e instanceof Error ? e.message : e}; releaseflow recover will record it`));
     await prune(ports, plan);
-    const released = plan.containers.filter((c) => c.changes).map((c) => `${c.name} ${c.toRef} -> ${c.fromRef}${c.mode === 'run' ? '' : ` (${c.mode})`}`);
+    const released = plan.containers.filter((c) => c.changes).map((c) => (c.created ? `${c.name} created on ${c.fromRef}` : `${c.name} ${c.toRef} -> ${c.fromRef}${c.mode === 'run' ? '' : ` (${c.mode})`}`));
     bus.emit({ type: 'release-finished', result: 'released', exitCode: ExitCode.ok, durationMs, message: `released: ${released.join(', ')}` });
     return { code: ExitCode.ok, result: 'released' };
   }
   return await rollBack(ports, plan, j, exec, before, started);
 }
 
-/** What the rollback brings back, in words: each target's own. */
+/** What the rollback brings back, in words: each target's own, and the removal of the containers the release created (bootstrap). */
 function restoredWords(ports: Ports, plan: Plan): string {
-  return partsOf(targetsOf(ports), plan).map(({ target }) => target.restores).join(' and ');
+  const created = plan.containers.filter((c) => c.created).map((c) => c.name);
+  const words = plan.containers.some((c) => c.changes && !c.created) ? partsOf(targetsOf(ports), plan).map(({ target }) => target.restores).join(' and ') : '';
+  const removal = created.length ? `the containers it created removed (${created.join(', ')}; volumes kept)` : '';
+  return [words, removal].filter(Boolean).join(', and ');
+}
+
+/** The result line's words after a successful undo: what the target runs again, and what is gone again. */
+function backWords(ports: Ports, plan: Plan): string {
+  if (!plan.containers.some((c) => c.created)) return `${plan.to.name} runs ${restoredWords(ports, plan)} again, healthy`;
+  return `${plan.to.name} is as it was before the release: ${restoredWords(ports, plan)}`;
 }
 
 /** The logs of the containers the failed step concerns, and `docker ps -a`: gone once the rollback removed them. */
@@ -105,7 +114,7 @@ async function rollBack(ports: Ports, plan: Plan, j: OpenJournal, exec: ExecuteR
     await rollbackHook(ports, factsOfPlan(ports, plan, { failedStep: exec.failedStep?.name, error: exec.error instanceof Error ? exec.error.message : String(exec.error) }));
     const durationMs = await record(ports, plan, 'rolled-back', ExitCode.failed, started, containers, await recordedParts(ports, plan)).catch(() => Date.now() - started);
     await setJournalState(to, j.paths, 'done').catch(() => undefined);
-    bus.emit({ type: 'release-finished', result: 'rolled-back', exitCode: ExitCode.failed, durationMs, message: `failed at ${where} on ${to.name}; rolled back: ${plan.to.name} runs ${words} again, healthy.\n${renderError(exec.error)}` });
+    bus.emit({ type: 'release-finished', result: 'rolled-back', exitCode: ExitCode.failed, durationMs, message: `failed at ${where} on ${to.name}; rolled back: ${backWords(ports, plan)}.\n${renderError(exec.error)}` });
     return { code: ExitCode.failed, result: 'rolled-back' };
   }
   const manual = parts.flatMap((p) => p.undo.manual);

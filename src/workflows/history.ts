@@ -23,6 +23,7 @@ export function historyContainers(plan: Plan, before: Map<string, InspectLike | 
       restartPolicy: restartPolicyValue(before.get(c.name)?.HostConfig.RestartPolicy),
       prevContainerId: before.get(c.name)?.Id,
       containerId: after.get(c.name)?.Id,
+      ...(c.created ? { created: c.created } : {}),
     }));
 }
 

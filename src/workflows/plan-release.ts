@@ -12,6 +12,7 @@ import { ownerOf } from '../targets/target.ts';
 import { lockBusyError } from '../adapters/state/lock.ts';
 import { readReleaseState } from '../adapters/state/release-state.ts';
 import { type Ports, targetsOf } from './ports.ts';
+import { planBootstraps, toCreate } from './bootstrap.ts';
 import { migrateContainer, rebuildContainer } from './rebuild.ts';
 import { assertNoInterrupted, describeInterrupted } from './release-state.ts';
 import { registerSecrets } from './secrets.ts';
@@ -26,6 +27,8 @@ export interface PromoteOptions {
   assumeYes?: boolean;
   /** --carry env:NAME,…: settings taken from the source instead of the target's own (drift the release closes). */
   carry?: string[];
+  /** --create: create a configured container the target lacks from the source's inspect (bootstrap; config create: does the same per container). */
+  create?: boolean;
   signal?: AbortSignal;
 }
 
@@ -45,7 +48,7 @@ export async function observeSource(ports: Ports, fromName: string): Promise<Sou
 }
 
 /** Observe both hosts (the source unless already observed) and plan the promotion (reads only). */
-export async function observeAndPlan(ports: Ports, fromName: string, toName: string, releaseId?: string, carry: readonly string[] = [], source?: SourceView): Promise<Plan> {
+export async function observeAndPlan(ports: Ports, fromName: string, toName: string, releaseId?: string, carry: readonly string[] = [], source?: SourceView, create = false): Promise<Plan> {
   const carryEnvNames = [...new Set(parseCarry([...ports.config.carry, ...carry]))];
   const { config, hosts, bus } = ports;
   const from = hosts.get(fromName)!;
@@ -65,6 +68,9 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
   // --direct: fill the route from the source's entry and check our known_hosts has its key (reads only)
   const direct = config.transfer.direct ? await resolveDirect(from, config.transfer.directSsh) : undefined;
 
+  const id = releaseId ?? makeReleaseId(ports.clock());
+  // bootstrap: containers the target lacks, created from the source's inspect when allowed (reads only here)
+  const creating = await planBootstraps(ports, fromName, toName, toCreate(config.containers, src, dst, create), src, srcImages, id, daemon);
   const inputs: ContainerInput[] = config.containers.map((cc) => {
     const t = dst.get(cc.name);
     // the target may hold TEST's image under another ID (another image store): plan with that ID
@@ -79,9 +85,9 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
       targetImage: t ? dstImages.get(t.Image) : undefined,
       targetMode: ownerOf(targets, facts, cc.name).name,
       targetHasSourceImage: s ? dstImages.get(s.Image) !== undefined : false,
+      ...(creating.has(cc.name) ? { create: creating.get(cc.name)! } : {}),
     };
   });
-  const id = releaseId ?? makeReleaseId(ports.clock());
   const migrate = config.hooks.migrate;
   const plan = planRelease({
     app: config.app,

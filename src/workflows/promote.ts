@@ -20,7 +20,7 @@ export { observeAndPlan } from './plan-release.ts';
  * either ask again (a new plan) or, under --yes, return exit 1 (the lock is released by the caller).
  */
 async function replanIfChanged(ports: Ports, plan: Plan, opts: PromoteOptions, fromName: string, toName: string): Promise<Plan | number> {
-  const again = await observeAndPlan(ports, fromName, toName, plan.releaseId, opts.carry);
+  const again = await observeAndPlan(ports, fromName, toName, plan.releaseId, opts.carry, undefined, opts.create);
   const changed = basisChanged(plan, again);
   if (changed.length === 0) return plan;
   ports.bus.warn(`the hosts changed after the plan was made; now: ${changed.join('; ')}${opts.assumeYes ? '' : '; here is the new plan'}`);
@@ -50,7 +50,7 @@ async function promoteOnce(ports: Ports, opts: PromoteOptions): Promise<{ code: 
   try {
     // a release interrupted earlier (killed, connection lost) must be recovered before the next one
     await refuseIfInterrupted(ports, toName, Boolean(opts.dryRun));
-    plan = await observeAndPlan(ports, fromName, toName, undefined, opts.carry);
+    plan = await observeAndPlan(ports, fromName, toName, undefined, opts.carry, undefined, opts.create);
   } catch (e) {
     bus.emit({ type: 'release-started', kind: 'promote', from: fromName, to: toName, header: [`hosts: ${fromName} -> ${toName}`] });
     for (const w of insecure) bus.warn(w);

@@ -3,7 +3,7 @@ import { breaksEnvFile } from '../core/env-loader.ts';
 import { asOneOffRun, migrateName, oneOffSpec } from '../core/migrate.ts';
 import { parseImageInspect, parseInspect } from '../core/inspect.ts';
 import type { ContainerInput, Rebuild } from '../core/plan.ts';
-import { cidfileRemoval, networkConnectArgv, renderRunCommand, runSpecToArgv, toRunSpec } from '../core/runspec.ts';
+import { cidfileRemoval, networkConnectArgv, type RunSpec, renderRunCommand, runSpecToArgv, toRunSpec } from '../core/runspec.ts';
 import { seccompProfilePath } from '../core/seccomp.ts';
 import type { DaemonContext } from '../adapters/inspect.ts';
 
@@ -60,4 +60,25 @@ export function migrateContainer(c: ContainerInput, image: string, envFile: stri
   const extra = out.extraNetworks.map((n) => `the migrate container joins ${spec.networks[0]?.name ?? 'the first network'} only, not ${n.name}`);
   const files = seccompFile ? [{ path: seccompFile, content: spec.seccompProfile!, what: "seccomp profile from the container's inspect (mode 0600)" }] : [];
   return { argv: asOneOffRun(out.argv), env: out.env, files, networkConnects: [], runCommand: '', warnings: [...warnings, ...out.warnings, ...extra] };
+}
+
+/**
+ * A container the target lacks (bootstrap): the runspec planBootstrapSpec built from the source's inspect,
+ * as for a swap (env file, env loader, seccomp profile beside it), plus the target's own env file when
+ * create.envFile names one.
+ */
+export function bootstrapContainer(name: string, spec: RunSpec, image: string, envFile: string, secrets: readonly string[], ctx?: DaemonContext, targetEnvFile?: string): Rebuild {
+  const seccompFile = spec.seccompProfile !== undefined ? seccompProfilePath(envFile.slice(0, envFile.lastIndexOf('/')), name) : undefined;
+  const extraEnvFiles = targetEnvFile ? [targetEnvFile] : [];
+  const out = runSpecToArgv(spec, { mode: 'create', name, image, envFile, envLoader: !ctx?.sudo, apiVersion: ctx?.apiVersion, seccompFile, extraEnvFiles });
+  const run = renderRunCommand(spec, { name, image, secrets: [...secrets], reveal: false, apiVersion: ctx?.apiVersion, seccompFile, extraEnvFiles });
+  return {
+    argv: out.argv,
+    ...(spec.cidfile ? { before: [cidfileRemoval(spec.cidfile)] } : {}),
+    env: out.env,
+    ...(seccompFile ? { files: [{ path: seccompFile, content: spec.seccompProfile!, what: "seccomp profile from the source container's inspect (mode 0600)" }] } : {}),
+    networkConnects: out.extraNetworks.map((n) => networkConnectArgv(n, name)),
+    runCommand: run,
+    warnings: out.warnings,
+  };
 }

@@ -82,7 +82,7 @@ async function planRestore(ports: Ports, toName: string): Promise<RestorePlan> {
     to: { name: toName, address: to.config.address },
     header: [
       `rollback ${releaseId} of app ${config.app} on ${toName} (${to.config.address}): undo release ${last.releaseId}`,
-      ...last.containers.map((c) => `container ${c.name}: ${c.toRef} -> ${c.fromRef}${modeOf(c.name) === 'run' ? '' : ` (${modeOf(c.name)})`}`),
+      ...last.containers.map((c) => (c.created ? `container ${c.name}: ${c.toRef} -> removed (release ${last.releaseId} created it${c.created.networks.length ? `; network ${c.created.networks.join(', ')} removed once empty` : ''}; volumes kept${c.created.volumes.length ? `: ${c.created.volumes.join(', ')}` : ''})` : `container ${c.name}: ${c.toRef} -> ${c.fromRef}${modeOf(c.name) === 'run' ? '' : ` (${modeOf(c.name)})`}`)),
       ...parts.flatMap((p) => p.restore.header),
     ],
     containers: last.containers.map((c) => ({ name: c.name, mode: modeOf(c.name), fromRef: c.toRef, fromId: c.toId, toRef: c.fromRef, toId: c.fromId, prevName: prevContainerName(c.name, releaseId), prevTag: c.prevTag, changes: true })),
@@ -196,7 +196,7 @@ async function runRestore(ports: Ports, r: RestorePlan, started: number, signal?
     result: result as 'released',
     exitCode: code,
     durationMs,
-    message: exec.ok ? `rolled back: ${plan.containers.map((c) => `${c.name} ${c.fromRef} -> ${c.toRef}`).join(', ')}` : `rollback failed at step ${exec.failedIndex}/${plan.steps.length}: ${renderError(exec.error)}`,
+    message: exec.ok ? `rolled back: ${plan.containers.map((c) => `${c.name} ${c.fromRef} -> ${c.toRef || 'removed (volumes kept)'}`).join(', ')}` : `rollback failed at step ${exec.failedIndex}/${plan.steps.length}: ${renderError(exec.error)}`,
   });
   return code;
 }

@@ -67,7 +67,7 @@ export interface RolloutOptions extends PromoteOptions {
 async function planAll(ports: Ports, from: string, hosts: readonly string[], releaseId: string, opts: RolloutOptions): Promise<Map<string, Plan>> {
   await Promise.all(hosts.map((h) => refuseIfInterrupted(ports, h, Boolean(opts.dryRun))));
   const source = await observeSource(ports, from);
-  const plans = await Promise.all(hosts.map(async (h) => [h, await observeAndPlan(ports, from, h, releaseId, opts.carry, source)] as const));
+  const plans = await Promise.all(hosts.map(async (h) => [h, await observeAndPlan(ports, from, h, releaseId, opts.carry, source, opts.create)] as const));
   return new Map(plans);
 }
 
@@ -140,7 +140,7 @@ async function runRollout(ports: Ports, from: string, plans: Map<string, Plan>, 
   // 2. plan again: the images are there now (under each host's own IDs); a host changed meanwhile stops here
   const source = await observeSource(ports, from);
   for (const [h, p] of plans) {
-    const again = await observeAndPlan(ports, from, h, p.releaseId, opts.carry, source);
+    const again = await observeAndPlan(ports, from, h, p.releaseId, opts.carry, source, opts.create);
     const changed = basisChanged(p, again);
     if (changed.length) return end('failed', ExitCode.failed, `${h} changed after the plan was made (${changed.join('; ')}); no host was changed: run releaseflow promote again`);
     plans.set(h, again);

@@ -23,6 +23,7 @@ function releaseCommand(name: 'promote' | 'plan', holder: { code: number }) {
     .option('--to <host>', 'target host, or several: a,b,c (default: to: in the config)')
     .option('--direct', 'the target pulls images from the source over its own SSH (nothing through this machine); see transfer.directSsh')
     .option('--carry <settings>', "take these settings from the source instead of the target's own, e.g. env:FEATURE_X,env:API_URL (shown as drift; rollback restores the target's)")
+    .option('--create', "create a configured container the target lacks, from the source's inspect with the overrides under create: in the config (bootstrap; rollback removes it)")
     .option('--json', 'print the result as JSON on stdout')
     .option('-v, --verbose', name === 'promote' ? 'show the plan and every command as it runs' : 'also show what was observed on the way (layers the target has, checks, timing) on stderr');
   if (name === 'promote') cmd.option('-y, --yes', 'do not ask for confirmation').option('--dry-run', 'plan only, change nothing');
@@ -47,6 +48,7 @@ function releaseCommand(name: 'promote' | 'plan', holder: { code: number }) {
           signal: s.signal,
           assumeYes: Boolean(o.yes),
           carry: o.carry ? [o.carry] : [],
+          create: Boolean(o.create),
           confirm: confirmer(o.yes, (p) => `Release ${[...new Set(p.containers.map((x) => x.fromRef))].join(', ')} from ${from} (${p.from?.address}) to ${fleet.length > 1 ? `${fleet.length} hosts: ${to}` : `${to} (${p.to.address})`}?`, s.showPlan),
         });
         if (name === 'plan' && !o.json) {

@@ -34,7 +34,7 @@ async function load() {
         h('td', {}, e.kind),
         h('td', {}, badge(e.result, KIND[e.result] ?? 'info')),
         h('td', {}, fmtMs(e.durationMs)),
-        h('td', {}, e.containers.map((c) => h('div', {}, `${c.name}: ${tagOf(c.fromRef)} → ${tagOf(c.toRef)}`))),
+        h('td', {}, e.containers.map((c) => h('div', {}, c.created ? `${c.name}: created on ${tagOf(c.toRef)}` : `${c.name}: ${tagOf(c.fromRef)} → ${tagOf(c.toRef)}`))),
         h('td', { class: 'muted' }, e.operator),
         h('td', {}, actionButton('Log', () => openLog(e), { class: 'small', 'data-log': e.releaseId })),
       ),
