@@ -45,20 +45,20 @@ test('write file: creates its folder, refuses to replace an existing file unless
   assert.deepEqual(readdirSync(join(path, '..')), ['docker-compose.yml']);
 });
 
-test('compose tools: the version of each CLI present, empty for a missing one; with sudo, both through sudo -n', () => {
+test('compose tools: the version of each CLI present and the engine, empty for a missing one; with sudo, all through sudo -n', () => {
   const bin = tmp();
   const stub = (name: string, body: string) => {
     writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
     chmodSync(join(bin, name), 0o755);
   };
-  stub('docker', '[ "$1 $2 $3" = "compose version --short" ] && [ "$VIA_SUDO" = 1 ] && echo 2.29.1');
+  stub('docker', '[ "$1 $2 $3" = "compose version --short" ] && [ "$VIA_SUDO" = 1 ] && echo 2.29.1; [ "$1 $2" = "version --format" ] && [ "$VIA_SUDO" = 1 ] && echo 28.5.2');
   stub('sudo', '[ "$1" = -n ] && shift; VIA_SUDO=1 exec "$@"');
   // only the stubs: not the machine's own docker or docker-compose
   const path = bin;
-  assert.equal(sh(buildComposeToolsScript(), { path }).stdout, 'plugin \nstandalone \n');
-  assert.equal(sh(buildComposeToolsScript(true), { path }).stdout, 'plugin 2.29.1\nstandalone \n');
+  assert.equal(sh(buildComposeToolsScript(), { path }).stdout, 'plugin \nstandalone \nengine \n');
+  assert.equal(sh(buildComposeToolsScript(true), { path }).stdout, 'plugin 2.29.1\nstandalone \nengine 28.5.2\n');
   stub('docker-compose', '[ "$1 $2" = "version --short" ] && echo 1.29.2');
-  assert.equal(sh(buildComposeToolsScript(), { path }).stdout, 'plugin \nstandalone 1.29.2\n');
+  assert.equal(sh(buildComposeToolsScript(), { path }).stdout, 'plugin \nstandalone 1.29.2\nengine \n');
 });
 
 test('write text: the exact text (quotes, %, backslashes, newlines) replaces the file, mode 0644; a private folder is 0700', () => {
