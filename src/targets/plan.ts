@@ -102,6 +102,20 @@ function migrateStep(input: PromotionInput, changing: ContainerInput[], release:
   };
 }
 
+/** One transfer of each image of a part to each other host it needs them on (a swarm's nodes). */
+function nodeTransfers(input: PromotionInput, target: string, mine: ContainerInput[], nodes: readonly string[]): Step[] {
+  return nodes.flatMap((node) => {
+    const ids = new Set<string>();
+    return mine.flatMap((c): Step[] => {
+      const id = c.source!.Image;
+      if (ids.has(id)) return [];
+      ids.add(id);
+      const cause = `${node} may run ${c.name} (${target}): it must hold image ${short(id)} before anything changes`;
+      return [{ kind: 'transfer', act: 'transfer', name: `transfer ${c.source!.Config.Image} to ${node}`, host: node, cause, from: input.from.name, to: node, imageId: id, ref: c.source!.Config.Image, bytes: c.sourceImage!.Size, ...(input.direct ? { direct: input.direct } : {}) }];
+    });
+  });
+}
+
 /** Plan a release of the source's images onto the target's containers. Throws (exit 2) on facts that forbid it. */
 export function planRelease(input: PromotionInput, obs: Observations): Plan {
   assertPresent(input);
@@ -171,6 +185,9 @@ export function planRelease(input: PromotionInput, obs: Observations): Plan {
       ...(input.direct ? { direct: input.direct } : {}),
     });
   }
+
+  // 2b. every other host a part needs the images on (a swarm's nodes), before anything changes; each transfer verifies the ID there
+  steps.push(...parts.flatMap((p) => nodeTransfers(input, p.target.name, p.mine, p.part.nodes ?? [])));
 
   // 3. tags: the previous image under a tag of ours, the new version under its name (or the ref a target pins it to)
   const tagAs = new Map(parts.flatMap((p) => [...p.part.tagAs]));
