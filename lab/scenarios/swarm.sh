@@ -68,7 +68,7 @@ swarm_leave_all() {
 # node), host-mode port 8001, pinned by the full sha256 ID of backend vN (default v1), which every node
 # has by the same ID (`lab.sh images` loads it with docker save | docker load). TEST keeps its docker run.
 cmd_seed_swarm() {
-  local v=${1:-v1} t0 m h id svc=$APP-backend names deadline line
+  local v=${1:-v1} t0 m h id svc=$APP-backend names deadline line other
   t0=$(now_ms)
   need_root seed-swarm; require_up; two_hosts
   m=${DSTS[0]}
@@ -85,6 +85,10 @@ cmd_seed_swarm() {
     names=$(dk "$h" ps -a --format '{{.Names}}' | grep "^$APP-" || true)
     [[ -z $names ]] || dk "$h" rm -f $names >/dev/null
     host_sh "$h" 'rm -rf "'"$RF_STATE/$APP"'"'
+    # a clean start: no other version of the backend on the node (by ID or tag, e.g. from an earlier release)
+    for other in $(dk "$h" image ls -q --no-trunc --filter "label=org.opencontainers.image.title=$APP-backend" | sort -u); do
+      [[ $other == "$id" ]] || dk "$h" image rm -f "$other" >/dev/null 2>&1 || true
+    done
   done
   dk "$m" service create -q --detach --name "$svc" --replicas 3 --replicas-max-per-node 1 \
     --no-resolve-image --publish mode=host,target=8001,published=8001 --hostname '{{.Node.Hostname}}' \
