@@ -64,11 +64,87 @@ swarm_leave_all() {
   done
 }
 
+# a clean start for a swarm scenario on every PROD: no app service or stack, no docker-run app container
+# (the services own ports 8001 and 8080), no releaseflow state, and no image of the app but the refs to keep
+swarm_clean() {
+  local m=$1 h names other keep r title i; shift
+  dk "$m" stack rm "$APP" >/dev/null 2>&1 || true
+  dk "$m" service rm "$APP-backend" >/dev/null 2>&1 || true
+  for h in "${DSTS[@]}"; do
+    # the tasks of removed services stop on their own: wait for them, then remove the rest
+    for (( i = 0; i < 100; i++ )); do
+      [[ -z $(dk "$h" ps -q --filter label=com.docker.swarm.service.name) ]] && break
+      sleep 0.2
+    done
+    names=$(dk "$h" ps -a --format '{{.Names}}' | grep "^$APP" || true)
+    [[ -z $names ]] || dk "$h" rm -f $names >/dev/null
+    host_sh "$h" 'rm -rf "'"$RF_STATE/$APP"'"'
+    keep=""; for r in "$@"; do keep+=" $(image_id "$h" "$r")"; done
+    for title in "$APP-backend" "$APP-frontend"; do
+      for other in $(dk "$h" image ls -q --no-trunc --filter "label=org.opencontainers.image.title=$title" | sort -u); do
+        [[ " $keep " == *" $other "* ]] || dk "$h" image rm -f "$other" >/dev/null 2>&1 || true
+      done
+    done
+  done
+}
+
+# lab.sh seed-stack [vN]: backend and frontend as one stack `ragflowauth` (docker stack deploy
+# --resolve-image never): services ragflowauth_backend (port 8001) and ragflowauth_frontend (port 8080),
+# 3 replicas each, at most 1 per node, host-mode ports, dnsrr (no IPVS here), pinned by vN's sha256 IDs
+cmd_seed_stack() {
+  local v=${1:-v1} t0 m h b f file deadline n svc
+  t0=$(now_ms)
+  need_root seed-stack; require_up; two_hosts
+  m=${DSTS[0]}
+  [[ $(swarm_state "$m") == active ]] || die "seed-stack: $m is not a swarm manager: run lab.sh swarm first"
+  b=$(image_id "$m" "$APP-backend:$v"); f=$(image_id "$m" "$APP-frontend:$v")
+  [[ -n $b && -n $f ]] || die "seed-stack: $m lacks $APP-backend:$v or $APP-frontend:$v: run lab.sh images"
+  lock
+  swarm_clean "$m" "$APP-backend:$v" "$APP-frontend:$v"
+  file=$LAB_DIR/stack.yml
+  {
+    echo 'version: "3.8"'
+    echo 'services:'
+    echo '  backend:'
+    echo "    image: $b"
+    echo '    hostname: "{{.Node.Hostname}}"'
+    echo '    ports: [{ target: 8001, published: 8001, protocol: tcp, mode: host }]'
+    echo '    deploy: &deploy'
+    echo '      replicas: 3'
+    echo '      endpoint_mode: dnsrr'
+    echo '      placement: { max_replicas_per_node: 1 }'
+    echo '      update_config: { parallelism: 1, delay: 1s, monitor: 2s, failure_action: pause, order: stop-first }'
+    echo '  frontend:'
+    echo "    image: $f"
+    echo '    environment: [BACKEND_URL=http://backend:8001]'
+    echo '    ports: [{ target: 8080, published: 8080, protocol: tcp, mode: host }]'
+    echo '    deploy: *deploy'
+  } >"$file"
+  dk "$m" stack deploy --resolve-image never -c "$file" "$APP" >/dev/null || die "seed-stack: docker stack deploy failed"
+  deadline=$(( $(now_ms) + ${LAB_SEED_TIMEOUT:-60} * 1000 ))
+  for svc in "${APP}_backend" "${APP}_frontend"; do
+    while :; do
+      n=$(dk "$m" service ps "$svc" --filter desired-state=running --format '{{.CurrentState}}' | grep -c '^Running' || true)
+      (( n >= 3 )) && break
+      (( $(now_ms) < deadline )) || { dk "$m" service ps --no-trunc "$svc" >&2; die "seed-stack: $svc has $n of 3 tasks Running"; }
+      sleep 0.3
+    done
+  done
+  for h in "${DSTS[@]}"; do
+    until [[ $(host_http "$h" "http://$(haddr "$h"):8001/version") == "200 $v"* && $(host_http "$h" "http://$(haddr "$h"):8080/") == 200* ]]; do
+      (( $(now_ms) < deadline )) || die "seed-stack: $h does not answer on 8001 and 8080"
+      sleep 0.3
+    done
+  done
+  log "seed-stack: stack $APP (${APP}_backend, ${APP}_frontend) runs $v with 3 tasks each on ${DSTS[*]} in $(secs "$t0")s"
+  echo "seed_stack_seconds=$(secs "$t0")"
+}
+
 # lab.sh seed-swarm [vN]: the backend as swarm service $APP-backend on every PROD: 3 replicas (max 1 per
 # node), host-mode port 8001, pinned by the full sha256 ID of backend vN (default v1), which every node
 # has by the same ID (`lab.sh images` loads it with docker save | docker load). TEST keeps its docker run.
 cmd_seed_swarm() {
-  local v=${1:-v1} t0 m h id svc=$APP-backend names deadline line other
+  local v=${1:-v1} t0 m h id svc=$APP-backend deadline line
   t0=$(now_ms)
   need_root seed-swarm; require_up; two_hosts
   m=${DSTS[0]}
@@ -79,17 +155,7 @@ cmd_seed_swarm() {
     [[ $(image_id "$h" "$id") == "$id" ]] || die "seed-swarm: $h lacks image $id ($APP-backend:$v) by that ID: run lab.sh images"
   done
   lock
-  dk "$m" service rm "$svc" >/dev/null 2>&1 || true
-  for h in "${DSTS[@]}"; do
-    # the PRODs' docker-run app containers and releaseflow's state go: the service owns port 8001 now
-    names=$(dk "$h" ps -a --format '{{.Names}}' | grep "^$APP-" || true)
-    [[ -z $names ]] || dk "$h" rm -f $names >/dev/null
-    host_sh "$h" 'rm -rf "'"$RF_STATE/$APP"'"'
-    # a clean start: no other version of the backend on the node (by ID or tag, e.g. from an earlier release)
-    for other in $(dk "$h" image ls -q --no-trunc --filter "label=org.opencontainers.image.title=$APP-backend" | sort -u); do
-      [[ $other == "$id" ]] || dk "$h" image rm -f "$other" >/dev/null 2>&1 || true
-    done
-  done
+  swarm_clean "$m" "$APP-backend:$v" "$APP-frontend:$v"
   dk "$m" service create -q --detach --name "$svc" --replicas 3 --replicas-max-per-node 1 \
     --no-resolve-image --publish mode=host,target=8001,published=8001 --hostname '{{.Node.Hostname}}' \
     --update-parallelism 1 --update-delay 1s --update-monitor 2s --update-failure-action pause --update-order stop-first \

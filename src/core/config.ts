@@ -58,6 +58,8 @@ const containerSchema = z.union([
   z.strictObject({
     name: z.string().regex(NAME, 'expected a container name (letters, digits, _ . -)'),
     health: z.strictObject({ url: httpUrl.optional(), timeout: timeout(1000).optional() }).optional(),
+    /** The swarm service that runs this container on the target (a manager), when it is not named after it: e.g. a stack's `app_backend`. */
+    service: z.string().regex(NAME, 'expected a swarm service name (letters, digits, _ . -)').optional(),
   }),
 ]);
 
@@ -123,6 +125,8 @@ export interface ContainerConfig {
   name: string;
   healthUrl?: string;
   healthTimeoutMs: number;
+  /** The swarm service that runs it on the target (docs/swarm.md). */
+  service?: string;
 }
 
 /** The validated configuration with paths resolved and containers normalised. */
@@ -273,7 +277,7 @@ function normalise(c: RawConfig, file: string): Config {
     containers: c.containers.map((ct) =>
       typeof ct === 'string'
         ? { name: ct, healthUrl: c.health.url, healthTimeoutMs: c.health.timeout }
-        : { name: ct.name, healthUrl: ct.health?.url ?? c.health.url, healthTimeoutMs: ct.health?.timeout ?? c.health.timeout },
+        : { name: ct.name, healthUrl: ct.health?.url ?? c.health.url, healthTimeoutMs: ct.health?.timeout ?? c.health.timeout, ...(ct.service ? { service: ct.service } : {}) },
     ),
     health: { url: c.health.url, timeoutMs: c.health.timeout, intervalMs: c.health.interval },
     logFile: resolvePath(c.log.file, base),

@@ -13,13 +13,15 @@ export interface Observed<F> {
   warnings: string[];
   /** How the host runs the containers this target claims, for the `mode on <host>:` line (e.g. `via docker compose 2.26`). */
   via?: string;
-  /** Containers of the config that `docker inspect` did not find on the host and this target stands for (a swarm service of that name). */
+  /** Config names this target stands for on the host instead of a container of that name (a swarm service); they replace what `docker inspect` found. */
   stands?: Map<string, InspectLike>;
 }
 
 /** What observing may know beyond the target host: every configured host, by name and address (e.g. to match swarm nodes). */
 export interface ObserveContext {
   hosts: readonly { name: string; address: string }[];
+  /** The swarm service the config names for a container (`service:`), by container name. */
+  services?: ReadonlyMap<string, string>;
 }
 
 /** A target's share of a release (pure planning output). */

@@ -55,14 +55,13 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
   const [{ src, srcImages }, dst, daemon] = await Promise.all([source ?? observeSource(ports, fromName), inspectContainers<InspectLike>(to, names), readDaemonContext(to)]);
   // each release target reads what it needs of the target host; a container goes to the target that claims it
   const targets = targetsOf(ports);
-  const ctx = { hosts: Object.entries(config.hosts).map(([name, h]) => ({ name, address: h.address })) };
+  const ctx = { hosts: Object.entries(config.hosts).map(([name, h]) => ({ name, address: h.address })), services: new Map(config.containers.flatMap((c) => (c.service ? [[c.name, c.service] as const] : []))) };
   const observed = await Promise.all(targets.map(async (target) => ({ target, observed: await target.observe(to, dst, ctx) })));
   const facts = new Map(observed.map((o) => [o.target.name, o.observed.facts]));
-  // a name no container has on the target may be what a target stands for there (a swarm service)
+  // a name may be what a target stands for on the host instead of a container (a swarm service)
   const stood = new Set<string>();
   for (const o of observed) {
     for (const [n, c] of o.observed.stands ?? []) {
-      if (dst.get(n)) continue;
       dst.set(n, c);
       stood.add(n);
     }

@@ -123,3 +123,66 @@ describe('a swarm service of 3 replicas on 3 nodes', { skip: skip() }, () => {
     assertAllOn(v1, 'after rollback');
   });
 });
+
+/** The lab's config for a stack's two services, frontend first, with a short health timeout. */
+function stackConfig(): string {
+  const text = readFileSync(labInfo(DIR)!.config, 'utf8')
+    .replace(
+      /^containers:\n(?:\s+-.*\n|\s{4}.*\n)*/m,
+      'containers:\n  - name: ragflowauth-frontend\n    service: ragflowauth_frontend\n    health: { url: "http://127.0.0.1:8080/" }\n  - { name: ragflowauth-backend, service: ragflowauth_backend }\n',
+    )
+    .replace(/timeout: \d+s/, 'timeout: 10s');
+  const file = join(mkdtempSync(join(tmpdir(), 'rf-stack-')), 'releaseflow.yml');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('a stack of two services released as one', { skip: skip() }, () => {
+  const STACK = { backend: 'ragflowauth_backend', frontend: 'ragflowauth_frontend' } as const;
+  const tasksOf = (host: string, svc: string) =>
+    dk(host, ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${svc}`])
+      .split('\n')
+      .filter(Boolean)
+      .map((c) => dk(host, ['inspect', '-f', '{{.Image}}', c]));
+  const specOf = (svc: string) => JSON.parse(dk('prod', ['service', 'inspect', svc]))[0];
+  const assertStackOn = (v: string, what: string) => {
+    for (const [c, svc] of Object.entries(STACK)) {
+      const id = testId(`ragflowauth-${c}:${v}`);
+      for (const h of NODES) assert.deepEqual(tasksOf(h, svc), [id], `${what}: ${svc} on ${h}`);
+      const s = specOf(svc);
+      assert.equal(s.Spec.TaskTemplate.ContainerSpec.Image, id, `${what}: ${svc}'s spec`);
+      assert.equal(s.Spec.Labels['com.docker.stack.namespace'], 'ragflowauth');
+    }
+  };
+  let cfg = '';
+  before(() => {
+    lab(['seed-stack', 'v1']);
+    for (const c of ['backend', 'frontend']) {
+      dk('test', ['rm', '-f', `ragflowauth-${c}`]);
+      dk('test', ['run', '-d', '--name', `ragflowauth-${c}`, `ragflowauth-${c}:v2`]);
+    }
+    cfg = stackConfig();
+  });
+
+  test('promote v1 -> v2: both services of the stack on v2 on every node', () => {
+    const pulled = NODES.map(pulls);
+    const r = rf(['promote', '--yes'], cfg);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /service ragflowauth_backend \(3 replica\(s\), failure action pause, stack ragflowauth\)/);
+    assertStackOn('v2', 'released');
+    assert.deepEqual(NODES.map(pulls), pulled, 'no node pulled');
+  });
+
+  test('the backend fails (v3): the frontend, already on v3, goes back to v2 with it; exit 1', () => {
+    for (const c of ['backend', 'frontend']) {
+      dk('test', ['rm', '-f', `ragflowauth-${c}`]);
+      dk('test', ['run', '-d', '--name', `ragflowauth-${c}`, `ragflowauth-${c}:v3`]);
+    }
+    const r = rf(['promote', '--yes'], cfg);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /step \d+\/\d+ update service ragflowauth_frontend ok/);
+    assert.match(r.out, /ragflowauth_backend not healthy on prod/);
+    assertStackOn('v2', 'after the failed release');
+    for (const svc of Object.values(STACK)) assert.equal(specOf(svc).UpdateStatus?.State, 'completed', `${svc} UpdateStatus`);
+  });
+});

@@ -9,7 +9,7 @@ import { eligibleNodes, hostOfNode, type NodeJson, type ServiceJson, toSwarmNode
 import { buildSwarmUpdateScript, buildTaskHealthScript } from '../../src/core/swarm-scripts.ts';
 import { planRelease } from '../../src/targets/plan.ts';
 import { swarmTarget } from '../../src/targets/swarm/index.ts';
-import { type SwarmFacts, standIn } from '../../src/targets/swarm/observe.ts';
+import { type SwarmFacts, serviceNames, standIn } from '../../src/targets/swarm/observe.ts';
 import type { SwarmData } from '../../src/targets/swarm/plan.ts';
 import type { Observed } from '../../src/targets/target.ts';
 import { rebuildContainer } from '../../src/workflows/rebuild.ts';
@@ -98,4 +98,23 @@ test('the update and health scripts are valid POSIX sh (dash -n)', () => {
     buildTaskHealthScript({ service: 'svc', imageId: V1, timeoutS: 10, intervalS: 1 }),
   ];
   for (const s of scripts) execFileSync('dash', ['-n', '-c', s]);
+});
+
+test('which service a config name stands for: its service: key, a task container label, else the name when no container has it', () => {
+  const task = { Id: 'c1', Name: '/x.1.abc', Image: V1, Config: { Image: V1, Labels: { 'com.docker.swarm.service.name': 'x' } }, HostConfig: {} };
+  const plain = { Id: 'c2', Name: '/web', Image: V1, Config: { Image: 'web:1', Labels: {} }, HostConfig: {} };
+  const containers = new Map<string, InspectLike | undefined>([
+    ['ragflowauth-backend', undefined],
+    ['ragflowauth-frontend', undefined],
+    ['x.1.abc', task],
+    ['web', plain],
+  ]);
+  assert.deepEqual(
+    [...serviceNames(containers, new Map([['ragflowauth-frontend', 'ragflowauth_frontend']]))],
+    [
+      ['ragflowauth-backend', 'ragflowauth-backend'],
+      ['ragflowauth-frontend', 'ragflowauth_frontend'],
+      ['x.1.abc', 'x'],
+    ],
+  );
 });

@@ -26,12 +26,13 @@ export interface SwarmFacts {
 
 const SERVICE_LABEL = 'com.docker.swarm.service.name';
 
-/** The service each config name stands for: a task container's label, or the name itself when no container has it. */
-export function serviceNames(containers: ReadonlyMap<string, InspectLike | undefined>): Map<string, string> {
+/** The service each config name stands for: the config's `service:`, a task container's label, or the name itself when no container has it. */
+export function serviceNames(containers: ReadonlyMap<string, InspectLike | undefined>, named: ReadonlyMap<string, string> = new Map()): Map<string, string> {
   const out = new Map<string, string>();
   for (const [name, c] of containers) {
     const label = c?.Config.Labels?.[SERVICE_LABEL];
-    if (!c) out.set(name, name);
+    if (named.has(name)) out.set(name, named.get(name)!);
+    else if (!c) out.set(name, name);
     else if (label) out.set(name, label);
   }
   return out;
@@ -64,7 +65,7 @@ async function resolveImages(host: SshHost, refs: string[]): Promise<Map<string,
 export async function observeSwarm(host: SshHost, containers: ReadonlyMap<string, InspectLike | undefined>, ctx: ObserveContext): Promise<Observed<SwarmFacts>> {
   const facts: SwarmFacts = { targets: new Map() };
   const empty = { facts, header: [], warnings: [] };
-  const names = serviceNames(containers);
+  const names = serviceNames(containers, ctx.services);
   if (names.size === 0) return empty;
   const marker = `@@rf-${randomBytes(6).toString('hex')}`;
   const r = await host.run({ script: buildSwarmObserveScript([...new Set(names.values())], marker) });
@@ -82,7 +83,8 @@ export async function observeSwarm(host: SshHost, containers: ReadonlyMap<string
     if (!service) continue;
     const t: SwarmTarget = { container, service, imageId: pinnedId(service.specImage) ?? ids.get(service.specImage), nodes: eligibleNodes(service, nodes).map((node) => ({ node, host: hostOfNode(node, ctx.hosts) })) };
     facts.targets.set(container, t);
-    if (!containers.get(container)) stands.set(container, standIn(t));
+    // a task container is planned as itself; any other name stands for the service
+    if (!containers.get(container)?.Config.Labels?.[SERVICE_LABEL]) stands.set(container, standIn(t));
     const mode = service.global ? 'global' : `${service.replicas ?? '?'} replica(s)`;
     const where = t.nodes.map((n) => `${n.node.hostname} ${n.node.addr} = ${n.host ?? 'no configured host'}`).join(', ');
     header.push(`swarm: service ${service.name} (${mode}, failure action ${service.failureAction}${service.stack ? `, stack ${service.stack}` : ''}) on manager ${host.name}; may run on ${where}`);
