@@ -33,7 +33,9 @@ export interface SwarmUpdate {
  * Update the service and wait until swarm says it is done: its spec names the image, every task that
  * should run is running that image, and the update (if one started) is `completed`. A `paused` or
  * rolled-back update fails at once with swarm's message. The status before the update is remembered:
- * a status left by an earlier update is never taken for this one's.
+ * a status left by an earlier update is never taken for this one's. An update that changes nothing
+ * (an undo run twice: the guard, then recover) clears UpdateStatus: no status and every task on the
+ * image is done.
  */
 export function buildSwarmUpdateScript(u: SwarmUpdate): string {
   const svc = shQuote(u.service);
@@ -60,6 +62,8 @@ export function buildSwarmUpdateScript(u: SwarmUpdate): string {
     '    esac',
     '  fi',
     '  done_=no; [ "$now" != "$before" ] && [ "$st" = completed ] && done_=yes',
+    // an update that changes nothing clears UpdateStatus (null), even one in progress: no update runs then
+    '  [ "$st" = none ] && done_=yes',
     '  [ "$now" = "$before" ] && [ "$st" != updating ] && [ "$st" != rollback_started ] && done_=yes',
     '  if [ "$spec" = "$id" ] && [ $done_ = yes ] && [ $total -ge $want ] && [ $good = $total ]; then echo "rf-swarm: $svc runs $id on all $good task(s)"; exit 0; fi',
     `  [ $(date +%s) -lt $deadline ] || { echo "rf-swarm: $svc not done after ${u.timeoutS}s: $msg"; docker service ps --no-trunc "$svc" | head -n 12; exit 1; }`,

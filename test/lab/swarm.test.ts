@@ -8,6 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startReleaseflow } from './faults-lib.ts';
 import { labDocker, labInfo, labScript, releaseflow } from './lab.ts';
 
 const DIR = process.env.RF_SWARM_LAB_DIR ?? '/tmp/rfl-swarm';
@@ -51,6 +53,15 @@ function swarmConfig(): string {
   writeFileSync(file, text);
   return file;
 }
+/** Wait until no release on the host is still `started` (its crash guard restored it, or it ended). */
+async function waitJournals(host: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  const states = () => labScript(['exec', host, 'sh', '-c', 'cat /var/lib/releaseflow/ragflowauth/releases/*/state 2>/dev/null; true'], { dir: DIR, env: ENV });
+  while (/started/.test(states())) {
+    if (Date.now() > deadline) throw new Error(`a release on ${host} is still started`);
+    await sleep(500);
+  }
+}
 const rf = (args: string[], cfg: string) => releaseflow(args, { labDir: DIR, env: { RELEASEFLOW_CONFIG: cfg } });
 
 /** Every node runs exactly one task of the service, on this image; the spec names it; the update completed. */
@@ -80,6 +91,18 @@ describe('a swarm service of 3 replicas on 3 nodes', { skip: skip() }, () => {
     assert.equal(info.ipvs, existsSync('/proc/net/ip_vs'));
     assert.deepEqual(info.swarm, { manager: 'prod', workers: ['prod2', 'prod3'], ipvs: existsSync('/proc/net/ip_vs') });
     assertAllOn(testId(`${SVC}:v1`), 'seeded', false);
+  });
+
+  test('a node that may run the service is no configured host: exit 2, nothing moves', () => {
+    const without = join(mkdtempSync(join(tmpdir(), 'rf-swarm-')), 'releaseflow.yml');
+    writeFileSync(without, readFileSync(cfg, 'utf8').replace(/^ {2}prod3:\n(?: {4}.*\n)+/m, ''));
+    assert.doesNotMatch(readFileSync(without, 'utf8'), /prod3/);
+    const r = rf(['promote', '--yes'], without);
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.out, /swarm node\(s\) prod3 \(10\.213\.67\.14\) may run service ragflowauth-backend but no host under hosts: has that address/);
+    const v2 = testId(`${SVC}:v2`);
+    for (const h of NODES) assert.equal(hasId(h, v2), false, `${h} got no image`);
+    assertAllOn(testId(`${SVC}:v1`), 'untouched', false);
   });
 
   test('promote v1 -> v2: the image on all 3 nodes by ID, every task on v2, no node pulls', () => {
@@ -121,6 +144,20 @@ describe('a swarm service of 3 replicas on 3 nodes', { skip: skip() }, () => {
     const r = rf(['rollback', '--yes'], cfg);
     assert.equal(r.code, 0, r.out);
     assertAllOn(v1, 'after rollback');
+  });
+
+  test('releaseflow killed during the service update: the crash guard on the manager puts every task back on v1', async () => {
+    const v1 = testId(`${SVC}:v1`);
+    testRuns('v2');
+    const run = startReleaseflow(['promote', '--yes', '-v'], { RELEASEFLOW_CONFIG: cfg });
+    await run.waitFor(/update service ragflowauth-backend started on prod/, 240_000);
+    await sleep(3000);
+    process.kill(run.child.pid!, 'SIGKILL');
+    await run.exited;
+    await waitJournals('prod', 180_000);
+    assertAllOn(v1, 'restored by the guard');
+    const rec = rf(['recover', '--yes'], cfg);
+    assert.equal(rec.code, 0, rec.out);
   });
 });
 
