@@ -81,6 +81,6 @@ write_tool_config() {
     sep=,
   done
   render lab.json LAB_DIR="$LAB_DIR" LAB_PREFIX="$LAB_PREFIX" LAB_NET="$LAB_NET" APP="$APP" HOSTS="$hj" \
-    CONFIG="$cfg" RF_STATE="$RF_STATE" >"$LAB_DIR/lab.json.tmp"
+    CONFIG="$cfg" RF_STATE="$RF_STATE" IPVS="$( [[ -e /proc/net/ip_vs ]] && echo true || echo false)" >"$LAB_DIR/lab.json.tmp"
   mv "$LAB_DIR/lab.json.tmp" "$LAB_DIR/lab.json"
 }

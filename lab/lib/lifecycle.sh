@@ -103,6 +103,7 @@ cmd_down() {
     for h in $(ls "$LAB_DIR/hosts"); do [[ " $all " == *" $h "* ]] || all+=" $h"; done
   fi
   LAB_HOSTS=$all
+  swarm_leave_all   # workers first, then the manager (lab.sh swarm)
   local pids=() rc=0 p
   for h in $all; do host_down "$h" & pids+=($!); done     # hosts stop in parallel
   for p in "${pids[@]}"; do wait "$p" || rc=1; done

@@ -61,6 +61,8 @@ const containerSchema = z.union([
     health: z.strictObject({ url: httpUrl.optional(), timeout: timeout(1000).optional() }).optional(),
     /** Bootstrap: promote may create it on a target that lacks it, from the source's inspect (config-create.ts). */
     create: createKey,
+    /** The swarm service that runs this container on the target (a manager), when it is not named after it: e.g. a stack's `app_backend`. */
+    service: z.string().regex(NAME, 'expected a swarm service name (letters, digits, _ . -)').optional(),
   }),
 ]);
 
@@ -130,6 +132,8 @@ export interface ContainerConfig {
   createAllowed?: boolean;
   /** What a bootstrap sets on the target instead of the source's values (`create: { … }`; per host: overridesFor). */
   create?: CreateConfig;
+  /** The swarm service that runs it on the target (docs/swarm.md). */
+  service?: string;
 }
 
 /** The validated configuration with paths resolved and containers normalised. */
@@ -286,7 +290,7 @@ function normalise(c: RawConfig, file: string): Config {
     containers: c.containers.map((ct) =>
       typeof ct === 'string'
         ? { name: ct, healthUrl: c.health.url, healthTimeoutMs: c.health.timeout }
-        : { name: ct.name, healthUrl: ct.health?.url ?? c.health.url, healthTimeoutMs: ct.health?.timeout ?? c.health.timeout, ...createOf(ct.create) },
+        : { name: ct.name, healthUrl: ct.health?.url ?? c.health.url, healthTimeoutMs: ct.health?.timeout ?? c.health.timeout, ...createOf(ct.create), ...(ct.service ? { service: ct.service } : {}) },
     ),
     health: { url: c.health.url, timeoutMs: c.health.timeout, intervalMs: c.health.interval },
     logFile: resolvePath(c.log.file, base),

@@ -12,19 +12,18 @@ export interface HealthProbe {
 /** A POSIX sh script printing the container's state and the URL's answer (curl, else wget, else busybox wget). */
 export function buildHealthProbeScript(container: string, url?: string): string {
   const inspect = shJoin(['docker', 'inspect', '-f', '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}} {{.RestartCount}}', container]);
-  const lines = [`echo "state=$(${inspect} 2>&1)"`];
-  if (url) {
-    const u = shQuote(url);
-    lines.push(
-      `if command -v curl >/dev/null 2>&1; then out=$(curl -fsS -o /dev/null -m 3 ${u} 2>&1) && echo http=ok || echo "http=fail $out";`,
-      `elif command -v wget >/dev/null 2>&1; then out=$(wget -q -O /dev/null -T 3 ${u} 2>&1) && echo http=ok || echo "http=fail $out";`,
-      `elif command -v busybox >/dev/null 2>&1; then out=$(busybox wget -q -O /dev/null -T 3 ${u} 2>&1) && echo http=ok || echo "http=fail $out";`,
-      'else echo http=no-client; fi',
-    );
-  } else {
-    lines.push('echo http=skipped');
-  }
-  return lines.join('\n');
+  return [`echo "state=$(${inspect} 2>&1)"`, ...(url ? buildHttpProbeLines(url) : ['echo http=skipped'])].join('\n');
+}
+
+/** sh lines printing `http=ok`, `http=fail <why>` or `http=no-client` for one GET of the URL (curl, else wget, else busybox wget). */
+export function buildHttpProbeLines(url: string): string[] {
+  const u = shQuote(url);
+  return [
+    `if command -v curl >/dev/null 2>&1; then out=$(curl -fsS -o /dev/null -m 3 ${u} 2>&1) && echo http=ok || echo "http=fail $out";`,
+    `elif command -v wget >/dev/null 2>&1; then out=$(wget -q -O /dev/null -T 3 ${u} 2>&1) && echo http=ok || echo "http=fail $out";`,
+    `elif command -v busybox >/dev/null 2>&1; then out=$(busybox wget -q -O /dev/null -T 3 ${u} 2>&1) && echo http=ok || echo "http=fail $out";`,
+    'else echo http=no-client; fi',
+  ];
 }
 
 /** Parse the probe script's output. */

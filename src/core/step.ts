@@ -17,7 +17,7 @@ export interface StepCommand {
  * What a step does in a release, whoever planned it: code finds steps by their act, never by their
  * display names (`kind` below is how the executor runs a step).
  */
-export type StepAct = 'prepare' | 'snapshot' | 'transfer' | 'tag' | 'migrate' | 'swap' | 'create' | 'health' | 'compose-files' | 'compose-up' | 'restore' | 'restore-files';
+export type StepAct = 'prepare' | 'snapshot' | 'transfer' | 'tag' | 'migrate' | 'swap' | 'create' | 'health' | 'compose-files' | 'compose-up' | 'restore' | 'restore-files' | 'swarm-update';
 
 interface StepBase {
   name: string;

@@ -123,6 +123,20 @@ function migrateStep(input: PromotionInput, changing: ContainerInput[], release:
   };
 }
 
+/** One transfer of each image of a part to each other host it needs them on (a swarm's nodes). */
+function nodeTransfers(input: PromotionInput, target: string, mine: ContainerInput[], nodes: readonly string[]): Step[] {
+  return nodes.flatMap((node) => {
+    const ids = new Set<string>();
+    return mine.flatMap((c): Step[] => {
+      const id = c.source!.Image;
+      if (ids.has(id)) return [];
+      ids.add(id);
+      const cause = `${node} may run ${c.name} (${target}): it must hold image ${short(id)} before anything changes`;
+      return [{ kind: 'transfer', act: 'transfer', name: `transfer ${c.source!.Config.Image} to ${node}`, host: node, cause, from: input.from.name, to: node, imageId: id, ref: c.source!.Config.Image, bytes: c.sourceImage!.Size, ...(input.direct ? { direct: input.direct } : {}) }];
+    });
+  });
+}
+
 /** Each configured container as the plan records it (a created one has no target image or container). */
 function plannedOf(input: PromotionInput, creations: Map<string, { networks: string[]; volumes: string[] }>): PlannedContainer[] {
   // every created container's undo tries the networks the release created (removed once no container is on them)
@@ -203,6 +217,9 @@ export function planRelease(input: PromotionInput, obs: Observations): Plan {
       ...(input.direct ? { direct: input.direct } : {}),
     });
   }
+
+  // 2b. every other host a part needs the images on (a swarm's nodes), before anything changes; each transfer verifies the ID there
+  steps.push(...parts.flatMap((p) => nodeTransfers(input, p.target.name, p.mine, p.part.nodes ?? [])));
 
   // 3. tags: the previous image under a tag of ours, the new version under its name (or the ref a target pins it to)
   const tagAs = new Map(parts.flatMap((p) => [...p.part.tagAs]));

@@ -13,6 +13,15 @@ export interface Observed<F> {
   warnings: string[];
   /** How the host runs the containers this target claims, for the `mode on <host>:` line (e.g. `via docker compose 2.26`). */
   via?: string;
+  /** Config names this target stands for on the host instead of a container of that name (a swarm service); they replace what `docker inspect` found. */
+  stands?: Map<string, InspectLike>;
+}
+
+/** What observing may know beyond the target host: every configured host, by name and address (e.g. to match swarm nodes). */
+export interface ObserveContext {
+  hosts: readonly { name: string; address: string }[];
+  /** The swarm service the config names for a container (`service:`), by container name. */
+  services?: ReadonlyMap<string, string>;
 }
 
 /** A target's share of a release (pure planning output). */
@@ -21,6 +30,8 @@ export interface PlannedPart<D> {
   snapshot: StepCommand[];
   /** Source ref → the ref the new image is tagged under instead (a digest ref cannot be a tag). */
   tagAs: Map<string, string>;
+  /** Other configured hosts that must hold every image of this part before its steps (a swarm's nodes): the frame plans a transfer to each. */
+  nodes?: string[];
   /** Its steps, after the shared snapshot, transfers and tags. */
   steps: Step[];
   warnings: string[];
@@ -90,7 +101,7 @@ export interface ReleaseTarget<F = unknown, D = unknown> {
   /** What it puts back on a rollback, in words for the result line ("the previous containers"). */
   readonly restores: string;
   /** Reads only: what this target needs of the host for these containers (their inspect). */
-  observe(host: SshHost, containers: ReadonlyMap<string, InspectLike | undefined>): Promise<Observed<F>>;
+  observe(host: SshHost, containers: ReadonlyMap<string, InspectLike | undefined>, ctx: ObserveContext): Promise<Observed<F>>;
   /** Does this target release the container, by the observed facts (never by trying)? */
   claims(container: string, facts: F): boolean;
   /** Plan the release of its containers (pure); `planned` are its entries of plan.containers. */

@@ -19,6 +19,12 @@ export function openHosts(config: Config, names: readonly string[]): Map<string,
   return m;
 }
 
+/** Every other configured host too, connected only when a step runs there (a swarm's nodes receive the image). */
+export function addConfiguredHosts(config: Config, hosts: Map<string, SshHost>): Map<string, SshHost> {
+  for (const n of Object.keys(config.hosts)) if (!hosts.has(n)) hosts.set(n, new SshHost(hostConfig(config, n), config.ssh));
+  return hosts;
+}
+
 export async function closeHosts(hosts: Iterable<SshHost>): Promise<void> {
   await Promise.all([...hosts].map((h) => h.close()));
 }

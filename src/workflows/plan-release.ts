@@ -56,15 +56,24 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
   await to.connect();
   const names = config.containers.map((c) => c.name);
   const [{ src, srcImages }, dst, daemon] = await Promise.all([source ?? observeSource(ports, fromName), inspectContainers<InspectLike>(to, names), readDaemonContext(to)]);
+  // each release target reads what it needs of the target host; a container goes to the target that claims it
+  const targets = targetsOf(ports);
+  const ctx = { hosts: Object.entries(config.hosts).map(([name, h]) => ({ name, address: h.address })), services: new Map(config.containers.flatMap((c) => (c.service ? [[c.name, c.service] as const] : []))) };
+  const observed = await Promise.all(targets.map(async (target) => ({ target, observed: await target.observe(to, dst, ctx) })));
+  const facts = new Map(observed.map((o) => [o.target.name, o.observed.facts]));
+  // a name may be what a target stands for on the host instead of a container (a swarm service)
+  const stood = new Set<string>();
+  for (const o of observed) {
+    for (const [n, c] of o.observed.stands ?? []) {
+      dst.set(n, c);
+      stood.add(n);
+    }
+  }
   const srcIds = [...src.values()].filter((c) => c).map((c) => c!.Image);
   const dstIds = [...dst.values()].filter((c) => c).map((c) => c!.Image);
   const dstImages = await inspectImages<ImageLike>(to, [...dstIds, ...srcIds]);
   // secrets of both hosts' containers are scrubbed from every event from here on
   registerSecrets(bus, config, [...src.values(), ...dst.values()], [fromName, toName]);
-  // each release target reads what it needs of the target host; a container goes to the target that claims it
-  const targets = targetsOf(ports);
-  const observed = await Promise.all(targets.map(async (target) => ({ target, observed: await target.observe(to, dst) })));
-  const facts = new Map(observed.map((o) => [o.target.name, o.observed.facts]));
   // --direct: fill the route from the source's entry and check our known_hosts has its key (reads only)
   const direct = config.transfer.direct ? await resolveDirect(from, config.transfer.directSsh) : undefined;
 
@@ -102,7 +111,8 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
     ...(migrate ? { migrate: { container: migrate.container ?? config.containers[0]!.name, command: migrate.command, build: (c, image, envFile) => migrateContainer(c, image, envFile, migrate.command, id, daemon) } } : {}),
   }, observed);
   // what TEST has that this release does not bring (it rebuilds from PROD's own settings): said, not changed
-  plan.drift = inputs.flatMap((c) => driftOfContainer(c, config.secrets)).map((d) => (d.kind === 'env' && d.name && carryEnvNames.includes(d.name) ? { ...d, carried: true, detail: `${d.detail}; carried: this release sets ${fromName}'s` } : d));
+  // a stand-in (a swarm service) is no container: there is nothing of TEST's container to compare it with
+  plan.drift = inputs.filter((c) => !stood.has(c.name)).flatMap((c) => driftOfContainer(c, config.secrets)).map((d) => (d.kind === 'env' && d.name && carryEnvNames.includes(d.name) ? { ...d, carried: true, detail: `${d.detail}; carried: this release sets ${fromName}'s` } : d));
   if (carryEnvNames.length) {
     plan.carried = carryEnvNames.map((n) => `env:${n}`);
     plan.header.push(`carry: env ${carryEnvNames.join(', ')} from ${fromName} (run-mode containers; rollback restores ${toName}'s)`);

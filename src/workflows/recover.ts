@@ -101,7 +101,7 @@ export async function recover(ports: Ports, opts: RecoverOptions): Promise<numbe
       }
       await recordOnce(ports, toName, r, 'rolled-back', ExitCode.failed, j.history);
       await setJournalState(to, paths, 'done');
-      const what = [...j.targets.filter((t) => !t.created).map((t) => t.name), ...(j.extraUndo?.length ? [`${j.extraUndo.length} compose project(s): files and images`] : [])];
+      const what = [...j.targets.filter((t) => !t.created).map((t) => t.name), ...(j.extraUndo?.length ? [`${j.extraUndo.length} target undo script(s): compose files and images, swarm services`] : [])];
       const removed = j.targets.filter((t) => t.created).map((t) => t.name);
       done.push(`${r.releaseId}: ${[what.length ? `previous containers restored and healthy (${what.join(', ')})` : '', removed.length ? `the containers it created removed (${removed.join(', ')}; volumes kept)` : ''].filter(Boolean).join('; ')}`);
     } catch (e) {
@@ -126,8 +126,8 @@ function recoveryPlan(ports: Ports, toName: string, releases: InterruptedRelease
     const paths = journalPaths(to.config.stateDir, ports.config.app, r.releaseId);
     const lock = { lockDir: paths.undoLock, outFile: paths.undoOut, sudo: to.config.sudo };
     const cause = `recover release ${r.releaseId}: put the previous containers back${r.journal.targets.some((t) => t.created) ? ', remove the ones it created (volumes kept)' : ''}`;
-    // compose projects: their files from the snapshots, then compose up (the same scripts the guard runs)
-    const compose: Step[] = (r.journal.extraUndo ?? []).map((x, i) => ({ kind: 'exec', act: 'restore', name: `recover: restore compose project ${i + 1}`, host: toName, cause, commands: [{ script: withUndoLock(x, lock.lockDir, lock.outFile, lock.sudo) }] }));
+    // the targets' undo scripts (compose: files from the snapshots, then compose up; swarm: each service back on its image), the same the guard runs
+    const compose: Step[] = (r.journal.extraUndo ?? []).map((x, i) => ({ kind: 'exec', act: 'restore', name: `recover: undo script ${i + 1}`, host: toName, cause, commands: [{ script: withUndoLock(x, lock.lockDir, lock.outFile, lock.sudo) }] }));
     stepsOf.set(r.releaseId, [...planUndoSteps(toName, r.journal.targets, ports.config.health.intervalMs, cause, lock), ...compose]);
   }
   const steps = [...stepsOf.values()].flat();

@@ -7,7 +7,7 @@ import { EventBus } from '../events/bus.ts';
 import { logFileSink } from '../events/logfile.ts';
 import { terminalSink } from '../events/terminal.ts';
 import type { ReleaseEvent } from '../events/types.ts';
-import { closeHosts, openHosts } from './hosts.ts';
+import { addConfiguredHosts, closeHosts, openHosts } from './hosts.ts';
 import type { Ports } from './ports.ts';
 
 export interface Session {
@@ -24,7 +24,8 @@ export function openSession(config: Config, hostNames: string[], opts: { json?: 
   const bus = new EventBus();
   if (opts.log !== false) bus.add(logFileSink(config.logFile));
   if (!opts.json) bus.add(terminalSink(process.stdout, { verbose: opts.verbose }));
-  const hosts = openHosts(config, hostNames);
+  // the release's hosts, then the other configured ones (nodes of a swarm), connected when first used
+  const hosts = addConfiguredHosts(config, openHosts(config, hostNames));
   const ac = new AbortController();
   let interrupts = 0;
   // Ctrl-C, and a stop from systemd/CI (SIGTERM) or a closed terminal (SIGHUP): finish the current

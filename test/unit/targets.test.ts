@@ -72,7 +72,7 @@ test('a third target is picked by its facts, planned in list order, and its part
     ['ragflowauth-backend', backend],
     ['ragflowauth-frontend', frontend],
   ]);
-  const observed = await Promise.all(targets.map(async (t) => ({ target: t, observed: t === composeTarget ? { facts: { targets: new Map(), warnings: [], header: [] }, header: [], warnings: [] } : await t.observe(undefined as never, dst) })));
+  const observed = await Promise.all(targets.map(async (t) => ({ target: t, observed: t === composeTarget ? { facts: { targets: new Map(), warnings: [], header: [] }, header: [], warnings: [] } : await t.observe(undefined as never, dst, { hosts: [] }) })));
   const facts = new Map(observed.map((o) => [o.target.name, o.observed.facts]));
   assert.equal(ownerOf(targets, facts, 'ragflowauth-backend'), restartTarget, 'the label claims the backend');
   assert.equal(ownerOf(targets, facts, 'ragflowauth-frontend'), runTarget, 'run releases what no other target claims');

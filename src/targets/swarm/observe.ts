@@ -1,0 +1,93 @@
+// Observe the swarm on the target host (reads only): is it a manager, the services the config's names
+// stand for, every node, and which configured host each node that may run a service is.
+import { randomBytes } from 'node:crypto';
+import type { SshHost } from '../../adapters/ssh.ts';
+import { parseJsonArray } from '../../core/docker-json.ts';
+import type { InspectLike } from '../../core/plan.ts';
+import { shJoin } from '../../core/quote.ts';
+import { parseSections } from '../../core/sections.ts';
+import { eligibleNodes, hostOfNode, type NodeJson, pinnedId, type ServiceJson, type SwarmNode, type SwarmService, toSwarmNode, toSwarmService } from '../../core/swarm.ts';
+import { buildSwarmObserveScript } from '../../core/swarm-scripts.ts';
+import type { ObserveContext, Observed } from '../target.ts';
+
+/** One service a config name stands for, with the nodes that may run it. */
+export interface SwarmTarget {
+  container: string;
+  service: SwarmService;
+  /** The image ID the service runs now (its pinned ID, or its tag resolved on the manager). */
+  imageId?: string;
+  /** Nodes that may run it, each with the configured host it is (undefined: no host of the config). */
+  nodes: { node: SwarmNode; host?: string }[];
+}
+
+export interface SwarmFacts {
+  targets: Map<string, SwarmTarget>;
+}
+
+const SERVICE_LABEL = 'com.docker.swarm.service.name';
+
+/** The service each config name stands for: the config's `service:`, a task container's label, or the name itself when no container has it. */
+export function serviceNames(containers: ReadonlyMap<string, InspectLike | undefined>, named: ReadonlyMap<string, string> = new Map()): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, c] of containers) {
+    const label = c?.Config.Labels?.[SERVICE_LABEL];
+    if (named.has(name)) out.set(name, named.get(name)!);
+    else if (!c) out.set(name, name);
+    else if (label) out.set(name, label);
+  }
+  return out;
+}
+
+/** What the workflows plan with for a service no container is named after: its ID, spec image and image ID. */
+export function standIn(t: SwarmTarget): InspectLike {
+  return {
+    Id: t.service.id,
+    Name: `/${t.service.name}`,
+    Image: t.imageId ?? t.service.specImage,
+    Config: { Image: t.service.specImage, Labels: { [SERVICE_LABEL]: t.service.name } },
+    HostConfig: {},
+    State: { Status: 'running', Running: true },
+  };
+}
+
+/** The IDs of spec images given by tag (or tag@digest), resolved on the manager. */
+async function resolveImages(host: SshHost, refs: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const ref of refs) {
+    const r = await host.run({ script: `${shJoin(['docker', 'image', 'inspect', '-f', '{{.Id}}', ref.replace(/@sha256:[0-9a-f]{64}$/, '')])} 2>/dev/null` });
+    const id = r.stdout.split('\n').map((l) => l.trim()).find((l) => pinnedId(l));
+    if (id) out.set(ref, id);
+  }
+  return out;
+}
+
+/** The swarm facts of the target host; nothing when it is no swarm manager or no config name is a service there. */
+export async function observeSwarm(host: SshHost, containers: ReadonlyMap<string, InspectLike | undefined>, ctx: ObserveContext): Promise<Observed<SwarmFacts>> {
+  const facts: SwarmFacts = { targets: new Map() };
+  const empty = { facts, header: [], warnings: [] };
+  const names = serviceNames(containers, ctx.services);
+  if (names.size === 0) return empty;
+  const marker = `@@rf-${randomBytes(6).toString('hex')}`;
+  const r = await host.run({ script: buildSwarmObserveScript([...new Set(names.values())], marker) });
+  const s = parseSections(r.stdout, marker);
+  const [state, control] = (s.get('swarm')?.text ?? '').trim().split(/\s+/);
+  if (state !== 'active') return empty;
+  if (control !== 'true') return { ...empty, warnings: [`${host.name} is a swarm worker: releaseflow releases swarm services from a manager (set to: to a manager node)`] };
+  const services = (parseJsonArray(s.get('services')?.text ?? '[]') as ServiceJson[]).map(toSwarmService);
+  const nodes = (parseJsonArray(s.get('nodes')?.text ?? '[]') as NodeJson[]).map(toSwarmNode);
+  const ids = await resolveImages(host, services.filter((x) => !pinnedId(x.specImage)).map((x) => x.specImage));
+  const header: string[] = [];
+  const stands = new Map<string, InspectLike>();
+  for (const [container, svcName] of names) {
+    const service = services.find((x) => x.name === svcName);
+    if (!service) continue;
+    const t: SwarmTarget = { container, service, imageId: pinnedId(service.specImage) ?? ids.get(service.specImage), nodes: eligibleNodes(service, nodes).map((node) => ({ node, host: hostOfNode(node, ctx.hosts) })) };
+    facts.targets.set(container, t);
+    // a task container is planned as itself; any other name stands for the service
+    if (!containers.get(container)?.Config.Labels?.[SERVICE_LABEL]) stands.set(container, standIn(t));
+    const mode = service.global ? 'global' : `${service.replicas ?? '?'} replica(s)`;
+    const where = t.nodes.map((n) => `${n.node.hostname} ${n.node.addr} = ${n.host ?? 'no configured host'}`).join(', ');
+    header.push(`swarm: service ${service.name} (${mode}, failure action ${service.failureAction}${service.stack ? `, stack ${service.stack}` : ''}) on manager ${host.name}; may run on ${where}`);
+  }
+  return { facts, header, warnings: [], stands, ...(facts.targets.size ? { via: 'docker swarm' } : {}) };
+}

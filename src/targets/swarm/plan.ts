@@ -1,0 +1,123 @@
+// The swarm target's plans (pure): update each service to TEST's exact image by ID, wait for swarm's
+// verdict, check every node's tasks; and the steps that put a service back on an image.
+import { ExitCode, ReleaseflowError } from '../../core/errors.ts';
+import type { ContainerInput, PromotionInput } from '../../core/plan.ts';
+import { shJoin } from '../../core/quote.ts';
+import { statePaths } from '../../core/state.ts';
+import type { Step } from '../../core/step.ts';
+import { updateTimeoutS } from '../../core/swarm.ts';
+import { buildSaveServiceScript, buildSwarmUpdateScript, buildTaskHealthScript, serviceUpdateArgv } from '../../core/swarm-scripts.ts';
+import type { PlannedPart } from '../target.ts';
+import type { SwarmFacts, SwarmTarget } from './observe.ts';
+
+/** One service of a release, as the plan, its undo, history and `releaseflow rollback` keep it. */
+export interface SwarmServiceRelease {
+  container: string;
+  service: string;
+  stack?: string;
+  /** The image ID before the release, and TEST's, both by full `sha256:` ID. */
+  prevId: string;
+  imageId: string;
+  /** The update's failure action before the release; releaseflow sets `pause` for its own update and puts this back on undo. */
+  failureAction: string;
+  tasks: number;
+  timeoutS: number;
+  /** The configured hosts that may run it (its nodes). */
+  nodes: string[];
+  healthUrl?: string;
+  healthTimeoutMs: number;
+}
+
+export interface SwarmData {
+  manager: string;
+  services: SwarmServiceRelease[];
+}
+
+/** Refuse a service some node of which is no configured host: releaseflow could not put the image there. */
+function assertNodesKnown(to: string, t: SwarmTarget): string[] {
+  const unknown = t.nodes.filter((n) => !n.host);
+  if (unknown.length > 0) {
+    const list = unknown.map((n) => `${n.node.hostname} (${n.node.addr})`).join(', ');
+    throw new ReleaseflowError(`swarm node(s) ${list} may run service ${t.service.name} but no host under hosts: has that address; the image must reach every node before the service changes`, {
+      host: to,
+      fix: `add each node under hosts: with its address (docker node inspect shows .Status.Addr), or limit the service's placement (docker service update --constraint-add) to configured hosts`,
+    }, ExitCode.usage);
+  }
+  if (t.nodes.length === 0) throw new ReleaseflowError(`no ready, active swarm node may run service ${t.service.name}`, { host: to, fix: 'docker node ls on the manager; check the service placement constraints' }, ExitCode.usage);
+  return t.nodes.map((n) => n.host!);
+}
+
+/** A service's release from its facts and the container input. */
+export function toServiceRelease(to: string, c: ContainerInput, t: SwarmTarget): SwarmServiceRelease {
+  const nodes = assertNodesKnown(to, t);
+  const tasks = t.service.global ? nodes.length : (t.service.replicas ?? 1);
+  return {
+    container: c.name,
+    service: t.service.name,
+    ...(t.service.stack ? { stack: t.service.stack } : {}),
+    prevId: c.target!.Image,
+    imageId: c.source!.Image,
+    failureAction: t.service.failureAction,
+    tasks,
+    timeoutS: updateTimeoutS(t.service, tasks, c.healthTimeoutMs),
+    nodes,
+    healthUrl: c.healthUrl,
+    healthTimeoutMs: c.healthTimeoutMs,
+  };
+}
+
+/** Update the service to an image by ID, wait for swarm's verdict, then check the tasks on every node. */
+export function planServiceSteps(manager: string, s: SwarmServiceRelease, imageId: string, failureAction: string | undefined, intervalMs: number, why: string): Step[] {
+  const short = imageId.replace(/^sha256:/, '').slice(0, 12);
+  const update: Step = {
+    kind: 'exec',
+    act: 'swarm-update',
+    name: `update service ${s.service}`,
+    host: manager,
+    affects: [s.container],
+    cause: `${why}: docker service update --image ${short} (by ID: no node contacts a registry); done only when UpdateStatus is completed and all ${s.tasks} task(s) run it`,
+    commands: [{ script: buildSwarmUpdateScript({ service: s.service, imageId, failureAction, tasks: s.tasks, timeoutS: s.timeoutS }) }],
+  };
+  const health = s.nodes.map((node): Step => ({
+    kind: 'exec',
+    act: 'health',
+    name: `health ${s.service} on ${node}`,
+    host: node,
+    affects: [s.container],
+    cause: `every task of ${s.service} on ${node} runs ${short}, Docker reports it healthy (when it has a HEALTHCHECK)${s.healthUrl ? ` and ${s.healthUrl} answers from ${node}` : ''}`,
+    commands: [{ script: buildTaskHealthScript({ service: s.service, imageId, url: s.healthUrl, timeoutS: Math.ceil(s.healthTimeoutMs / 1000), intervalS: Math.max(1, Math.round(intervalMs / 1000)) }) }],
+  }));
+  return [update, ...health];
+}
+
+/** The one command that puts a service back by hand (and what the journal's undo runs, with its wait). */
+export function manualServiceRestore(s: SwarmServiceRelease, imageId: string): string {
+  return shJoin(serviceUpdateArgv(s.service, imageId, s.failureAction)).replace('--detach --quiet ', '');
+}
+
+/** The swarm part of a release: each service's saved spec, its nodes for the transfers, its update and health steps. */
+export function planSwarm(input: PromotionInput, mine: ContainerInput[], facts: SwarmFacts): PlannedPart<SwarmData> {
+  const release = statePaths(input.stateDir, input.app, input.releaseId).release;
+  const services = mine.map((c) => toServiceRelease(input.to.name, c, facts.targets.get(c.name)!));
+  const warnings = services.filter((s) => s.failureAction !== 'pause').map((s) => `service ${s.service}: its update failure action becomes pause (was ${s.failureAction}) so that releaseflow decides; a rollback puts ${s.failureAction} back`);
+  const nodes = [...new Set(services.flatMap((s) => s.nodes))].filter((n) => n !== input.to.name);
+  return {
+    snapshot: services.map((s) => ({ script: buildSaveServiceScript(s.service, `${release}/${s.container}.service.json`) })),
+    tagAs: new Map(),
+    nodes,
+    steps: services.flatMap((s) => planServiceSteps(input.to.name, s, s.imageId, s.failureAction === 'pause' ? undefined : 'pause', input.intervalMs, `release ${s.service} (${s.container})`)),
+    warnings,
+    data: { manager: input.to.name, services },
+  };
+}
+
+/** Put every service of a release back on an image: `prev` (undo of the release) or `next` (undo of a rollback). */
+export function planSwarmBack(data: SwarmData, side: 'prev' | 'next', intervalMs: number, why: string): { steps: Step[]; scripts: string[]; manual: string[] } {
+  const imageOf = (s: SwarmServiceRelease) => (side === 'prev' ? s.prevId : s.imageId);
+  const action = (s: SwarmServiceRelease) => (side === 'prev' ? s.failureAction : 'pause');
+  return {
+    steps: data.services.flatMap((s) => planServiceSteps(data.manager, s, imageOf(s), action(s), intervalMs, why)),
+    scripts: data.services.map((s) => buildSwarmUpdateScript({ service: s.service, imageId: imageOf(s), failureAction: action(s), tasks: s.tasks, timeoutS: s.timeoutS })),
+    manual: data.services.map((s) => manualServiceRestore(s, imageOf(s))),
+  };
+}

@@ -1,0 +1,225 @@
+// The swarm target on a lab of its own: TEST and three PRODs, the PRODs one swarm (prod the manager),
+// the backend a 3-replica service (host-mode port, one task per node, pinned by sha256 ID). A release
+// puts the image on every node by ID before the service changes, and no node contacts a registry; a
+// failing health check puts every task back (UpdateStatus read, not the CLI's exit code); rollback
+// restores the release before.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startReleaseflow } from './faults-lib.ts';
+import { labDocker, labInfo, labScript, releaseflow } from './lab.ts';
+
+const DIR = process.env.RF_SWARM_LAB_DIR ?? '/tmp/rfl-swarm';
+const ENV: NodeJS.ProcessEnv = { LAB_PREFIX: 'rfw', LAB_NET: '10.213.67', LAB_HOSTS: 'test prod prod2 prod3', LAB_ENGINE: '', LAB_CLI: '' };
+const NODES = ['prod', 'prod2', 'prod3'];
+const SVC = 'ragflowauth-backend';
+
+function skip(): string | false {
+  if (process.getuid?.() !== 0) {
+    if (process.env.CI === 'true') throw new Error('the swarm lab needs root and CI=true: lab tests must not skip');
+    return 'needs root (the lab makes namespaces)';
+  }
+  return false;
+}
+
+const lab = (args: string[]) => labScript(args, { dir: DIR, env: ENV });
+const dk = (host: string, args: string[]) => labDocker(host, args, undefined, DIR).trim();
+const testId = (ref: string) => dk('test', ['image', 'inspect', '-f', '{{.Id}}', ref]);
+const hasId = (host: string, id: string) => dk(host, ['image', 'ls', '-q', '--no-trunc']).split('\n').includes(id);
+/** The image ID of every running task container of the service on one node. */
+const taskImages = (host: string) =>
+  dk(host, ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${SVC}`])
+    .split('\n')
+    .filter(Boolean)
+    .map((c) => dk(host, ['inspect', '-f', '{{.Image}}', c]));
+const service = () => JSON.parse(dk('prod', ['service', 'inspect', SVC]))[0];
+/** Lines of a node's dockerd log that say it tried to pull an image from a registry. */
+const pulls = (host: string) => readFileSync(join(DIR, 'hosts', host, 'dockerd.log'), 'utf8').split('\n').filter((l) => /pulling image|pull access|registry-1\.docker\.io/i.test(l)).length;
+/** TEST runs backend vN by plain docker run (what the release takes). */
+const testRuns = (v: string) => {
+  dk('test', ['rm', '-f', SVC]);
+  dk('test', ['run', '-d', '--name', SVC, '-p', '8001:8001', `${SVC}:${v}`]);
+};
+
+/** The lab's config for the backend alone (the service), with a short health timeout. */
+function swarmConfig(): string {
+  const text = readFileSync(labInfo(DIR)!.config, 'utf8')
+    .replace(/^containers:\n(?:\s+-.*\n|\s{4}.*\n)*/m, `containers:\n  - ${SVC}\n`)
+    .replace(/timeout: \d+s/, 'timeout: 10s');
+  const file = join(mkdtempSync(join(tmpdir(), 'rf-swarm-')), 'releaseflow.yml');
+  writeFileSync(file, text);
+  return file;
+}
+/** Wait until no release on the host is still `started` (its crash guard restored it, or it ended). */
+async function waitJournals(host: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  const states = () => labScript(['exec', host, 'sh', '-c', 'cat /var/lib/releaseflow/ragflowauth/releases/*/state 2>/dev/null; true'], { dir: DIR, env: ENV });
+  while (/started/.test(states())) {
+    if (Date.now() > deadline) throw new Error(`a release on ${host} is still started`);
+    await sleep(500);
+  }
+}
+const rf = (args: string[], cfg: string) => releaseflow(args, { labDir: DIR, env: { RELEASEFLOW_CONFIG: cfg } });
+
+/** Every node runs exactly one task of the service, on this image; the spec names it; the update completed. */
+function assertAllOn(id: string, what: string, updated = true): void {
+  for (const h of NODES) assert.deepEqual(taskImages(h), [id], `${what}: the task on ${h}`);
+  const s = service();
+  assert.equal(s.Spec.TaskTemplate.ContainerSpec.Image, id, `${what}: the service's spec`);
+  // a service never updated has no UpdateStatus
+  if (updated) assert.equal(s.UpdateStatus?.State, 'completed', `${what}: UpdateStatus ${JSON.stringify(s.UpdateStatus)}`);
+}
+
+describe('a swarm service of 3 replicas on 3 nodes', { skip: skip() }, () => {
+  let cfg = '';
+  before(() => {
+    // a lab left by an earlier run: out of its swarm first (seed would fight the service for port 8001)
+    if (existsSync(`${DIR}/lab.env`)) lab(['swarm', 'down']);
+    lab(['demo-up']);
+    lab(['swarm']);
+    lab(['seed-swarm', 'v1']);
+    cfg = swarmConfig();
+  });
+
+  test('lab.sh swarm: one manager, two workers, all Ready; no IPVS recorded', () => {
+    const nodes = dk('prod', ['node', 'ls', '--format', '{{.Hostname}} {{.Status}} {{.ManagerStatus}}']).split('\n').map((l) => l.trim()).sort();
+    assert.deepEqual(nodes, ['prod Ready Leader', 'prod2 Ready', 'prod3 Ready']);
+    const info = JSON.parse(readFileSync(join(DIR, 'lab.json'), 'utf8'));
+    assert.equal(info.ipvs, existsSync('/proc/net/ip_vs'));
+    assert.deepEqual(info.swarm, { manager: 'prod', workers: ['prod2', 'prod3'], ipvs: existsSync('/proc/net/ip_vs') });
+    assertAllOn(testId(`${SVC}:v1`), 'seeded', false);
+  });
+
+  test('a node that may run the service is no configured host: exit 2, nothing moves', () => {
+    const without = join(mkdtempSync(join(tmpdir(), 'rf-swarm-')), 'releaseflow.yml');
+    writeFileSync(without, readFileSync(cfg, 'utf8').replace(/^ {2}prod3:\n(?: {4}.*\n)+/m, ''));
+    assert.doesNotMatch(readFileSync(without, 'utf8'), /prod3/);
+    const r = rf(['promote', '--yes'], without);
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.out, /swarm node\(s\) prod3 \(10\.213\.67\.14\) may run service ragflowauth-backend but no host under hosts: has that address/);
+    const v2 = testId(`${SVC}:v2`);
+    for (const h of NODES) assert.equal(hasId(h, v2), false, `${h} got no image`);
+    assertAllOn(testId(`${SVC}:v1`), 'untouched', false);
+  });
+
+  test('promote v1 -> v2: the image on all 3 nodes by ID, every task on v2, no node pulls', () => {
+    const v2 = testId(`${SVC}:v2`);
+    for (const h of NODES) assert.equal(hasId(h, v2), false, `${h} lacks v2 before the release`);
+    const pulled = NODES.map(pulls);
+    const t0 = Date.now();
+    const r = rf(['promote', '--yes'], cfg);
+    const took = Date.now() - t0;
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /mode on prod: swarm/);
+    for (const h of NODES) assert.equal(hasId(h, v2), true, `${h} holds v2 by ID`);
+    assertAllOn(v2, 'released');
+    assert.deepEqual(NODES.map(pulls), pulled, 'no pulling image line in any dockerd log since the release');
+    const history = rf(['history', '--json'], cfg);
+    assert.equal(history.code, 0, history.out);
+    process.stdout.write(`# swarm release of 3 replicas: ${took} ms\n`);
+  });
+
+  test('promote v3 (health fails): exit 1, every task back on v2, UpdateStatus checked', () => {
+    const [v2, v3] = [testId(`${SVC}:v2`), testId(`${SVC}:v3`)];
+    testRuns('v3');
+    const pulled = NODES.map(pulls);
+    const t0 = Date.now();
+    const r = rf(['promote', '--yes'], cfg);
+    const took = Date.now() - t0;
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /not healthy on prod/);
+    assert.match(r.out, /rolled back: prod runs every service on its previous image again/);
+    // v3 had reached every node before the service changed
+    for (const h of NODES) assert.equal(hasId(h, v3), true, `${h} holds v3 by ID`);
+    assertAllOn(v2, 'after the failed release');
+    assert.deepEqual(NODES.map(pulls), pulled, 'no pull during the failed release or its rollback');
+    process.stdout.write(`# swarm release failing its health check, then rolled back: ${took} ms\n`);
+  });
+
+  test('releaseflow rollback: the last release (v1 -> v2) undone, every task on v1', () => {
+    const v1 = testId(`${SVC}:v1`);
+    const r = rf(['rollback', '--yes'], cfg);
+    assert.equal(r.code, 0, r.out);
+    assertAllOn(v1, 'after rollback');
+  });
+
+  test('releaseflow killed during the service update: the crash guard on the manager puts every task back on v1', async () => {
+    const v1 = testId(`${SVC}:v1`);
+    testRuns('v2');
+    const run = startReleaseflow(['promote', '--yes', '-v'], { RELEASEFLOW_CONFIG: cfg });
+    await run.waitFor(/update service ragflowauth-backend started on prod/, 240_000);
+    await sleep(3000);
+    process.kill(run.child.pid!, 'SIGKILL');
+    await run.exited;
+    await waitJournals('prod', 180_000);
+    assertAllOn(v1, 'restored by the guard');
+    const rec = rf(['recover', '--yes'], cfg);
+    assert.equal(rec.code, 0, rec.out);
+  });
+});
+
+/** The lab's config for a stack's two services, frontend first, with a short health timeout. */
+function stackConfig(): string {
+  const text = readFileSync(labInfo(DIR)!.config, 'utf8')
+    .replace(
+      /^containers:\n(?:\s+-.*\n|\s{4}.*\n)*/m,
+      'containers:\n  - name: ragflowauth-frontend\n    service: ragflowauth_frontend\n    health: { url: "http://127.0.0.1:8080/" }\n  - { name: ragflowauth-backend, service: ragflowauth_backend }\n',
+    )
+    .replace(/timeout: \d+s/, 'timeout: 10s');
+  const file = join(mkdtempSync(join(tmpdir(), 'rf-stack-')), 'releaseflow.yml');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('a stack of two services released as one', { skip: skip() }, () => {
+  const STACK = { backend: 'ragflowauth_backend', frontend: 'ragflowauth_frontend' } as const;
+  const tasksOf = (host: string, svc: string) =>
+    dk(host, ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${svc}`])
+      .split('\n')
+      .filter(Boolean)
+      .map((c) => dk(host, ['inspect', '-f', '{{.Image}}', c]));
+  const specOf = (svc: string) => JSON.parse(dk('prod', ['service', 'inspect', svc]))[0];
+  const assertStackOn = (v: string, what: string) => {
+    for (const [c, svc] of Object.entries(STACK)) {
+      const id = testId(`ragflowauth-${c}:${v}`);
+      for (const h of NODES) assert.deepEqual(tasksOf(h, svc), [id], `${what}: ${svc} on ${h}`);
+      const s = specOf(svc);
+      assert.equal(s.Spec.TaskTemplate.ContainerSpec.Image, id, `${what}: ${svc}'s spec`);
+      assert.equal(s.Spec.Labels['com.docker.stack.namespace'], 'ragflowauth');
+    }
+  };
+  let cfg = '';
+  before(() => {
+    lab(['seed-stack', 'v1']);
+    for (const c of ['backend', 'frontend']) {
+      dk('test', ['rm', '-f', `ragflowauth-${c}`]);
+      dk('test', ['run', '-d', '--name', `ragflowauth-${c}`, `ragflowauth-${c}:v2`]);
+    }
+    cfg = stackConfig();
+  });
+
+  test('promote v1 -> v2: both services of the stack on v2 on every node', () => {
+    const pulled = NODES.map(pulls);
+    const r = rf(['promote', '--yes'], cfg);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /service ragflowauth_backend \(3 replica\(s\), failure action pause, stack ragflowauth\)/);
+    assertStackOn('v2', 'released');
+    assert.deepEqual(NODES.map(pulls), pulled, 'no node pulled');
+  });
+
+  test('the backend fails (v3): the frontend, already on v3, goes back to v2 with it; exit 1', () => {
+    for (const c of ['backend', 'frontend']) {
+      dk('test', ['rm', '-f', `ragflowauth-${c}`]);
+      dk('test', ['run', '-d', '--name', `ragflowauth-${c}`, `ragflowauth-${c}:v3`]);
+    }
+    const r = rf(['promote', '--yes'], cfg);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /step \d+\/\d+ update service ragflowauth_frontend ok/);
+    assert.match(r.out, /ragflowauth_backend not healthy on prod/);
+    assertStackOn('v2', 'after the failed release');
+    for (const svc of Object.values(STACK)) assert.equal(specOf(svc).UpdateStatus?.State, 'completed', `${svc} UpdateStatus`);
+  });
+});
