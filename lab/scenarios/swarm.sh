@@ -91,8 +91,19 @@ swarm_clean() {
 # lab.sh seed-stack [vN]: backend and frontend as one stack `ragflowauth` (docker stack deploy
 # --resolve-image never): services ragflowauth_backend (port 8001) and ragflowauth_frontend (port 8080),
 # 3 replicas each, at most 1 per node, host-mode ports, dnsrr (no IPVS here), pinned by vN's sha256 IDs
+# wait_tasks MANAGER SERVICE N DEADLINE_MS WHAT: until N tasks of SERVICE run, else die naming WHAT
+wait_tasks() {
+  local m=$1 svc=$2 want=$3 deadline=$4 what=$5 n
+  while :; do
+    n=$(dk "$m" service ps "$svc" --filter desired-state=running --format '{{.CurrentState}}' | grep -c '^Running' || true)
+    (( n >= want )) && return 0
+    (( $(now_ms) < deadline )) || { dk "$m" service ps --no-trunc "$svc" >&2; die "$what: $svc has $n of $want tasks Running"; }
+    sleep 0.3
+  done
+}
+
 cmd_seed_stack() {
-  local v=${1:-v1} t0 m h b f file deadline n svc
+  local v=${1:-v1} t0 m h b f file deadline svc
   t0=$(now_ms)
   need_root seed-stack; require_up; two_hosts
   m=${DSTS[0]}
@@ -122,14 +133,7 @@ cmd_seed_stack() {
   } >"$file"
   dk "$m" stack deploy --resolve-image never -c "$file" "$APP" >/dev/null || die "seed-stack: docker stack deploy failed"
   deadline=$(( $(now_ms) + ${LAB_SEED_TIMEOUT:-60} * 1000 ))
-  for svc in "${APP}_backend" "${APP}_frontend"; do
-    while :; do
-      n=$(dk "$m" service ps "$svc" --filter desired-state=running --format '{{.CurrentState}}' | grep -c '^Running' || true)
-      (( n >= 3 )) && break
-      (( $(now_ms) < deadline )) || { dk "$m" service ps --no-trunc "$svc" >&2; die "seed-stack: $svc has $n of 3 tasks Running"; }
-      sleep 0.3
-    done
-  done
+  for svc in "${APP}_backend" "${APP}_frontend"; do wait_tasks "$m" "$svc" 3 "$deadline" seed-stack; done
   for h in "${DSTS[@]}"; do
     until [[ $(host_http "$h" "http://$(haddr "$h"):8001/version") == "200 $v"* && $(host_http "$h" "http://$(haddr "$h"):8080/") == 200* ]]; do
       (( $(now_ms) < deadline )) || die "seed-stack: $h does not answer on 8001 and 8080"
@@ -144,7 +148,7 @@ cmd_seed_stack() {
 # node), host-mode port 8001, pinned by the full sha256 ID of backend vN (default v1), which every node
 # has by the same ID (`lab.sh images` loads it with docker save | docker load). TEST keeps its docker run.
 cmd_seed_swarm() {
-  local v=${1:-v1} t0 m h id svc=$APP-backend deadline line
+  local v=${1:-v1} t0 m h id svc=$APP-backend deadline
   t0=$(now_ms)
   need_root seed-swarm; require_up; two_hosts
   m=${DSTS[0]}
@@ -162,12 +166,7 @@ cmd_seed_swarm() {
     --rollback-parallelism 1 --rollback-delay 1s --rollback-monitor 2s \
     --label team=auth "$id" >/dev/null || die "seed-swarm: docker service create $svc failed"
   deadline=$(( $(now_ms) + ${LAB_SEED_TIMEOUT:-60} * 1000 ))
-  while :; do
-    line=$(dk "$m" service ps "$svc" --filter desired-state=running --format '{{.CurrentState}}' | grep -c '^Running' || true)
-    (( line >= 3 )) && break
-    (( $(now_ms) < deadline )) || { dk "$m" service ps --no-trunc "$svc" >&2; die "seed-swarm: $svc has $line of 3 tasks Running"; }
-    sleep 0.3
-  done
+  wait_tasks "$m" "$svc" 3 "$deadline" seed-swarm
   for h in "${DSTS[@]}"; do
     until [[ $(host_http "$h" "http://$(haddr "$h"):8001/version") == "200 $v"* ]]; do
       (( $(now_ms) < deadline )) || die "seed-swarm: $h:8001/version does not answer $v"
