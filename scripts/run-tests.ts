@@ -1,23 +1,43 @@
 // The test runner behind `npm test`, `npm run test:unit` and `npm run test:lab`: one node:test process per
 // file, so every file gets a start line, an end line (elapsed, pass/fail) and the run a summary with the
-// slowest files. Lab files run one at a time (they share one lab); unit files two at a time.
+// slowest files. Unit files run two at a time. Lab files run in lanes (RF_TEST_LANES, default 3): each lane
+// is a lab of its own (lane 1 the lab in LAB_DIR; lane N its own LAB_DIR/LAB_PREFIX/LAB_NET, brought up the
+// first time a file needs it and taken down at the end), so files that share "the lab" never share it at
+// once. Files with labs of their own (engine cases, containerd, fleet, swarm) need no lane's lab. The longest
+// files start first (LAB_WEIGHTS: seconds measured on an idle 2-CPU machine), so the lanes end together.
 //   node --import tsx scripts/run-tests.ts unit|lab|all [FILE...]   (FILE: a path, or a name like `release`)
 // Environment: RF_TEST_VERBOSE=1 prints every file's output, not only a failed file's;
-// RF_TEST_FILE_TIMEOUT (seconds, default 1800) stops a file that hangs and counts it as failed.
+// RF_TEST_FILE_TIMEOUT (seconds, default 1800) stops a file that hangs and counts it as failed;
+// RF_TEST_LANES=1 runs the lab files one at a time on the one lab, as before;
+// RELEASEFLOW_TEST_ENGINES (all, none or case names) which engine cases run, each as a job of its own.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { CASES } from '../test/lab/engine-cases.ts';
 import { basename, join, relative, resolve } from 'node:path';
 
 type Suite = 'unit' | 'lab';
 const SUITES: Record<Suite, string[]> = { unit: ['test/unit', 'test/web'], lab: ['test/lab'] };
-const JOBS: Record<Suite, number> = { unit: 2, lab: 1 };
+const JOBS: Record<Suite, number> = { unit: 2, lab: Math.max(1, Number(process.env.RF_TEST_LANES ?? 3) || 1) };
 const REPO = new URL('..', import.meta.url).pathname;
 const VERBOSE = process.env.RF_TEST_VERBOSE === '1';
 const FILE_TIMEOUT_S = Number(process.env.RF_TEST_FILE_TIMEOUT ?? 1800);
 
+/** One run of one file: a lab file may run several times with different settings (the engine cases). */
+interface Job {
+  file: string;
+  label: string;
+  env: NodeJS.ProcessEnv;
+  /** brings up a lab of its own: needs no lane's lab */
+  ownLab: boolean;
+  weight: number;
+}
+
 interface FileResult {
   file: string;
+  name: string;
+  /** the settings that select this run (an engine case), for the rerun hint */
+  env: NodeJS.ProcessEnv;
   ms: number;
   pass: number;
   fail: number;
@@ -77,11 +97,57 @@ function stopGroup(pid: number): void {
   } catch {}
 }
 
-function runFile(file: string, label: string): Promise<FileResult> {
+// seconds each lab file took on an idle 2-CPU machine (CI, serial): the order in which lanes take them
+const LAB_WEIGHTS: Record<string, number> = {
+  compose: 260, swarm: 256, 'faults-kill': 151, engines: 125, 'compose-corpus': 126, fleet: 119, 'faults-signals': 103,
+  'faults-host': 83, hooks: 74, dashboard: 67, containerd: 64, bootstrap: 59, release: 52, sudo: 47,
+  'runspec-roundtrip': 45, direct: 44, 'stale-plan': 24, 'faults-input': 21, package: 16,
+};
+// these bring up (and take down) labs of their own, with their own LAB_DIR/LAB_PREFIX/LAB_NET
+const OWN_LAB = new Set(['engines', 'containerd', 'fleet', 'swarm']);
+const stem = (f: string) => basename(f, '.test.ts');
+
+/** The jobs for a suite's files: one per file, and one per selected engine case for engines.test.ts. */
+function jobsOf(suite: Suite, files: string[]): Job[] {
+  const jobs: Job[] = [];
+  for (const file of files) {
+    const name = stem(file);
+    const base = { file, ownLab: OWN_LAB.has(name), weight: suite === 'lab' ? (LAB_WEIGHTS[name] ?? 15) : 1 };
+    const only = process.env.RELEASEFLOW_TEST_ENGINES;
+    if (name === 'engines' && only && only !== 'none') {
+      const picked = only === 'all' ? CASES.map((c) => c.name) : only.split(',').map((x) => x.trim()).filter(Boolean);
+      for (const c of picked) jobs.push({ ...base, label: `${rel(file)} [${c}]`, env: { RELEASEFLOW_TEST_ENGINES: c } });
+    } else jobs.push({ ...base, label: rel(file), env: {} });
+  }
+  return jobs;
+}
+
+/** A lane's lab settings: lane 0 is the lab of the caller's environment; lane N a lab of its own. */
+function laneEnv(lane: number): NodeJS.ProcessEnv {
+  if (lane === 0) return {};
+  const base = process.env.LAB_DIR ?? '/tmp/releaseflow-lab';
+  return { LAB_DIR: `${base}-lane${lane + 1}`, LAB_PREFIX: `rfq${lane + 1}`, LAB_NET: `10.213.${70 + lane + 1}` };
+}
+
+function runCmd(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(args[0]!, args.slice(1), { cwd: REPO, env: { ...process.env, ...env }, detached: true });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    running.add(child.pid!);
+    child.on('close', (code) => {
+      running.delete(child.pid!);
+      resolve({ code, out });
+    });
+  });
+}
+
+function runFile(job: Job, label: string, env: NodeJS.ProcessEnv): Promise<FileResult> {
   const started = Date.now();
   say(`▶ ${label}`);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', file], { cwd: REPO, env: { ...process.env, FORCE_COLOR: '0' }, detached: true });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', job.file], { cwd: REPO, env: { ...process.env, ...env, ...job.env, FORCE_COLOR: '0' }, detached: true });
     let out = '';
     let done = 0;
     const collect = (b: Buffer) => {
@@ -107,7 +173,7 @@ function runFile(file: string, label: string): Promise<FileResult> {
       const c = counts(out);
       const ok = code === 0 && !timedOut;
       const note = timedOut ? `timed out after ${FILE_TIMEOUT_S}s` : !ok && c.fail === 0 ? `exit ${code}` : undefined;
-      const r: FileResult = { file, ms: Date.now() - started, ...c, fail: ok ? c.fail : Math.max(c.fail, 1), ok, note };
+      const r: FileResult = { file: job.file, name: job.label, env: job.env, ms: Date.now() - started, ...c, fail: ok ? c.fail : Math.max(c.fail, 1), ok, note };
       // CI reads a failure in full: the file's whole output, then its end line
       if (!ok && !VERBOSE) process.stdout.write(`${out.replace(/\n?$/, '\n')}`);
       say(`${ok ? '✔' : '✖'} ${label}  ${fmt(r.ms)}  ${c.pass} passed${r.fail ? `, ${r.fail} failed` : ''}${c.skipped ? `, ${c.skipped} skipped` : ''}${note ? ` (${note})` : ''}  [load ${load()}]`);
@@ -118,12 +184,38 @@ function runFile(file: string, label: string): Promise<FileResult> {
 
 async function runSuite(suite: Suite, files: string[]): Promise<FileResult[]> {
   const results: FileResult[] = [];
-  const queue = files.map((f, i) => ({ f, label: `${suite} ${i + 1}/${files.length} ${rel(f)}` }));
-  say(`${suite}: ${files.length} file(s), ${JOBS[suite] === 1 ? 'one at a time' : `${JOBS[suite]} at a time`}`);
-  const worker = async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) results.push(await runFile(next.f, next.label));
+  const jobs = jobsOf(suite, files);
+  const queue = jobs.map((j, i) => ({ j, label: `${suite} ${i + 1}/${jobs.length} ${j.label}` })).sort((a, b) => b.j.weight - a.j.weight);
+  const lanes = Math.min(JOBS[suite], jobs.length);
+  say(`${suite}: ${jobs.length} file(s)${jobs.length === files.length ? '' : ` (${files.length} files, the engine cases one by one)`}, ${lanes === 1 ? 'one at a time' : suite === 'lab' ? `in ${lanes} lanes, each on a lab of its own (RF_TEST_LANES)` : `${lanes} at a time`}`);
+  const up: (boolean | undefined)[] = [true];
+  const worker = async (lane: number) => {
+    const env = suite === 'lab' ? laneEnv(lane) : {};
+    const tag = suite === 'lab' && lanes > 1 ? ` (lane ${lane + 1})` : '';
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      if (suite === 'lab' && !next.j.ownLab && up[lane] === false) {
+        results.push({ file: next.j.file, name: next.j.label, env: next.j.env, ms: 0, pass: 0, fail: 1, skipped: 0, ok: false, note: `lane ${lane + 1}'s lab did not come up` });
+        continue;
+      }
+      if (suite === 'lab' && !next.j.ownLab && !up[lane]) {
+        const t0 = Date.now();
+        say(`lane ${lane + 1}: bringing its lab up (lab.sh demo-up in ${env.LAB_DIR})`);
+        const r = await runCmd(['bash', 'lab/lab.sh', 'demo-up'], env);
+        up[lane] = r.code === 0;
+        if (!up[lane]) {
+          process.stdout.write(r.out);
+          results.push({ file: next.j.file, name: next.j.label, env: next.j.env, ms: Date.now() - t0, pass: 0, fail: 1, skipped: 0, ok: false, note: `lane ${lane + 1}'s lab did not come up` });
+          say(`✖ ${next.label}: lane ${lane + 1}'s lab did not come up (its output is above)`);
+          continue;
+        }
+        say(`lane ${lane + 1}: lab up in ${fmt(Date.now() - t0)}`);
+      }
+      results.push(await runFile(next.j, `${next.label}${tag}`, env));
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(JOBS[suite], files.length) }, worker));
+  await Promise.all(Array.from({ length: lanes }, (_, i) => worker(i)));
+  // the lanes' own labs go; lane 1's lab is the caller's and stays
+  await Promise.all(up.map((u, lane) => (lane > 0 && u !== undefined && process.env.RF_TEST_KEEP_LANES !== '1' ? runCmd(['bash', 'lab/lab.sh', 'down'], laneEnv(lane)) : undefined)));
   return results;
 }
 
@@ -132,8 +224,8 @@ function summary(results: FileResult[], ms: number): void {
   const failed = results.filter((r) => !r.ok);
   say(`summary: ${results.length} file(s), ${results.length - failed.length} passed, ${failed.length} failed; tests: ${sum('pass')} passed, ${sum('fail')} failed, ${sum('skipped')} skipped; ${fmt(ms)}`);
   const slow = [...results].sort((a, b) => b.ms - a.ms).slice(0, 5);
-  say(`slowest: ${slow.map((r) => `${rel(r.file)} ${fmt(r.ms)}`).join(', ')}`);
-  for (const r of failed) say(`FAILED ${rel(r.file)}${r.note ? ` (${r.note})` : ''}: rerun with npm run test:${rel(r.file).startsWith('lab/') ? 'lab' : 'unit'} -- ${relative(REPO, r.file)}`);
+  say(`slowest: ${slow.map((r) => `${r.name} ${fmt(r.ms)}`).join(', ')}`);
+  for (const r of failed) say(`FAILED ${r.name}${r.note ? ` (${r.note})` : ''}: rerun with ${Object.entries(r.env).map(([k, v]) => `${k}=${v} `).join('')}npm run test:${rel(r.file).startsWith('lab/') ? 'lab' : 'unit'} -- ${relative(REPO, r.file)}`);
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -123,6 +123,12 @@ function migrateStep(input: PromotionInput, changing: ContainerInput[], release:
   };
 }
 
+/** A transfer of c's source image to host; the executor verifies the image ID there. */
+function transferStep(input: PromotionInput, c: ContainerInput, host: string, name: string, cause: string): Step {
+  const src = c.source!;
+  return { kind: 'transfer', act: 'transfer', name, host, cause, from: input.from.name, to: host, imageId: src.Image, ref: src.Config.Image, bytes: c.sourceImage!.Size, ...(input.direct ? { direct: input.direct } : {}) };
+}
+
 /** One transfer of each image of a part to each other host it needs them on (a swarm's nodes). */
 function nodeTransfers(input: PromotionInput, target: string, mine: ContainerInput[], nodes: readonly string[]): Step[] {
   return nodes.flatMap((node) => {
@@ -131,8 +137,7 @@ function nodeTransfers(input: PromotionInput, target: string, mine: ContainerInp
       const id = c.source!.Image;
       if (ids.has(id)) return [];
       ids.add(id);
-      const cause = `${node} may run ${c.name} (${target}): it must hold image ${short(id)} before anything changes`;
-      return [{ kind: 'transfer', act: 'transfer', name: `transfer ${c.source!.Config.Image} to ${node}`, host: node, cause, from: input.from.name, to: node, imageId: id, ref: c.source!.Config.Image, bytes: c.sourceImage!.Size, ...(input.direct ? { direct: input.direct } : {}) }];
+      return [transferStep(input, c, node, `transfer ${c.source!.Config.Image} to ${node}`, `${node} may run ${c.name} (${target}): it must hold image ${short(id)} before anything changes`)];
     });
   });
 }
@@ -203,19 +208,7 @@ export function planRelease(input: PromotionInput, obs: Observations): Plan {
     const id = c.source!.Image;
     if (c.targetHasSourceImage || moved.has(id)) continue;
     moved.add(id);
-    steps.push({
-      kind: 'transfer',
-      act: 'transfer',
-      name: `transfer ${c.source!.Config.Image}`,
-      host: to,
-      cause: `${to} lacks image ${short(id)} that ${input.from.name} runs`,
-      from: input.from.name,
-      to,
-      imageId: id,
-      ref: c.source!.Config.Image,
-      bytes: c.sourceImage!.Size,
-      ...(input.direct ? { direct: input.direct } : {}),
-    });
+    steps.push(transferStep(input, c, to, `transfer ${c.source!.Config.Image}`, `${to} lacks image ${short(id)} that ${input.from.name} runs`));
   }
 
   // 2b. every other host a part needs the images on (a swarm's nodes), before anything changes; each transfer verifies the ID there

@@ -10,25 +10,8 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { CASES, type EngineCase } from './engine-cases.ts';
 import { labDocker, labInfo, labScript, REPO, releaseflow } from './lab.ts';
-
-interface EngineCase {
-  /** case name, also RELEASEFLOW_TEST_ENGINES' value */
-  name: string;
-  test: string;
-  prod: string;
-  n: number;
-  net: string;
-}
-
-const CASES: EngineCase[] = [
-  { name: '26.1', test: '26.1', prod: '26.1', n: 1, net: '10.213.51' },
-  { name: '28.5', test: '28.5', prod: '28.5', n: 2, net: '10.213.52' },
-  { name: '28.5-containerd', test: '28.5-containerd', prod: '28.5-containerd', n: 3, net: '10.213.53'},
-  { name: '20.10-to-28.5-containerd', test: '20.10', prod: '28.5-containerd', n: 4, net: '10.213.54'},
-  { name: '28.5-containerd-to-20.10', test: '28.5-containerd', prod: '20.10', n: 5, net: '10.213.55'},
-  { name: '26.1-containerd', test: '26.1-containerd', prod: '26.1-containerd', n: 6, net: '10.213.57' },
-];
 
 const APP = ['ragflowauth-backend', 'ragflowauth-frontend'];
 
