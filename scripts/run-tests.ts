@@ -8,7 +8,7 @@
 //   node --import tsx scripts/run-tests.ts unit|lab|all [FILE...]   (FILE: a path, or a name like `release`)
 // Environment: RF_TEST_VERBOSE=1 prints every file's output, not only a failed file's;
 // RF_TEST_FILE_TIMEOUT (seconds, default 1800) stops a file that hangs and counts it as failed;
-// RF_TEST_LANES=1 runs the lab files one at a time on the one lab, as before;
+// RF_TEST_LANES=1 runs the lab files one at a time on the one lab, as before; RF_TEST_SKIP names files left out;
 // RELEASEFLOW_TEST_ENGINES (all, none or case names) which engine cases run, each as a job of its own.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -110,8 +110,11 @@ const stem = (f: string) => basename(f, '.test.ts');
 /** The jobs for a suite's files: one per file, and one per selected engine case for engines.test.ts. */
 function jobsOf(suite: Suite, files: string[]): Job[] {
   const jobs: Job[] = [];
+  // RF_TEST_SKIP: file names (e.g. `engines fleet`) this run leaves out, said in the run's first line
+  const skip = new Set((process.env.RF_TEST_SKIP ?? '').split(/[\s,]+/).filter(Boolean));
   for (const file of files) {
     const name = stem(file);
+    if (skip.has(name)) continue;
     const base = { file, ownLab: OWN_LAB.has(name), weight: suite === 'lab' ? (LAB_WEIGHTS[name] ?? 15) : 1 };
     const only = process.env.RELEASEFLOW_TEST_ENGINES;
     if (name === 'engines' && only && only !== 'none') {
@@ -126,7 +129,10 @@ function jobsOf(suite: Suite, files: string[]): Job[] {
 function laneEnv(lane: number): NodeJS.ProcessEnv {
   if (lane === 0) return {};
   const base = process.env.LAB_DIR ?? '/tmp/releaseflow-lab';
-  return { LAB_DIR: `${base}-lane${lane + 1}`, LAB_PREFIX: `rfq${lane + 1}`, LAB_NET: `10.213.${70 + lane + 1}` };
+  // RF_TEST_LANE_PREFIX / RF_TEST_LANE_NET: another set of lanes beside these (npm run test:engines)
+  const prefix = process.env.RF_TEST_LANE_PREFIX ?? 'rfq';
+  const net = process.env.RF_TEST_LANE_NET ?? '10.213.7';
+  return { LAB_DIR: `${base}-lane${lane + 1}`, LAB_PREFIX: `${prefix}${lane + 1}`, LAB_NET: `${net}${lane + 1}` };
 }
 
 function runCmd(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
@@ -187,6 +193,7 @@ async function runSuite(suite: Suite, files: string[]): Promise<FileResult[]> {
   const jobs = jobsOf(suite, files);
   const queue = jobs.map((j, i) => ({ j, label: `${suite} ${i + 1}/${jobs.length} ${j.label}` })).sort((a, b) => b.j.weight - a.j.weight);
   const lanes = Math.min(JOBS[suite], jobs.length);
+  if (process.env.RF_TEST_SKIP) say(`${suite}: leaving out ${process.env.RF_TEST_SKIP} (RF_TEST_SKIP)`);
   say(`${suite}: ${jobs.length} file(s)${jobs.length === files.length ? '' : ` (${files.length} files, the engine cases one by one)`}, ${lanes === 1 ? 'one at a time' : suite === 'lab' ? `in ${lanes} lanes, each on a lab of its own (RF_TEST_LANES)` : `${lanes} at a time`}`);
   const up: (boolean | undefined)[] = [true];
   const worker = async (lane: number) => {

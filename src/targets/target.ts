@@ -62,6 +62,8 @@ export interface PartUndo {
 /** `releaseflow rollback` of a recorded release: what a target brings back of it. */
 export interface RestoreInput {
   host: SshHost;
+  /** Another configured host by name (a swarm's nodes), undefined when the config has none of that name. */
+  hostOf: (name: string) => SshHost | undefined;
   app: string;
   /** This rollback's id and release folder on the target. */
   releaseId: string;

@@ -71,7 +71,7 @@ async function planRestore(ports: Ports, toName: string): Promise<RestorePlan> {
   const health = new Map(config.containers.map((c) => [c.name, { url: c.healthUrl, timeoutMs: c.healthTimeoutMs }] as const));
   const parts: RestorePlan['parts'] = [];
   for (const { target, containers } of ownersOf(targetsOf(ports), entry)) {
-    const restore = await target.restore({ host: to, app: config.app, releaseId, release, entry, containers, health, intervalMs: config.health.intervalMs });
+    const restore = await target.restore({ host: to, hostOf: (n) => ports.hosts.get(n), app: config.app, releaseId, release, entry, containers, health, intervalMs: config.health.intervalMs });
     parts.push({ target, restore, containers });
   }
   const modeOf = (name: string) => parts.find((p) => p.containers.some((c) => c.name === name))?.target.name ?? 'run';

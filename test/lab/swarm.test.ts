@@ -4,6 +4,7 @@
 // failing health check puts every task back (UpdateStatus read, not the CLI's exit code); rollback
 // restores the release before.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,6 +138,25 @@ describe('a swarm service of 3 replicas on 3 nodes', { skip: skip() }, () => {
     assertAllOn(v2, 'after the failed release');
     assert.deepEqual(NODES.map(pulls), pulled, 'no pull during the failed release or its rollback');
     process.stdout.write(`# swarm release failing its health check, then rolled back: ${took} ms\n`);
+  });
+
+  test('rollback while the previous image is gone from a worker: exit 2 names that node, nothing changes', () => {
+    const [v1, v2] = [testId(`${SVC}:v1`), testId(`${SVC}:v2`)];
+    dk('prod3', ['rmi', '-f', v1]);
+    try {
+      assert.equal(hasId('prod3', v1), false, 'prod3 lost v1');
+      const r = rf(['rollback', '--yes'], cfg);
+      assert.equal(r.code, 2, r.out);
+      assert.match(r.out, /are gone from prod3/);
+      assertAllOn(v2, 'after the refused rollback');
+    } finally {
+      // put v1 back on prod3 from the manager, by ID, for the rollback below
+      const sock = (h: string) => labInfo(DIR)!.hosts[h]!.dockerSock;
+      execFileSync('bash', ['-c', 'set -o pipefail; docker -H "$1" save "$3" | docker -H "$2" load', 'bash', sock('prod'), sock('prod3'), v1], { stdio: 'pipe' });
+    }
+    assert.equal(hasId('prod3', v1), true, 'prod3 holds v1 again');
+    // its tag too: the lab's later seeds keep the app's images by tag
+    dk('prod3', ['tag', v1, `${SVC}:v1`]);
   });
 
   test('releaseflow rollback: the last release (v1 -> v2) undone, every task on v1', () => {

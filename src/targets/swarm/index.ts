@@ -19,15 +19,22 @@ export function recordedServices(entry: { [field: string]: unknown }): SwarmServ
   return (entry as SwarmRecord).swarm?.services ?? [];
 }
 
-/** `releaseflow rollback`: every service of the recorded release back on its previous image (checked on the manager first). */
+/** `releaseflow rollback`: every service of the recorded release back on its previous image (checked first on every node that may run it). */
 async function restoreSwarm(input: RestoreInput): Promise<RestorePart> {
   const rec = (input.entry as SwarmRecord).swarm!;
   const names = new Set(input.containers.map((c) => c.name));
   const data: SwarmData = { manager: input.host.name, services: rec.services.filter((s) => names.has(s.container)) };
-  const images = await inspectImages(input.host, data.services.map((s) => s.prevId));
-  const gone = data.services.filter((s) => !images.get(s.prevId));
-  if (gone.length) {
-    throw new ReleaseflowError(`the previous image(s) ${gone.map((s) => s.prevId).join(', ')} of release ${input.entry.releaseId} are gone from ${input.host.name}`, { host: input.host.name, fix: 'load them again on every node (docker load), or release another version with releaseflow promote' }, ExitCode.usage);
+  // a task may start on any node: the previous image must be on each of them, not only on the manager
+  const nodes = [...new Set([input.host.name, ...data.services.flatMap((s) => s.nodes)])];
+  for (const node of nodes) {
+    const host = node === input.host.name ? input.host : input.hostOf(node);
+    if (!host) continue;
+    const mine = data.services.filter((s) => node === input.host.name || s.nodes.includes(node));
+    const images = await inspectImages(host, mine.map((s) => s.prevId));
+    const gone = mine.filter((s) => !images.get(s.prevId));
+    if (gone.length) {
+      throw new ReleaseflowError(`the previous image(s) ${gone.map((s) => s.prevId).join(', ')} of release ${input.entry.releaseId} are gone from ${node}`, { host: node, fix: `load them again on ${node} (docker load), or release another version with releaseflow promote` }, ExitCode.usage);
+    }
   }
   const back = planSwarmBack(data, 'prev', input.intervalMs, `bring back the image release ${input.entry.releaseId} replaced`);
   return {
