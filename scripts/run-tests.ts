@@ -194,7 +194,7 @@ async function runSuite(suite: Suite, files: string[]): Promise<FileResult[]> {
   const queue = jobs.map((j, i) => ({ j, label: `${suite} ${i + 1}/${jobs.length} ${j.label}` })).sort((a, b) => b.j.weight - a.j.weight);
   const lanes = Math.min(JOBS[suite], jobs.length);
   if (process.env.RF_TEST_SKIP) say(`${suite}: leaving out ${process.env.RF_TEST_SKIP} (RF_TEST_SKIP)`);
-  say(`${suite}: ${jobs.length} file(s)${jobs.length === files.length ? '' : ` (${files.length} files, the engine cases one by one)`}, ${lanes === 1 ? 'one at a time' : suite === 'lab' ? `in ${lanes} lanes, each on a lab of its own (RF_TEST_LANES)` : `${lanes} at a time`}`);
+  say(`${suite}: ${jobs.length} file(s)${jobs.some((j) => j.env.RELEASEFLOW_TEST_ENGINES) ? ` (the engine cases one by one)` : ''}, ${lanes === 1 ? 'one at a time' : suite === 'lab' ? `in ${lanes} lanes, each on a lab of its own (RF_TEST_LANES)` : `${lanes} at a time`}`);
   const up: (boolean | undefined)[] = [true];
   const worker = async (lane: number) => {
     const env = suite === 'lab' ? laneEnv(lane) : {};

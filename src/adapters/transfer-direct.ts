@@ -118,6 +118,13 @@ export async function relayDirect(from: SshHost, to: SshHost, saveScript: string
   let planError: unknown;
   let bytes = 0;
   let lastMoveAt = Date.now();
+  const advance = (n: number) => {
+    if (!(n > bytes)) return;
+    const secs = Math.max(0.001, (Date.now() - started) / 1000);
+    bytes = n;
+    lastMoveAt = Date.now();
+    o.onProgress?.({ bytes, rateBps: bytes / secs });
+  };
   let sawStart = false;
   const kill = (reason: RelayFailure) => {
     why ??= reason;
@@ -158,15 +165,12 @@ export async function relayDirect(from: SshHost, to: SshHost, saveScript: string
       sawStart = true;
       lastMoveAt = Date.now();
       if (!child.stdin!.writableEnded) child.stdin!.end();
-    } else if (key === 'progress') {
-      const n = Number(value);
-      if (n > bytes) {
-        const secs = Math.max(0.001, (Date.now() - started) / 1000);
-        bytes = n;
-        lastMoveAt = Date.now();
-        o.onProgress?.({ bytes, rateBps: bytes / secs });
-      }
-    } else facts.set(key, value);
+    } else if (key === 'progress') advance(Number(value));
+    else {
+      // the final count: a stream shorter than the ticker's second still reports its bytes once
+      if (key === 'wire') advance(Number(value));
+      facts.set(key, value);
+    }
   }
   const code = await exit;
   clearInterval(watchdog);

@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { LAB_DIR, labDocker, labInfo, labScript, labSkip, releaseflow } from './lab.ts';
+import { LAB_DIR, labDocker, labEngine, labInfo, labScript, labSkip, onContainerdStore, releaseflow } from './lab.ts';
 import { assertNothingLost, assertProdAsBefore, assertProdServing, clearBashrc, configCopy, hostRoot, labExec, setBashrc, snapshotProd } from './faults-lib.ts';
 
 /** Fake `docker` and `df` first in root's PATH on a host: hang matching docker commands, report a full disk. */
@@ -97,7 +97,9 @@ describe('faults on the hosts: hangs, disk, host keys, banners', labSkip(), () =
     });
   });
 
-  test("PROD's docker load staging is a 512 KiB filesystem: refused before docker load starts, naming host, bytes and fix; nothing loaded", () => {
+  // on the containerd store docker load stages in containerd's content store, not <data-root>/tmp
+  const ctd = onContainerdStore('prod') ? `PROD runs ${labEngine('prod')}: docker load stages in containerd's content store, not in <data-root>/tmp, which this test fills` : false;
+  test("PROD's docker load staging is a 512 KiB filesystem: refused before docker load starts, naming host, bytes and fix; nothing loaded", { skip: ctd }, () => {
     labScript(['seed']);
     const tmp = join(LAB_DIR, 'hosts', 'prod', 'docker', 'tmp');
     // docker load stages into <data-root>/tmp: a tiny tmpfs there, in PROD's own mount namespace only

@@ -69,3 +69,23 @@ export function releaseflow(args: string[], opts: { env?: NodeJS.ProcessEnv; inp
 export function imageKey(host: string, ref: string, dir: string = LAB_DIR): string {
   return labDocker(host, ['image', 'inspect', '-f', '{{json .RootFS.Layers}} {{.Created}}', ref], undefined, dir).trim();
 }
+
+/** The engine a lab host runs, as lab.json records it ('20.10' when the lab predates the field). */
+export function labEngine(host: string, dir: string = LAB_DIR): string {
+  return (labInfo(dir)?.hosts[host] as { engine?: string } | undefined)?.engine ?? '20.10';
+}
+
+/** A host on Docker 25 or later: compose v1 (1.29) cannot recreate containers there (docker/compose#11742). */
+export const composeV1Refused = (host: string, dir: string = LAB_DIR): boolean => Number(labEngine(host, dir).split('.')[0]) >= 25;
+
+/**
+ * node:test skip for a compose v1 test on a lab whose PROD runs Docker 25+: releaseflow refuses v1 there and
+ * releases in run mode instead (tested by engines.test.ts). Said as a skip with its reason, never passed silently.
+ */
+export function composeV1Skip(dir: string = LAB_DIR): string | false {
+  const e = labInfo(dir) ? labEngine('prod', dir) : '20.10';
+  return composeV1Refused('prod', dir) ? `compose v1 1.29 cannot recreate containers on Docker ${e} (KeyError 'ContainerConfig', docker/compose#11742); releaseflow releases such a project in run mode there (engines.test.ts)` : false;
+}
+
+/** A lab host on the containerd image store (its engine name ends in -containerd). */
+export const onContainerdStore = (host: string, dir: string = LAB_DIR): boolean => labInfo(dir) !== undefined && labEngine(host, dir).endsWith('-containerd');

@@ -151,8 +151,8 @@ describe('a sudo: true PROD (non-root SSH user, docker only through sudo -n)', l
 
   test('a failing release (v3): exit 1, PROD restored to v1 and healthy', async () => {
     timed('lab.sh seed v3', () => labScript(['seed', 'v3']));
-    // a shorter health timeout than the lab's 30s: v3's /health never answers 200
-    const fast = userConfig({ replace: [['timeout: 30s', 'timeout: 8s']] });
+    // a shorter health timeout than the lab's 15s: v3's /health never answers 200
+    const fast = userConfig({ replace: [['timeout: 15s', 'timeout: 8s']] });
     const pre = snapshotProd();
     const r = timed('promote v3', () => releaseflow(['promote', '--yes'], { env: { RELEASEFLOW_CONFIG: fast } }));
     assert.equal(r.code, 1, r.out);

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startReleaseflow } from './faults-lib.ts';
 import { labDocker, labInfo, labScript, releaseflow } from './lab.ts';
@@ -73,6 +73,11 @@ function assertAllOn(id: string, what: string, updated = true): void {
   // a service never updated has no UpdateStatus
   if (updated) assert.equal(s.UpdateStatus?.State, 'completed', `${what}: UpdateStatus ${JSON.stringify(s.UpdateStatus)}`);
 }
+
+// the 4-host lab goes when the file ends (the other lanes' files need the machine)
+after(() => {
+  if (existsSync(`${DIR}/lab.env`)) lab(['down']);
+});
 
 describe('a swarm service of 3 replicas on 3 nodes', { skip: skip() }, () => {
   let cfg = '';
