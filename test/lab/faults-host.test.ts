@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { LAB_DIR, labDocker, labEngine, labInfo, labScript, labSkip, onContainerdStore, releaseflow } from './lab.ts';
+import { labDocker, labEngine, labInfo, labScript, labSkip, onContainerdStore, releaseflow } from './lab.ts';
 import { assertNothingLost, assertProdAsBefore, assertProdServing, clearBashrc, configCopy, hostRoot, labExec, setBashrc, snapshotProd } from './faults-lib.ts';
 
 /** Fake `docker` and `df` first in root's PATH on a host: hang matching docker commands, report a full disk. */
@@ -101,7 +101,8 @@ describe('faults on the hosts: hangs, disk, host keys, banners', labSkip(), () =
   const ctd = onContainerdStore('prod') ? `PROD runs ${labEngine('prod')}: docker load stages in containerd's content store, not in <data-root>/tmp, which this test fills` : false;
   test("PROD's docker load staging is a 512 KiB filesystem: refused before docker load starts, naming host, bytes and fix; nothing loaded", { skip: ctd }, () => {
     labScript(['seed']);
-    const tmp = join(LAB_DIR, 'hosts', 'prod', 'docker', 'tmp');
+    // docker's own data-root (each engine of the lab has its own folder)
+    const tmp = join(labDocker('prod', ['info', '-f', '{{.DockerRootDir}}']).trim(), 'tmp');
     // docker load stages into <data-root>/tmp: a tiny tmpfs there, in PROD's own mount namespace only
     labExec('prod', `mount -t tmpfs -o size=512k rff-full ${tmp}`);
     try {
