@@ -16,7 +16,7 @@ import { loadavg } from 'node:os';
 import { CASES } from '../test/lab/engine-cases.ts';
 import { basename, join, relative, resolve } from 'node:path';
 
-type Suite = 'unit' | 'lab';
+export type Suite = 'unit' | 'lab';
 const SUITES: Record<Suite, string[]> = { unit: ['test/unit', 'test/web'], lab: ['test/lab'] };
 const JOBS: Record<Suite, number> = { unit: 2, lab: Math.max(1, Number(process.env.RF_TEST_LANES ?? 3) || 1) };
 const REPO = new URL('..', import.meta.url).pathname;
@@ -24,7 +24,7 @@ const VERBOSE = process.env.RF_TEST_VERBOSE === '1';
 const FILE_TIMEOUT_S = Number(process.env.RF_TEST_FILE_TIMEOUT ?? 1800);
 
 /** One run of one file: a lab file may run several times with different settings (the engine cases). */
-interface Job {
+export interface Job {
   file: string;
   label: string;
   env: NodeJS.ProcessEnv;
@@ -85,11 +85,15 @@ function counts(out: string): { pass: number; fail: number; skipped: number } {
 
 // children run in their own process group (so a hung file can be stopped whole); Ctrl-C stops them too
 const running = new Set<number>();
-for (const sig of ['SIGINT', 'SIGTERM'] as const)
-  process.on(sig, () => {
-    for (const pid of running) stopGroup(pid);
-    process.exit(130);
-  });
+// imported by its unit test: then it only exports
+const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === new URL(import.meta.url).pathname;
+if (isMain) {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.on(sig, () => {
+      for (const pid of running) stopGroup(pid);
+      process.exit(130);
+    });
+}
 
 function stopGroup(pid: number): void {
   try {
@@ -108,15 +112,15 @@ const OWN_LAB = new Set(['engines', 'containerd', 'fleet', 'swarm']);
 const stem = (f: string) => basename(f, '.test.ts');
 
 /** The jobs for a suite's files: one per file, and one per selected engine case for engines.test.ts. */
-function jobsOf(suite: Suite, files: string[]): Job[] {
+export function jobsOf(suite: Suite, files: string[], env: NodeJS.ProcessEnv = process.env): Job[] {
   const jobs: Job[] = [];
   // RF_TEST_SKIP: file names (e.g. `engines fleet`) this run leaves out, said in the run's first line
-  const skip = new Set((process.env.RF_TEST_SKIP ?? '').split(/[\s,]+/).filter(Boolean));
+  const skip = new Set((env.RF_TEST_SKIP ?? '').split(/[\s,]+/).filter(Boolean));
   for (const file of files) {
     const name = stem(file);
     if (skip.has(name)) continue;
     const base = { file, ownLab: OWN_LAB.has(name), weight: suite === 'lab' ? (LAB_WEIGHTS[name] ?? 15) : 1 };
-    const only = process.env.RELEASEFLOW_TEST_ENGINES;
+    const only = env.RELEASEFLOW_TEST_ENGINES;
     if (name === 'engines' && only && only !== 'none') {
       const picked = only === 'all' ? CASES.map((c) => c.name) : only.split(',').map((x) => x.trim()).filter(Boolean);
       for (const c of picked) jobs.push({ ...base, label: `${rel(file)} [${c}]`, env: { RELEASEFLOW_TEST_ENGINES: c } });
@@ -126,12 +130,12 @@ function jobsOf(suite: Suite, files: string[]): Job[] {
 }
 
 /** A lane's lab settings: lane 0 is the lab of the caller's environment; lane N a lab of its own. */
-function laneEnv(lane: number): NodeJS.ProcessEnv {
+export function laneEnv(lane: number, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   if (lane === 0) return {};
-  const base = process.env.LAB_DIR ?? '/tmp/releaseflow-lab';
+  const base = env.LAB_DIR ?? '/tmp/releaseflow-lab';
   // RF_TEST_LANE_PREFIX / RF_TEST_LANE_NET: another set of lanes beside these (npm run test:engines)
-  const prefix = process.env.RF_TEST_LANE_PREFIX ?? 'rfq';
-  const net = process.env.RF_TEST_LANE_NET ?? '10.213.7';
+  const prefix = env.RF_TEST_LANE_PREFIX ?? 'rfq';
+  const net = env.RF_TEST_LANE_NET ?? '10.213.7';
   return { LAB_DIR: `${base}-lane${lane + 1}`, LAB_PREFIX: `${prefix}${lane + 1}`, LAB_NET: `${net}${lane + 1}` };
 }
 
@@ -256,7 +260,8 @@ async function main(argv: string[]): Promise<number> {
   return results.length > 0 && results.every((r) => r.ok) ? 0 : 1;
 }
 
-process.exitCode = await main(process.argv.slice(2)).catch((e) => {
-  process.stderr.write(`${e instanceof Error ? e.message : e}\n`);
-  return 2;
-});
+if (isMain)
+  process.exitCode = await main(process.argv.slice(2)).catch((e) => {
+    process.stderr.write(`${e instanceof Error ? e.message : e}\n`);
+    return 2;
+  });
