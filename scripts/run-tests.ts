@@ -54,7 +54,9 @@ const rel = (f: string) => relative(join(REPO, 'test'), f);
 export function fmt(ms: number): string {
   const s = ms / 1000;
   if (s < 60) return `${s.toFixed(1)}s`;
-  return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+  // whole seconds first: 299.6 s is 5m00s, not 4m60s
+  const r = Math.round(s);
+  return `${Math.floor(r / 60)}m${String(r % 60).padStart(2, '0')}s`;
 }
 
 function suiteFiles(suite: Suite): string[] {

@@ -8,21 +8,27 @@ import type { Sink } from './types.ts';
 export function terminalSink(out: NodeJS.WriteStream, opts: { verbose?: boolean } = {}): Sink {
   const tty = Boolean(out.isTTY);
   let bar: cliProgress.SingleBar | undefined;
+  // transfers to several hosts at once (a swarm's nodes) share the bar: their sums
+  const moving = new Map<number, { bytes: number; total: number; rate: number }>();
   const stopBar = () => {
     bar?.stop();
     bar = undefined;
+    moving.clear();
   };
   return (e) => {
     if (e.type === 'progress') {
       if (!tty) return;
+      moving.set(e.index, { bytes: e.bytes, total: e.totalBytes ?? 0, rate: e.rateBps });
+      const sum = (k: 'bytes' | 'total' | 'rate') => [...moving.values()].reduce((a, m) => a + m[k], 0);
       if (!bar) {
         bar = new cliProgress.SingleBar(
           { stream: out, format: '  transfer {value_h} {total_h} {rate}/s', hideCursor: true, clearOnComplete: true },
           cliProgress.Presets.shades_classic,
         );
-        bar.start(e.totalBytes ?? 0, 0, { value_h: '0 B', total_h: '', rate: '0 B' });
+        bar.start(sum('total'), 0, { value_h: '0 B', total_h: '', rate: '0 B' });
       }
-      bar.update(e.bytes, { value_h: formatBytes(e.bytes), total_h: e.totalBytes ? `of ~${formatBytes(e.totalBytes)}` : '', rate: formatBytes(e.rateBps) });
+      bar.setTotal(sum('total'));
+      bar.update(sum('bytes'), { value_h: formatBytes(sum('bytes')), total_h: sum('total') ? `of ~${formatBytes(sum('total'))}` : '', rate: formatBytes(sum('rate')) });
       return;
     }
     if ((e.type === 'command' || e.type === 'plan') && !opts.verbose) return;

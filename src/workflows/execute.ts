@@ -51,52 +51,88 @@ const interrupted = () =>
 
 /** Run every step; stop at the first failure and report it. */
 export async function executePlan(plan: Plan, ctx: ExecuteContext): Promise<ExecuteResult> {
-  const total = plan.steps.length;
   const done: number[] = [];
-  for (let i = 0; i < total; i++) {
-    const step = plan.steps[i]!;
-    const index = i + 1;
-    const started = Date.now();
-    ctx.bus.emit({ type: 'step-started', index, total, name: step.name, host: step.host, cause: step.cause });
-    try {
-      if (ctx.signal?.aborted) throw interrupted();
-      checkGuard(ctx, step.host);
-      const { note, boundId } = await runStep(step, index, ctx);
-      // the target holds the image under another ID (another image store): later steps name that one
-      if (boundId && step.kind === 'transfer' && boundId !== step.imageId) {
-        for (let j = i + 1; j < total; j++) plan.steps[j] = bindImageId(plan.steps[j]!, step.imageId, boundId);
-        plan.containers = plan.containers.map((c) => bindImageId(c, step.imageId, boundId));
-      }
-      done.push(index);
-      ctx.bus.emit({ type: 'step-succeeded', index, total, name: step.name, durationMs: Date.now() - started, note });
-    } catch (caught) {
-      // an unexpected error still names its step and host
-      let error: unknown = caught;
-      if (!(caught instanceof ReleaseflowError)) {
-        error = new ReleaseflowError(`${caught instanceof Error ? caught.message : String(caught)}`, { host: step.host, fix: 'see the log file; run releaseflow status and doctor' });
-      }
-      const e = error as ReleaseflowError;
-      if (ctx.signal?.aborted && !/interrupted/.test(e.message)) e.message = `interrupted (Ctrl-C or a stop signal): ${e.message}`;
-      if (error instanceof CommandError) {
-        if (error.stdout.trim()) ctx.bus.emit({ type: 'output', index, host: step.host, stream: 'stdout', text: error.stdout, raw: error.stdout });
-        if (error.stderr.trim()) ctx.bus.emit({ type: 'output', index, host: step.host, stream: 'stderr', text: error.stderr, raw: error.stderr });
-      }
-      ctx.bus.emit({
-        type: 'step-failed',
-        index,
-        total,
-        name: step.name,
-        durationMs: Date.now() - started,
-        message: e.message,
-        fix: e.detail.fix,
-        exit: error instanceof CommandError ? error.exit : undefined,
-      });
-      e.detail.step = `step ${index}/${total} ${step.name}`;
-      e.detail.host ??= step.host;
-      return { ok: false, failedIndex: index, failedStep: step, error, done };
-    }
+  for (let i = 0; i < plan.steps.length; ) {
+    const end = transferRunEnd(plan.steps, i);
+    const failed = end - i > 1 ? await runTransfersAtOnce(plan, i, end, ctx, done) : await runOne(plan, i, ctx, done, i + 1);
+    if (failed) return failed;
+    i = end;
   }
   return { ok: true, done };
+}
+
+/**
+ * The end of the run of consecutive transfer steps from i when they go to more than one host (a swarm's
+ * nodes): those run at once, each host's in order. Otherwise i + 1: one step.
+ */
+export function transferRunEnd(steps: readonly Step[], i: number): number {
+  let j = i;
+  while (j < steps.length && steps[j]!.kind === 'transfer') j++;
+  return new Set(steps.slice(i, j).map((s) => s.host)).size > 1 ? j : i + 1;
+}
+
+/** Steps from..end-1, transfers to several hosts: each host's chain in order, the chains at once; the first failure by index. */
+async function runTransfersAtOnce(plan: Plan, from: number, end: number, ctx: ExecuteContext, done: number[]): Promise<ExecuteResult | undefined> {
+  const chains = new Map<string, number[]>();
+  for (let i = from; i < end; i++) chains.set(plan.steps[i]!.host, [...(chains.get(plan.steps[i]!.host) ?? []), i]);
+  const failures = await Promise.all(
+    [...chains.values()].map(async (chain) => {
+      for (const i of chain) {
+        // the target's own ID (another image store) is bound in the steps after the run, never in a transfer still running
+        const f = await runOne(plan, i, ctx, done, plan.steps[i]!.host === plan.to.name ? end : undefined);
+        if (f) return f;
+      }
+      return undefined;
+    }),
+  );
+  return failures.filter((f) => f !== undefined).sort((x, y) => (x.failedIndex ?? 0) - (y.failedIndex ?? 0))[0];
+}
+
+/** Run step i; a failure as the plan's result. `bindFrom`: the first step that takes the target's own image ID. */
+async function runOne(plan: Plan, i: number, ctx: ExecuteContext, done: number[], bindFrom: number | undefined): Promise<ExecuteResult | undefined> {
+  const total = plan.steps.length;
+  const step = plan.steps[i]!;
+  const index = i + 1;
+  const started = Date.now();
+  ctx.bus.emit({ type: 'step-started', index, total, name: step.name, host: step.host, cause: step.cause });
+  try {
+    if (ctx.signal?.aborted) throw interrupted();
+    checkGuard(ctx, step.host);
+    const { note, boundId } = await runStep(step, index, ctx);
+    // the target holds the image under another ID (another image store): later steps name that one
+    if (boundId && bindFrom !== undefined && step.kind === 'transfer' && boundId !== step.imageId) {
+      for (let j = bindFrom; j < total; j++) plan.steps[j] = bindImageId(plan.steps[j]!, step.imageId, boundId);
+      plan.containers = plan.containers.map((c) => bindImageId(c, step.imageId, boundId));
+    }
+    done.push(index);
+    ctx.bus.emit({ type: 'step-succeeded', index, total, name: step.name, durationMs: Date.now() - started, note });
+    return undefined;
+  } catch (caught) {
+    // an unexpected error still names its step and host
+    let error: unknown = caught;
+    if (!(caught instanceof ReleaseflowError)) {
+      error = new ReleaseflowError(`${caught instanceof Error ? caught.message : String(caught)}`, { host: step.host, fix: 'see the log file; run releaseflow status and doctor' });
+    }
+    const e = error as ReleaseflowError;
+    if (ctx.signal?.aborted && !/interrupted/.test(e.message)) e.message = `interrupted (Ctrl-C or a stop signal): ${e.message}`;
+    if (error instanceof CommandError) {
+      if (error.stdout.trim()) ctx.bus.emit({ type: 'output', index, host: step.host, stream: 'stdout', text: error.stdout, raw: error.stdout });
+      if (error.stderr.trim()) ctx.bus.emit({ type: 'output', index, host: step.host, stream: 'stderr', text: error.stderr, raw: error.stderr });
+    }
+    ctx.bus.emit({
+      type: 'step-failed',
+      index,
+      total,
+      name: step.name,
+      durationMs: Date.now() - started,
+      message: e.message,
+      fix: e.detail.fix,
+      exit: error instanceof CommandError ? error.exit : undefined,
+    });
+    e.detail.step = `step ${index}/${total} ${step.name}`;
+    e.detail.host ??= step.host;
+    return { ok: false, failedIndex: index, failedStep: step, error, done };
+  }
 }
 
 function hostOf(ctx: ExecuteContext, name: string): SshHost {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { jobsOf, laneEnv } from '../../scripts/run-tests.ts';
+import { fmt, jobsOf, laneEnv } from '../../scripts/run-tests.ts';
 import { CASES } from '../lab/engine-cases.ts';
 
 const REPO = new URL('../..', import.meta.url).pathname;
@@ -35,4 +35,8 @@ test('lanes: lane 1 is the caller lab; the others are labs of their own, valid a
   const taken = new Set([...CASES.map((c) => c.net), '10.213.56', '10.213.58', '10.213.67', '10.213.7']);
   for (const l of lanes) assert.equal(taken.has(l.LAB_NET!), false, `${l.LAB_NET} is no other lab's`);
   assert.deepEqual(laneEnv(2, { LAB_DIR: '/y', RF_TEST_LANE_PREFIX: 'rfg', RF_TEST_LANE_NET: '10.213.8' }), { LAB_DIR: '/y-lane3', LAB_PREFIX: 'rfg3', LAB_NET: '10.213.83' });
+});
+
+test('durations: seconds under a minute, then whole minutes and seconds (never 4m60s)', () => {
+  assert.deepEqual([fmt(9_640), fmt(299_600), fmt(60_000), fmt(2_476_000)], ['9.6s', '5m00s', '1m00s', '41m16s']);
 });

@@ -12,6 +12,7 @@ import { swarmTarget } from '../../src/targets/swarm/index.ts';
 import { type SwarmFacts, serviceNames, standIn } from '../../src/targets/swarm/observe.ts';
 import type { SwarmData } from '../../src/targets/swarm/plan.ts';
 import type { Observed } from '../../src/targets/target.ts';
+import { transferRunEnd } from '../../src/workflows/execute.ts';
 import { rebuildContainer } from '../../src/workflows/rebuild.ts';
 import { fixture } from './fixtures.ts';
 
@@ -71,6 +72,8 @@ test('a swarm release: the image reaches every node before the service changes, 
     plan.steps.map((s) => `${s.act} ${s.host}`),
     ['snapshot prod', 'transfer prod', 'transfer prod2', 'transfer prod3', 'tag prod', 'swarm-update prod', 'health prod', 'health prod2', 'health prod3'],
   );
+  // the transfers to the manager and the nodes run at once (executePlan), the other steps one by one
+  assert.deepEqual([0, 1, 4, 5].map((i) => transferRunEnd(plan.steps, i)), [1, 4, 5, 6]);
   const update = plan.steps.find((s) => s.act === 'swarm-update')!;
   assert.ok(update.kind === 'exec' && update.commands[0]!.script!.includes(`docker service update --detach --quiet --image ${newId} --no-resolve-image ragflowauth-backend`));
   const snap = plan.steps[0]!;
