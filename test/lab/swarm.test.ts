@@ -14,7 +14,8 @@ import { startReleaseflow } from './faults-lib.ts';
 import { labDocker, labInfo, labScript, releaseflow } from './lab.ts';
 
 const DIR = process.env.RF_SWARM_LAB_DIR ?? '/tmp/rfl-swarm';
-const ENV: NodeJS.ProcessEnv = { LAB_PREFIX: 'rfw', LAB_NET: '10.213.67', LAB_HOSTS: 'test prod prod2 prod3', LAB_ENGINE: '', LAB_CLI: '' };
+// the engine of the run (npm run test:engines sets LAB_ENGINE for its whole-suite runs; 20.10 otherwise)
+const ENV: NodeJS.ProcessEnv = { LAB_PREFIX: 'rfw', LAB_NET: '10.213.67', LAB_HOSTS: 'test prod prod2 prod3', LAB_ENGINE: process.env.LAB_ENGINE ?? '', LAB_CLI: '' };
 const NODES = ['prod', 'prod2', 'prod3'];
 const SVC = 'ragflowauth-backend';
 
