@@ -206,8 +206,10 @@ async function runSuite(suite: Suite, files: string[]): Promise<FileResult[]> {
     const env = suite === 'lab' ? laneEnv(lane) : {};
     const tag = suite === 'lab' && lanes > 1 ? ` (lane ${lane + 1})` : '';
     for (let next = queue.shift(); next; next = queue.shift()) {
+      // a job on a lane whose lab did not come up fails, naming that
+      const laneDown = (ms: number): FileResult => ({ file: next.j.file, name: next.j.label, env: next.j.env, ms, pass: 0, fail: 1, skipped: 0, ok: false, note: `lane ${lane + 1}'s lab did not come up` });
       if (suite === 'lab' && !next.j.ownLab && up[lane] === false) {
-        results.push({ file: next.j.file, name: next.j.label, env: next.j.env, ms: 0, pass: 0, fail: 1, skipped: 0, ok: false, note: `lane ${lane + 1}'s lab did not come up` });
+        results.push(laneDown(0));
         continue;
       }
       if (suite === 'lab' && !next.j.ownLab && !up[lane]) {
@@ -217,7 +219,7 @@ async function runSuite(suite: Suite, files: string[]): Promise<FileResult[]> {
         up[lane] = r.code === 0;
         if (!up[lane]) {
           process.stdout.write(r.out);
-          results.push({ file: next.j.file, name: next.j.label, env: next.j.env, ms: Date.now() - t0, pass: 0, fail: 1, skipped: 0, ok: false, note: `lane ${lane + 1}'s lab did not come up` });
+          results.push(laneDown(Date.now() - t0));
           say(`✖ ${next.label}: lane ${lane + 1}'s lab did not come up (its output is above)`);
           continue;
         }

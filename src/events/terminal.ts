@@ -19,16 +19,17 @@ export function terminalSink(out: NodeJS.WriteStream, opts: { verbose?: boolean 
     if (e.type === 'progress') {
       if (!tty) return;
       moving.set(e.index, { bytes: e.bytes, total: e.totalBytes ?? 0, rate: e.rateBps });
-      const sum = (k: 'bytes' | 'total' | 'rate') => [...moving.values()].reduce((a, m) => a + m[k], 0);
+      const all = [...moving.values()];
+      const [bytes, total, rate] = (['bytes', 'total', 'rate'] as const).map((k) => all.reduce((a, m) => a + m[k], 0)) as [number, number, number];
       if (!bar) {
         bar = new cliProgress.SingleBar(
           { stream: out, format: '  transfer {value_h} {total_h} {rate}/s', hideCursor: true, clearOnComplete: true },
           cliProgress.Presets.shades_classic,
         );
-        bar.start(sum('total'), 0, { value_h: '0 B', total_h: '', rate: '0 B' });
+        bar.start(total, 0, { value_h: '0 B', total_h: '', rate: '0 B' });
       }
-      bar.setTotal(sum('total'));
-      bar.update(sum('bytes'), { value_h: formatBytes(sum('bytes')), total_h: sum('total') ? `of ~${formatBytes(sum('total'))}` : '', rate: formatBytes(sum('rate')) });
+      bar.setTotal(total);
+      bar.update(bytes, { value_h: formatBytes(bytes), total_h: total ? `of ~${formatBytes(total)}` : '', rate: formatBytes(rate) });
       return;
     }
     if ((e.type === 'command' || e.type === 'plan') && !opts.verbose) return;
