@@ -1,6 +1,7 @@
 // export-compose: runspecs of docker-run containers → one compose file that recreates them with the same configuration (pure).
 import { stringify } from 'yaml';
 import { applyFlags, type Service } from './compose-export-flags.ts';
+import { STACK_VERSION, stackService, stackTop } from './compose-stack.ts';
 import type { MountRequest } from './inspect.ts';
 import { MASK, maskEnvEntry, maskUrlCredentials } from './redact.ts';
 import { publishValue } from './runspec-argv.ts';
@@ -21,6 +22,8 @@ export interface ExportOptions {
   secrets: readonly string[];
   /** Print secret env values (for --write); masked otherwise. */
   reveal: boolean;
+  /** A stack file for `docker stack deploy` (format 3.8, deploy.* keys) instead of a compose file for one host. */
+  stack?: boolean;
 }
 
 /** The service name for a container: its name without the `<app>-` prefix, in compose's alphabet. */
@@ -166,14 +169,25 @@ export function renderComposeFile(containers: readonly ExportContainer[], opts: 
   for (const c of containers) {
     let name = serviceName(c.name, opts.app);
     while (services[name]) name = `${name}-2`;
-    services[name] = escapeDollars(service(c, opts, top, w));
+    const s = service(c, opts, top, w);
+    services[name] = escapeDollars(opts.stack ? stackService(s, c.spec.publish, c.name, w) : s);
   }
-  const doc: Record<string, unknown> = opts.format === 'v1' ? { version: '2.4' } : { name: opts.app };
-  doc.services = services;
-  if (Object.keys(top.networks).length) doc.networks = top.networks;
-  if (Object.keys(top.volumes).length) doc.volumes = top.volumes;
+  let doc: Record<string, unknown>;
+  if (opts.stack) {
+    const hostNetwork = containers.some((c) => c.spec.networkMode === 'host');
+    doc = { version: STACK_VERSION, services, ...stackTop(top.networks, top.volumes, hostNetwork, w) };
+  } else {
+    doc = opts.format === 'v1' ? { version: '2.4' } : { name: opts.app };
+    doc.services = services;
+    if (Object.keys(top.networks).length) doc.networks = top.networks;
+    if (Object.keys(top.volumes).length) doc.volumes = top.volumes;
+  }
   const hasSecrets = containers.some((c) => c.spec.env.some((e) => maskUrlCredentials(maskEnvEntry(e, opts.secrets)) !== e));
-  const head = [
+  const head = opts.stack ? [
+    `# ${opts.app}: a stack file written by releaseflow export-compose --swarm from the running containers (${containers.map((c) => c.name).join(', ')}).`,
+    `# On a swarm manager whose nodes hold the images: docker stack deploy -c THIS_FILE --resolve-image never ${opts.app}`,
+    ...(hasSecrets && !opts.reveal ? [`# Secret values are masked (${MASK}): releaseflow export-compose --swarm --write puts the real file on the host.`] : []),
+  ] : [
     `# ${opts.app}: written by releaseflow export-compose from the running containers (${containers.map((c) => c.name).join(', ')}).`,
     '# Networks and volumes are external: compose uses the existing ones, with their data. Start with',
     '# `docker compose up -d` once the docker-run containers of the same names are stopped and renamed (docs/compose.md).',

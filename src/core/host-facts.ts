@@ -63,7 +63,31 @@ export interface HostFacts {
   networks: string[];
   /** Every container on the host (`docker ps -a`), for messages such as "docker ps -a shows: …". */
   allContainers: { name: string; image: string; status: string }[];
+  /** Config names a release target stands for on the host instead of a container (a swarm service). */
+  views?: TargetView[];
 }
+
+/** How a target shows what a config name stands for on the host when it is no container (status, doctor, --json). */
+export interface TargetView {
+  /** The config's container name. */
+  container: string;
+  /** The target's word for it (`swarm`). */
+  mode: string;
+  /** What it is on the host, e.g. `service ragflowauth_backend`. */
+  what: string;
+  /** Its state in a few words, e.g. `3/3 running`. */
+  state: string;
+  /** The image its spec names, and the image ID that is. */
+  imageRef?: string;
+  imageId?: string;
+  /** Lines that explain it (stack, nodes, the update's state). */
+  notes: string[];
+  /** What is wrong with it for a release, each with its fix. */
+  problems: { message: string; fix?: string }[];
+  /** Machine-readable details for --json. */
+  details: Record<string, unknown>;
+}
+
 
 /** Short image or container ID, as `docker images` shows it; `-` when unknown. */
 export function shortId(id: string | undefined): string {

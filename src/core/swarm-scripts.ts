@@ -11,6 +11,8 @@ export function buildSwarmObserveScript(services: readonly string[], marker: str
     section(marker, 'swarm', `docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}'`),
     section(marker, 'services', services.length ? `${shJoin(['docker', 'service', 'inspect', ...services])} 2>/dev/null` : 'echo "[]"'),
     section(marker, 'nodes', 'ids=$(docker node ls -q 2>/dev/null) && [ -n "$ids" ] && docker node inspect $ids'),
+    // running/desired tasks per service (status, doctor): swarm's own count
+    section(marker, 'replicas', `docker service ls --format '{{.Name}} {{.Replicas}}' 2>/dev/null`),
   ].join('\n');
 }
 
@@ -54,7 +56,7 @@ export function buildSwarmUpdateScript(u: SwarmUpdate): string {
     `    total=$((total + 1)); line=$(docker inspect -f '{{.Status.State}} {{.Spec.ContainerSpec.Image}}' "$t" 2>/dev/null)`,
     '    [ "$line" = "running $id" ] && good=$((good + 1))',
     '  done',
-    '  msg="update $st; $good of $want task(s) running $id"',
+    '  msg="$svc: update $st; $good of $want task(s) running $id"',
     '  [ "$msg" = "$last" ] || echo "rf-swarm: $msg"; last=$msg',
     '  if [ "$now" != "$before" ]; then',
     '    case $st in paused|rollback_paused|rollback_started|rollback_completed)',
@@ -69,6 +71,15 @@ export function buildSwarmUpdateScript(u: SwarmUpdate): string {
     `  [ $(date +%s) -lt $deadline ] || { echo "rf-swarm: $svc not done after ${u.timeoutS}s: $msg"; docker service ps --no-trunc "$svc" | head -n 12; exit 1; }`,
     '  sleep 1',
     'done',
+  ].join('\n');
+}
+
+/** Several services' update-and-wait scripts at once, each in a subshell of its own; fails when any of them fails. */
+export function buildAtOnceScript(scripts: readonly string[]): string {
+  if (scripts.length === 1) return scripts[0]!;
+  return [
+    ...scripts.map((x, i) => `(\n${x}\n) & rf_p${i}=$!`),
+    `rf_rc=0; for rf_p in ${scripts.map((_, i) => `$rf_p${i}`).join(' ')}; do wait "$rf_p" || rf_rc=1; done; exit $rf_rc`,
   ].join('\n');
 }
 

@@ -3,7 +3,10 @@
 import type { SshHost } from '../adapters/ssh.ts';
 import type { ContainerInput, InspectLike, PromotionInput } from '../core/plan.ts';
 import type { HistoryContainer, UndoLock, UndoTarget } from '../core/rollback-plan.ts';
+import type { TargetView } from '../core/host-facts.ts';
 import type { Plan, PlannedContainer, PlanPart, Step, StepCommand } from '../core/step.ts';
+
+export type { TargetView } from '../core/host-facts.ts';
 
 /** What observing the target host found for one target (reads only). */
 export interface Observed<F> {
@@ -104,6 +107,8 @@ export interface ReleaseTarget<F = unknown, D = unknown> {
   readonly restores: string;
   /** Reads only: what this target needs of the host for these containers (their inspect). */
   observe(host: SshHost, containers: ReadonlyMap<string, InspectLike | undefined>, ctx: ObserveContext): Promise<Observed<F>>;
+  /** status and doctor: the names this target stands for on the host (no container of that name), from its observed facts. Targets without one show containers only. */
+  views?(facts: F): TargetView[];
   /** Does this target release the container, by the observed facts (never by trying)? */
   claims(container: string, facts: F): boolean;
   /** Plan the release of its containers (pure); `planned` are its entries of plan.containers. */

@@ -16,6 +16,8 @@ export interface ExportComposeOptions {
   reveal: boolean;
   /** Compose file format; default: what the host's compose reads (v2 unless it has only docker-compose 1.x). */
   format?: 'v1' | 'v2';
+  /** A stack file for `docker stack deploy` (always the v2 rendering, turned into the 3.8 stack format). */
+  stack?: boolean;
 }
 
 export interface ExportResult {
@@ -36,7 +38,7 @@ async function hostFormat(host: SshHost): Promise<'v1' | 'v2'> {
 /** Render the compose file for containers on a host (reads only). */
 export async function exportCompose(host: SshHost, names: readonly string[], opts: ExportComposeOptions): Promise<ExportResult> {
   await host.connect();
-  const [found, ctx, format] = await Promise.all([inspectContainers<{ Name: string; Image: string; Config: { Image: string; Labels?: Record<string, string> | null } }>(host, names), readDaemonContext(host), opts.format ? Promise.resolve(opts.format) : hostFormat(host)]);
+  const [found, ctx, format] = await Promise.all([inspectContainers<{ Name: string; Image: string; Config: { Image: string; Labels?: Record<string, string> | null } }>(host, names), readDaemonContext(host), opts.stack ? Promise.resolve('v2' as const) : opts.format ? Promise.resolve(opts.format) : hostFormat(host)]);
   const missing = names.filter((n) => !found.get(n));
   if (missing.length > 0) throw new ReleaseflowError(`container ${missing.join(', ')} not found on ${host.name}`, { host: host.name, fix: `list containers with: ssh ${host.config.address} docker ps -a` }, ExitCode.usage);
   const images = await inspectImages(host, [...found.values()].map((c) => c!.Image));
@@ -49,7 +51,7 @@ export async function exportCompose(host: SshHost, names: readonly string[], opt
     warnings.push(...w.filter((x) => !x.includes('com.docker.compose')).map((x) => `${n}: ${x}`));
     return { name: n, image: c.Config.Image, spec };
   });
-  const r = renderComposeFile(containers, { app: opts.app, format, secrets: opts.secrets, reveal: opts.reveal });
+  const r = renderComposeFile(containers, { app: opts.app, format, secrets: opts.secrets, reveal: opts.reveal, stack: opts.stack });
   return { ...r, warnings: [...warnings, ...r.warnings], format };
 }
 

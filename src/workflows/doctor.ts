@@ -14,7 +14,7 @@ import { statePaths } from '../core/state.ts';
 import { formatBytes } from '../core/human.ts';
 import { readStateDirAccess, stateDirFix, stateDirProblem } from '../adapters/state/state-dir.ts';
 import { parseSections } from '../core/sections.ts';
-import { type HostFacts, observeHost, shortId } from './observe.ts';
+import { type HostFacts, observeHost, observeViews, shortId } from './observe.ts';
 import { readReleaseState } from '../adapters/state/release-state.ts';
 import { describeReleaseState, describeRunning } from './release-state.ts';
 
@@ -78,6 +78,14 @@ export function checkHostFacts(config: Config, f: HostFacts, source: HostFacts |
 
   const shows = f.allContainers.map((c) => `${c.name} (${c.status})`).join(', ') || 'no containers';
   for (const c of f.containers) {
+    const v = c.present ? undefined : f.views?.find((x) => x.container === c.name);
+    if (v) {
+      // a name a release target stands for here (a swarm service): its own checks, not "container not found"
+      if (v.problems.length === 0) add('PASS', `${c.name}: ${v.mode} ${v.what}, ${v.state}, image ${v.imageRef}${v.imageId && v.imageId !== v.imageRef ? ` (${shortId(v.imageId)})` : ''}`);
+      for (const p of v.problems) add('FAIL', `${c.name}: ${p.message}`, p.fix);
+      for (const n of v.notes) add('INFO', `${c.name}: ${n}`);
+      continue;
+    }
     if (!c.present || !c.mode) {
       add('FAIL', `container ${c.name} not found on ${f.host}; docker ps -a shows: ${shows}`, `start it on ${f.host} or correct containers: in ${config.file}${f.host === config.from ? '' : `; or let the next release create it from ${config.from}'s inspect: releaseflow promote --create (see "Bootstrap" in the README)`}`);
       failing.push({ host: f.host, container: c.name, reason: 'not found' });
@@ -163,7 +171,13 @@ export async function readFailureLogs(host: SshHost, facts: HostFacts, failing: 
 /** Run the checklist on the named hosts: observe each (in parallel), probe health URLs from non-source hosts, fetch logs of failing containers. */
 export async function runDoctor(config: Config, hosts: Map<string, SshHost>): Promise<DoctorReport> {
   const names = config.containers.map((c) => c.name);
-  const facts = await Promise.all([...hosts.values()].map((h) => observeHost(h, names)));
+  const facts = await Promise.all(
+    [...hosts.values()].map(async (h) => {
+      const f = await observeHost(h, names);
+      await observeViews(h, f, config);
+      return f;
+    }),
+  );
   const source = facts.find((f) => f.host === config.from);
   const perHost = await Promise.all(facts.map((f) => diagnoseHost(config, hosts.get(f.host)!, f, source)));
   const checks = perHost.flatMap((r) => r.checks);

@@ -7,6 +7,10 @@ import { composeFilePaths } from '../core/mode.ts';
 import { buildObserveScript } from '../core/observe-script.ts';
 import { type ContainerObservation, type HostFacts, parseObserveOutput, toContainer } from '../core/host-facts.ts';
 import { tail } from '../core/noise.ts';
+import type { Config } from '../core/config.ts';
+import type { InspectLike } from '../core/plan.ts';
+import { TARGETS } from '../targets/index.ts';
+import type { AnyTarget, ObserveContext } from '../targets/target.ts';
 
 export type { ContainerObservation, DockerAccess, DockerJson, HealthStatus, HostFacts, ImageObservation } from '../core/host-facts.ts';
 export { parseObserveOutput, shortId } from '../core/host-facts.ts';
@@ -72,6 +76,34 @@ export async function observeHost(host: SshHost, containers: readonly string[], 
   return facts;
 }
 
+/** What observing a target host may know beyond it: every configured host's address, each container's `service:`. */
+export function observeContext(config: Config): ObserveContext {
+  return { hosts: Object.entries(config.hosts).map(([name, h]) => ({ name, address: h.address })), services: new Map(config.containers.flatMap((c) => (c.service ? [[c.name, c.service] as const] : []))) };
+}
+
+/**
+ * What release targets stand for on a target host instead of missing containers (a swarm service),
+ * into `facts.views`: status and doctor show them as what they are, not as missing containers.
+ * Reads only; a failure to read becomes the host's problem.
+ */
+export async function observeViews(host: SshHost, facts: HostFacts, config: Config, targets: readonly AnyTarget[] = TARGETS): Promise<void> {
+  if (!facts.reachable || facts.docker.access === 'unavailable' || host.name === config.from) return;
+  if (facts.containers.every((c) => c.present)) return;
+  const containers = new Map(facts.containers.map((c) => [c.name, c.inspect as InspectLike | undefined]));
+  const ctx = observeContext(config);
+  for (const t of targets) {
+    if (!t.views) continue;
+    try {
+      const o = await t.observe(host, containers, ctx);
+      const views = t.views(o.facts);
+      if (views.length) facts.views = [...(facts.views ?? []), ...views];
+    } catch (e) {
+      if (!(e instanceof ReleaseflowError)) throw e;
+      facts.problem ??= { message: `could not read the ${t.name} target on ${host.name}: ${e.message}`, fix: e.detail.fix };
+    }
+  }
+}
+
 /** The machine-readable status of one host (the `--json` output lists these under `hosts`). */
 export function statusOf(f: HostFacts) {
   return {
@@ -91,5 +123,6 @@ export function statusOf(f: HostFacts) {
       created: c.created,
       imageCreated: c.image?.created,
     })),
+    ...(f.views?.length ? { views: f.views } : {}),
   };
 }

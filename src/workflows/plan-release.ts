@@ -16,6 +16,7 @@ import { planBootstraps, toCreate } from './bootstrap.ts';
 import { migrateContainer, rebuildContainer } from './rebuild.ts';
 import { assertNoInterrupted, describeInterrupted } from './release-state.ts';
 import { registerSecrets } from './secrets.ts';
+import { observeContext } from './observe.ts';
 
 export interface PromoteOptions {
   from?: string;
@@ -58,7 +59,7 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
   const [{ src, srcImages }, dst, daemon] = await Promise.all([source ?? observeSource(ports, fromName), inspectContainers<InspectLike>(to, names), readDaemonContext(to)]);
   // each release target reads what it needs of the target host; a container goes to the target that claims it
   const targets = targetsOf(ports);
-  const ctx = { hosts: Object.entries(config.hosts).map(([name, h]) => ({ name, address: h.address })), services: new Map(config.containers.flatMap((c) => (c.service ? [[c.name, c.service] as const] : []))) };
+  const ctx = observeContext(config);
   const observed = await Promise.all(targets.map(async (target) => ({ target, observed: await target.observe(to, dst, ctx) })));
   const facts = new Map(observed.map((o) => [o.target.name, o.observed.facts]));
   // a name may be what a target stands for on the host instead of a container (a swarm service)

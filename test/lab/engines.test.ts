@@ -9,9 +9,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { CASES, type EngineCase } from './engine-cases.ts';
-import { labDocker, labInfo, labScript, REPO, releaseflow } from './lab.ts';
+import { CLI, labDocker, labInfo, labScript, releaseflow } from './lab.ts';
 
 const APP = ['ragflowauth-backend', 'ragflowauth-frontend'];
 
@@ -144,7 +143,7 @@ for (const c of CASES) {
     test('crash guard: releaseflow SIGKILLed mid-swap, PROD restores itself, recover exit 0', async () => {
       lab(['seed']);
       const pre = running('prod');
-      const child = spawn(process.execPath, [join(REPO, 'bin/releaseflow.js'), 'promote', '--yes', '-v'], { env: { ...process.env, RELEASEFLOW_CONFIG: labInfo(dir)!.config }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const child = spawn(process.execPath, [CLI, 'promote', '--yes', '-v'], { env: { ...process.env, RELEASEFLOW_CONFIG: labInfo(dir)!.config }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       let out = '';
       child.stdout.on('data', (b: Buffer) => (out += b));
       child.stderr.on('data', (b: Buffer) => (out += b));

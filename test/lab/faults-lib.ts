@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ALIVE_FN } from '../../src/core/journal.ts';
-import { LAB_DIR, labDocker, labInfo, labInspect, labScript, REPO } from './lab.ts';
+import { CLI, LAB_DIR, labDocker, labInfo, labInspect, labScript } from './lab.ts';
 
 export const APP = ['ragflowauth-backend', 'ragflowauth-frontend'];
 
@@ -104,7 +104,7 @@ export interface Run {
 }
 
 export function startReleaseflow(args: string[], env: NodeJS.ProcessEnv = {}): Run {
-  const child = spawn(process.execPath, [join(REPO, 'bin/releaseflow.js'), ...args], {
+  const child = spawn(process.execPath, [CLI, ...args], {
     env: { ...process.env, RELEASEFLOW_CONFIG: env.RELEASEFLOW_CONFIG ?? labInfo()!.config, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
@@ -222,7 +222,7 @@ export function dropReleasedImages(): void {
 
 /** Steps of the release as `releaseflow plan --json` lists them. */
 export function planSteps(config?: string): { name: string; kind: string }[] {
-  const r = spawnSync(process.execPath, [join(REPO, 'bin/releaseflow.js'), 'plan', '--json'], { encoding: 'utf8', env: { ...process.env, RELEASEFLOW_CONFIG: config ?? labInfo()!.config } });
+  const r = spawnSync(process.execPath, [CLI, 'plan', '--json'], { encoding: 'utf8', env: { ...process.env, RELEASEFLOW_CONFIG: config ?? labInfo()!.config } });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout).plan.steps;
 }

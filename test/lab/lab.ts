@@ -50,10 +50,13 @@ export function labScript(args: string[], opts: { dir?: string; env?: NodeJS.Pro
   return r.stdout;
 }
 
+/** The releaseflow entry the lab files run: the sources compiled once by the test runner (RF_TEST_CLI), else bin/releaseflow.js (tsx). */
+export const CLI = process.env.RF_TEST_CLI || join(REPO, 'bin/releaseflow.js');
+
 /** Run the releaseflow CLI against the lab's config (`opts.labDir`: another lab than LAB_DIR); returns exit code and output. */
 export function releaseflow(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; labDir?: string } = {}) {
   const info = labInfo(opts.labDir)!;
-  const r = spawnSync(process.execPath, [join(REPO, 'bin/releaseflow.js'), ...args], {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
     env: { ...process.env, RELEASEFLOW_CONFIG: info.config, ...opts.env },
     input: opts.input ?? '',

@@ -4,7 +4,7 @@
 // failing health check puts every task back (UpdateStatus read, not the CLI's exit code); rollback
 // restores the release before.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,7 +126,26 @@ describe('a swarm service of 3 replicas on 3 nodes', { skip: skip() }, () => {
     assert.deepEqual(NODES.map(pulls), pulled, 'no pulling image line in any dockerd log since the release');
     const history = rf(['history', '--json'], cfg);
     assert.equal(history.code, 0, history.out);
+    // the new version is named on every node as on TEST (a stack file naming it runs with no registry)
+    for (const h of NODES) assert.equal(dk(h, ['image', 'inspect', '-f', '{{.Id}}', `${SVC}:v2`]), v2, `${SVC}:v2 on ${h}`);
     process.stdout.write(`# swarm release of 3 replicas: ${took} ms\n`);
+  });
+
+  test('status and doctor show the service (tasks, image, nodes), not a missing container', () => {
+    const v2 = testId(`${SVC}:v2`);
+    const st = rf(['status'], cfg);
+    assert.equal(st.code, 0, st.out);
+    assert.match(st.stdout, new RegExp(`${SVC}\\s+swarm\\s+service ${SVC}: 3/3 running\\s+${v2.slice(7, 19)}`), st.stdout);
+    assert.match(st.stdout, /swarm service ragflowauth-backend \(3 replica\(s\), update completed\) may run on prod 10\.213\.67\.12 = prod/);
+    assert.doesNotMatch(st.stdout, /prod \(.*\n(?:.*\n)*?\s+ragflowauth-backend\s+-\s+missing/);
+    const json = JSON.parse(rf(['status', '--json'], cfg).stdout);
+    const view = json.hosts.find((h: { host: string }) => h.host === 'prod').views[0];
+    assert.equal(view.details.tasks, '3/3');
+    assert.equal(view.imageId, v2);
+    assert.deepEqual(view.details.nodes.map((n: { host: string }) => n.host), ['prod', 'prod2', 'prod3']);
+    const doc = rf(['doctor'], cfg);
+    assert.match(doc.stdout, /PASS\s+ragflowauth-backend: swarm service ragflowauth-backend, 3\/3 running/, doc.stdout);
+    assert.doesNotMatch(doc.stdout, /container ragflowauth-backend not found on prod/);
   });
 
   test('promote v3 (health fails): exit 1, every task back on v2, UpdateStatus checked', () => {
@@ -243,9 +262,75 @@ describe('a stack of two services released as one', { skip: skip() }, () => {
     }
     const r = rf(['promote', '--yes'], cfg);
     assert.equal(r.code, 1, r.out);
-    assert.match(r.out, /step \d+\/\d+ update service ragflowauth_frontend ok/);
+    assert.match(r.out, /step \d+\/\d+ update services ragflowauth_frontend, ragflowauth_backend at once ok/);
     assert.match(r.out, /ragflowauth_backend not healthy on prod/);
     assertStackOn('v2', 'after the failed release');
     for (const svc of Object.values(STACK)) assert.equal(specOf(svc).UpdateStatus?.State, 'completed', `${svc} UpdateStatus`);
+  });
+
+  test("the operator's later docker stack deploy: their unchanged file keeps the release (--resolve-image never or changed), resolve always puts its image back, a file naming the released tag keeps it with no registry", async () => {
+    const v2 = { backend: testId('ragflowauth-backend:v2'), frontend: testId('ragflowauth-frontend:v2') };
+    const file = readFileSync(join(DIR, 'stack.yml'), 'utf8');
+    const pinned = /backend:\n\s+image: (sha256:[0-9a-f]{64})/.exec(file)?.[1];
+    assert.equal(pinned, testId('ragflowauth-backend:v1'), "the seed's file pins v1");
+    const image = () => specOf(STACK.backend).Spec.TaskTemplate.ContainerSpec.Image;
+    const deploy = (text: string, ...opts: string[]) => labDocker('prod', ['stack', 'deploy', ...opts, '-c', '-', 'ragflowauth'], text, DIR);
+    // docker's CLI keeps a service's running image when the file names what the stack last deployed
+    // (label com.docker.stack.image), unless it resolves images always (its default)
+    for (const mode of ['never', 'changed']) {
+      deploy(file, '--resolve-image', mode);
+      assert.equal(image(), v2.backend, `the unchanged file with --resolve-image ${mode}: the release stays`);
+    }
+    deploy(file);
+    assert.equal(image(), pinned, 'the unchanged file with --resolve-image always (the default): its v1 again');
+    // the same file naming the released version by the tag the release put on every node
+    const pulled = NODES.map(pulls);
+    const named = file.replace(/image: sha256:[0-9a-f]{64}\n(\s+hostname)/, 'image: ragflowauth-backend:v2\n$1').replace(/(frontend:\n\s+image: )sha256:[0-9a-f]{64}/, '$1ragflowauth-frontend:v2');
+    assert.match(named, /image: ragflowauth-backend:v2[\s\S]*image: ragflowauth-frontend:v2/);
+    deploy(named, '--resolve-image', 'never');
+    const deadline = Date.now() + 120_000;
+    const on = () => Object.entries(STACK).every(([c, svc]) => NODES.every((h) => JSON.stringify(tasksOf(h, svc)) === JSON.stringify([v2[c as 'backend' | 'frontend']])));
+    while (!on()) {
+      if (Date.now() > deadline) throw new Error(`the stack did not settle on v2: ${JSON.stringify(NODES.map((h) => [tasksOf(h, STACK.backend), tasksOf(h, STACK.frontend)]))}`);
+      await sleep(1000);
+    }
+    assert.equal(specOf(STACK.backend).Spec.TaskTemplate.ContainerSpec.Image, 'ragflowauth-backend:v2');
+    assert.deepEqual(NODES.map(pulls), pulled, 'no node pulled');
+    // and releaseflow sees the stack (now naming tags) as running TEST's v2: nothing to release
+    for (const c of ['backend', 'frontend']) {
+      dk('test', ['rm', '-f', `ragflowauth-${c}`]);
+      dk('test', ['run', '-d', '--name', `ragflowauth-${c}`, `ragflowauth-${c}:v2`]);
+    }
+    const again = rf(['plan'], cfg);
+    assert.match(again.out, /up to date/i, again.out);
+  });
+
+  test('export-compose --swarm: a stack file docker stack deploy takes as it is (deploy.* keys, overlay network)', () => {
+    for (const x of [['rm', '-f', 'rfx-web'], ['network', 'rm', 'rfx-net']]) spawnSync('docker', ['-H', labInfo(DIR)!.hosts.test!.dockerSock, ...x]);
+    dk('test', ['network', 'create', 'rfx-net']);
+    dk('test', ['run', '-d', '--name', 'rfx-web', '--restart', 'unless-stopped', '--memory', '64m', '--cpus', '0.5', '-p', '127.0.0.1:18080:8080', '-e', 'GREETING=a $b', '--network', 'rfx-net', '--network-alias', 'web', 'ragflowauth-frontend:v2']);
+    try {
+      const cfgX = join(mkdtempSync(join(tmpdir(), 'rf-stackx-')), 'releaseflow.yml');
+      writeFileSync(cfgX, readFileSync(cfg, 'utf8'));
+      const r = rf(['export-compose', 'test', 'rfx-web', '--swarm'], cfgX);
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.stdout, /^version: "?3\.8"?$/m);
+      assert.doesNotMatch(r.stdout, /container_name|mem_limit|restart:|cpus: 0/);
+      assert.match(r.stderr, /port 127\.0\.0\.1:18080: swarm publishes on every node/);
+      const out = execFileSync('docker', ['-H', labInfo(DIR)!.hosts.prod!.dockerSock, 'stack', 'deploy', '--resolve-image', 'never', '-c', '-', 'rfx'], { input: r.stdout, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+      assert.doesNotMatch(out, /Ignoring unsupported options/, out);
+      const svc = JSON.parse(dk('prod', ['service', 'inspect', 'rfx_rfx-web']))[0].Spec;
+      assert.equal(svc.TaskTemplate.Resources.Limits.MemoryBytes, 64 * 1024 * 1024);
+      assert.equal(svc.TaskTemplate.Resources.Limits.NanoCPUs, 0.5e9);
+      assert.equal(svc.TaskTemplate.RestartPolicy.Condition, 'any');
+      assert.equal(svc.TaskTemplate.ContainerSpec.Image, 'ragflowauth-frontend:v2');
+      assert.ok(svc.TaskTemplate.ContainerSpec.Env.includes('GREETING=a $b'), JSON.stringify(svc.TaskTemplate.ContainerSpec.Env));
+      assert.deepEqual(svc.EndpointSpec.Ports.map((p: { TargetPort: number; PublishedPort: number }) => [p.TargetPort, p.PublishedPort]), [[8080, 18080]]);
+      assert.equal(JSON.parse(dk('prod', ['network', 'inspect', 'rfx_rfx-net']))[0].Driver, 'overlay');
+    } finally {
+      labDocker('prod', ['stack', 'rm', 'rfx'], undefined, DIR);
+      dk('test', ['rm', '-f', 'rfx-web']);
+      dk('test', ['network', 'rm', 'rfx-net']);
+    }
   });
 });

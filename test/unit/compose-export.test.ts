@@ -96,3 +96,39 @@ test('flags map to compose keys; those without one are warned about', () => {
   assert.deepEqual(parse(r.text).volumes, { cache: { external: true } });
   assert.ok(r.warnings.some((x) => x.includes('--gpus all')));
 });
+
+test('--swarm: a stack file (3.8) with deploy.* instead of restart, mem_limit, container_name; host-only settings dropped with a warning', () => {
+  const r = renderComposeFile(seed(), { ...opts, reveal: true, stack: true });
+  const doc = parse(r.text);
+  assert.equal(doc.version, '3.8');
+  assert.equal(doc.name, undefined, 'the 3.x schema has no top-level name');
+  const b = doc.services.backend;
+  for (const k of ['container_name', 'restart', 'mem_limit', 'cpus', 'network_mode']) assert.equal(b[k], undefined, k);
+  assert.deepEqual(b.deploy, { replicas: 1, restart_policy: { condition: 'any' }, resources: { limits: { memory: '256m' } } });
+  assert.deepEqual(b.ports, [{ target: 8001, published: 8001, protocol: 'tcp', mode: 'ingress' }]);
+  assert.deepEqual(b.networks, { 'ragflowauth-net': { aliases: ['backend'] } });
+  assert.deepEqual(doc.networks, { 'ragflowauth-net': { driver: 'overlay', attachable: true } });
+  assert.deepEqual(doc.volumes, { 'ragflowauth-data': { external: true } });
+  assert.equal(b.hostname, 'ragflow-backend');
+  assert.deepEqual(b.logging, { options: { 'max-size': '10m' } });
+  assert.match(r.text, /docker stack deploy -c THIS_FILE --resolve-image never ragflowauth/);
+  assert.ok(r.warnings.some((w) => /ragflowauth-backend: container_name dropped: swarm names each task/.test(w)), r.warnings.join('\n'));
+  assert.ok(r.warnings.some((w) => /bind mounts \(\/opt\/ragflowauth\/conf\) must exist on every node/.test(w)), r.warnings.join('\n'));
+  assert.ok(r.warnings.some((w) => /network ragflowauth-net: .* overlay network the stack creates/.test(w)));
+  // every service key is one the 3.8 schema allows
+  const allowed = new Set(['image', 'command', 'entrypoint', 'environment', 'labels', 'hostname', 'domainname', 'user', 'working_dir', 'healthcheck', 'stop_signal', 'stop_grace_period', 'logging', 'init', 'read_only', 'tty', 'stdin_open', 'cap_add', 'cap_drop', 'sysctls', 'ulimits', 'dns', 'dns_search', 'extra_hosts', 'expose', 'tmpfs', 'volumes', 'isolation', 'ports', 'networks', 'deploy']);
+  for (const [name, s] of Object.entries(doc.services as Record<string, object>)) for (const k of Object.keys(s)) assert.ok(allowed.has(k), `${name}.${k}`);
+});
+
+test('--swarm: restart policies and a host IP on a port', () => {
+  const [b] = seed();
+  const one = (restart: string, hostIp = '') => {
+    const spec = { ...b!.spec, flags: [...b!.spec.flags.filter((f) => f[0] !== '--restart'), ['--restart', restart] as const], publish: b!.spec.publish.map((p) => ({ ...p, hostIp })) };
+    return renderComposeFile([{ ...b!, spec }], { ...opts, stack: true });
+  };
+  assert.deepEqual(parse(one('no').text).services.backend.deploy.restart_policy, { condition: 'none' });
+  assert.deepEqual(parse(one('on-failure:3').text).services.backend.deploy.restart_policy, { condition: 'on-failure', max_attempts: 3 });
+  const ip = one('always', '127.0.0.1');
+  assert.deepEqual(parse(ip.text).services.backend.deploy.restart_policy, { condition: 'any' });
+  assert.ok(ip.warnings.some((w) => /port 127\.0\.0\.1:8001: swarm publishes on every node/.test(w)), ip.warnings.join('\n'));
+});

@@ -1,16 +1,16 @@
 // The swarm target's pure parts: nodes and placement, the plan (image on every node first, update by ID,
 // health per node), the refusal of a node that is no configured host, the undo, and its scripts' syntax.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { ExitCode, ReleaseflowError } from '../../src/core/errors.ts';
 import type { ContainerInput, InspectLike, PromotionInput } from '../../src/core/plan.ts';
 import { eligibleNodes, hostOfNode, type NodeJson, type ServiceJson, toSwarmNode, toSwarmService } from '../../src/core/swarm.ts';
-import { buildSwarmUpdateScript, buildTaskHealthScript } from '../../src/core/swarm-scripts.ts';
+import { buildAtOnceScript, buildSwarmUpdateScript, buildTaskHealthScript } from '../../src/core/swarm-scripts.ts';
 import { planRelease } from '../../src/targets/plan.ts';
 import { swarmTarget } from '../../src/targets/swarm/index.ts';
 import { type SwarmFacts, serviceNames, standIn } from '../../src/targets/swarm/observe.ts';
-import type { SwarmData } from '../../src/targets/swarm/plan.ts';
+import { planSwarmBack, type SwarmData, type SwarmServiceRelease } from '../../src/targets/swarm/plan.ts';
 import type { Observed } from '../../src/targets/target.ts';
 import { transferRunEnd } from '../../src/workflows/execute.ts';
 import { rebuildContainer } from '../../src/workflows/rebuild.ts';
@@ -70,8 +70,11 @@ test('a swarm release: the image reaches every node before the service changes, 
   const plan = planRelease(input, [{ target: swarmTarget, observed: observed(factsOf()) }]);
   assert.deepEqual(
     plan.steps.map((s) => `${s.act} ${s.host}`),
-    ['snapshot prod', 'transfer prod', 'transfer prod2', 'transfer prod3', 'tag prod', 'swarm-update prod', 'health prod', 'health prod2', 'health prod3'],
+    ['snapshot prod', 'transfer prod', 'transfer prod2', 'transfer prod3', 'tag prod', 'tag prod2', 'tag prod3', 'swarm-update prod', 'health prod', 'health prod2', 'health prod3'],
   );
+  // the new version is named on every node as on TEST: a stack file naming it deploys with no registry
+  const nodeTag = plan.steps.find((s) => s.name === 'tag images on prod3')!;
+  assert.ok(nodeTag.kind === 'exec' && nodeTag.commands[0]!.argv!.join(' ') === `docker tag ${newId} ragflowauth-backend:v2`, JSON.stringify(nodeTag));
   // the transfers to the manager and the nodes run at once (executePlan), the other steps one by one
   assert.deepEqual([0, 1, 4, 5].map((i) => transferRunEnd(plan.steps, i)), [1, 4, 5, 6]);
   const update = plan.steps.find((s) => s.act === 'swarm-update')!;
@@ -120,4 +123,57 @@ test('which service a config name stands for: its service: key, a task container
       ['x.1.abc', 'x'],
     ],
   );
+});
+
+test('status and doctor: a service a name stands for is shown as the service (tasks, stack, nodes), with what would stop a release', () => {
+  const healthy = factsOf();
+  const t = healthy.targets.get('ragflowauth-backend')!;
+  t.tasks = '3/3';
+  t.stands = true;
+  const [v] = swarmTarget.views!(healthy);
+  assert.equal(v!.container, 'ragflowauth-backend');
+  assert.equal(v!.mode, 'swarm');
+  assert.equal(v!.state, '3/3 running');
+  assert.equal(v!.imageId, V1);
+  assert.deepEqual(v!.problems, []);
+  assert.match(v!.notes[0]!, /3 replica\(s\).* prod 10\.0\.0\.12 = prod, prod2 10\.0\.0\.13 = prod2, prod3 10\.0\.0\.14 = prod3/);
+  // a task down, an update paused, a node no configured host is: each a problem with its fix
+  const sick = factsOf([...NODES, toSwarmNode(node('n9', 'prod9', '10.0.0.99'))]);
+  const s = sick.targets.get('ragflowauth-backend')!;
+  s.tasks = '2/3';
+  s.stands = true;
+  s.service.updateState = 'paused';
+  const p = swarmTarget.views!(sick)[0]!.problems;
+  assert.equal(p.length, 3, JSON.stringify(p));
+  assert.match(p[0]!.message, /2\/3 task\(s\) running/);
+  assert.match(p[1]!.message, /paused/);
+  assert.match(p[2]!.message, /node prod9 \(10\.0\.0\.99\), which is no configured host/);
+  assert.match(p[2]!.fix!, /add prod9 under hosts: with address 10\.0\.0\.99/);
+  // a task container planned as itself is a container: no view
+  s.stands = false;
+  assert.deepEqual(swarmTarget.views!(sick), []);
+});
+
+test('the services of one release are updated at once: one step, each waited for on its own, failing when any fails', () => {
+  const svc = (container: string, service: string): SwarmServiceRelease => ({ container, service, stack: 'ragflowauth', prevId: V1, imageId: `sha256:${'2'.repeat(64)}`, failureAction: 'pause', tasks: 3, timeoutS: 60, nodes: ['prod', 'prod2'], healthTimeoutMs: 10_000 });
+  const data: SwarmData = { manager: 'prod', services: [svc('ragflowauth-frontend', 'ragflowauth_frontend'), svc('ragflowauth-backend', 'ragflowauth_backend')] };
+  const back = planSwarmBack(data, 'prev', 1000, 'undo');
+  assert.deepEqual(
+    back.steps.map((s) => `${s.act} ${s.host} ${s.name}`),
+    ['swarm-update prod update services ragflowauth_frontend, ragflowauth_backend at once', 'health prod health ragflowauth_frontend on prod', 'health prod2 health ragflowauth_frontend on prod2', 'health prod health ragflowauth_backend on prod', 'health prod2 health ragflowauth_backend on prod2'],
+  );
+  assert.deepEqual(back.steps[0]!.affects, ['ragflowauth-frontend', 'ragflowauth-backend']);
+  const script = back.steps[0]!.kind === 'exec' ? back.steps[0]!.commands[0]!.script! : '';
+  for (const svc of ['ragflowauth_frontend', 'ragflowauth_backend']) assert.ok(script.includes(`--image ${V1} --no-resolve-image --update-failure-action pause ${svc}`), script);
+  execFileSync('dash', ['-n', '-c', script]);
+  // the combination itself: both run at the same time; one failure fails the step, after both ended
+  const t0 = Date.now();
+  const ok = spawnSync('dash', ['-c', buildAtOnceScript(['sleep 1; echo a; exit 0', 'sleep 1; echo b; exit 0'])], { encoding: 'utf8' });
+  assert.equal(ok.status, 0);
+  assert.ok(Date.now() - t0 < 1900, `at once: ${Date.now() - t0} ms`);
+  const bad = spawnSync('dash', ['-c', buildAtOnceScript(['exit 3', 'sleep 0.3; echo second ran'])], { encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stdout, /second ran/);
+  // one service: its own steps, as before
+  assert.equal(planSwarmBack({ ...data, services: [data.services[0]!] }, 'prev', 1000, 'undo').steps[0]!.name, 'update service ragflowauth_frontend');
 });

@@ -1,6 +1,6 @@
 // `releaseflow status [HOST...] [--all] [--json]`: per host, reachability, docker, and each app container.
 import { ExitCode } from '../../core/errors.ts';
-import { type HostFacts, observeHost, shortId, statusOf } from '../../workflows/observe.ts';
+import { type HostFacts, observeHost, observeViews, shortId, statusOf } from '../../workflows/observe.ts';
 import { type ReleaseState, readReleaseState } from '../../adapters/state/release-state.ts';
 import { describeReleaseState, describeRunning } from '../../workflows/release-state.ts';
 import { withHosts } from '../../workflows/hosts.ts';
@@ -33,6 +33,13 @@ export function renderStatus(facts: HostFacts[]): string {
     const rows = [['CONTAINER', 'MODE', 'STATE', 'IMAGE', 'IMAGE ID', 'CREATED', 'HEALTH']];
     const notes: string[] = [];
     for (const c of f.containers) {
+      const v = c.present ? undefined : f.views?.find((x) => x.container === c.name);
+      if (v) {
+        // a name a release target stands for on this host (a swarm service), not a missing container
+        rows.push([c.name, v.mode, `${v.what}: ${v.state}`, v.imageRef?.startsWith('sha256:') ? shortId(v.imageRef) : (v.imageRef ?? '-'), shortId(v.imageId), '-', '-']);
+        notes.push(...v.notes.map((n) => `  ${c.name}: ${n}`), ...v.problems.map((p) => `  ${c.name}: PROBLEM ${p.message}${p.fix ? ` (fix: ${p.fix})` : ''}`));
+        continue;
+      }
       rows.push([c.name, c.mode?.mode ?? '-', c.state ?? 'missing', c.imageRef ?? '-', shortId(c.imageId), when(c.created), c.present ? (c.health ?? '-') : '-']);
       const m = c.mode;
       if (m?.mode === 'compose') notes.push(`  ${c.name}: compose project=${m.project} service=${m.service} config_files=${m.configFiles.join(',')} working_dir=${m.workingDir}`);
@@ -64,12 +71,14 @@ export const registerStatus: Register = (program, holder) => {
         const chosen = opts.all ? Object.keys(config.hosts) : names.length ? names : [config.from, ...config.fleet];
         return await withHosts(config, chosen, async (hosts) => {
           const facts = await Promise.all(
-            [...hosts.values()].map((h) =>
-              observeHost(
+            [...hosts.values()].map(async (h) => {
+              const f = await observeHost(
                 h,
                 config.containers.map((c) => c.name),
-              ),
-            ),
+              );
+              await observeViews(h, f, config);
+              return f;
+            }),
           );
           // the target's release journal: an interrupted release or a lock left behind (src/adapters/state/release-state.ts)
           const target = hosts.get(config.to);

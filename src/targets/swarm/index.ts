@@ -5,7 +5,7 @@
 import { ExitCode, ReleaseflowError } from '../../core/errors.ts';
 import { inspectImages } from '../../adapters/inspect.ts';
 import type { ReleaseTarget, RestoreInput, RestorePart } from '../target.ts';
-import { observeSwarm, type SwarmFacts } from './observe.ts';
+import { observeSwarm, type SwarmFacts, swarmViews } from './observe.ts';
 import { planSwarm, planSwarmBack, type SwarmData, type SwarmServiceRelease } from './plan.ts';
 
 /** The swarm field of a history entry. */
@@ -54,6 +54,7 @@ export const swarmTarget: ReleaseTarget<SwarmFacts, SwarmData> = {
   name: 'swarm',
   restores: 'every service on its previous image',
   observe: observeSwarm,
+  views: swarmViews,
   claims: (container, facts) => facts?.targets.has(container) ?? false,
   plan: (input, mine, facts) => planSwarm(input, mine, facts),
   undo(data, u) {

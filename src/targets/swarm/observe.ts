@@ -8,7 +8,7 @@ import { shJoin } from '../../core/quote.ts';
 import { parseSections } from '../../core/sections.ts';
 import { eligibleNodes, hostOfNode, type NodeJson, pinnedId, type ServiceJson, type SwarmNode, type SwarmService, toSwarmNode, toSwarmService } from '../../core/swarm.ts';
 import { buildSwarmObserveScript } from '../../core/swarm-scripts.ts';
-import type { ObserveContext, Observed } from '../target.ts';
+import type { ObserveContext, Observed, TargetView } from '../target.ts';
 
 /** One service a config name stands for, with the nodes that may run it. */
 export interface SwarmTarget {
@@ -18,6 +18,10 @@ export interface SwarmTarget {
   imageId?: string;
   /** Nodes that may run it, each with the configured host it is (undefined: no host of the config). */
   nodes: { node: SwarmNode; host?: string }[];
+  /** Swarm's count of running/desired tasks (`docker service ls`), e.g. `3/3`. */
+  tasks?: string;
+  /** No container has the config's name on the host: the name stands for the service. */
+  stands?: boolean;
 }
 
 export interface SwarmFacts {
@@ -75,19 +79,53 @@ export async function observeSwarm(host: SshHost, containers: ReadonlyMap<string
   if (control !== 'true') return { ...empty, warnings: [`${host.name} is a swarm worker: releaseflow releases swarm services from a manager (set to: to a manager node)`] };
   const services = (parseJsonArray(s.get('services')?.text ?? '[]') as ServiceJson[]).map(toSwarmService);
   const nodes = (parseJsonArray(s.get('nodes')?.text ?? '[]') as NodeJson[]).map(toSwarmNode);
+  const replicas = new Map((s.get('replicas')?.text ?? '').trim().split('\n').map((l) => l.trim().split(/\s+/) as [string, string]).filter((x) => x.length >= 2));
   const ids = await resolveImages(host, services.filter((x) => !pinnedId(x.specImage)).map((x) => x.specImage));
   const header: string[] = [];
   const stands = new Map<string, InspectLike>();
   for (const [container, svcName] of names) {
     const service = services.find((x) => x.name === svcName);
     if (!service) continue;
-    const t: SwarmTarget = { container, service, imageId: pinnedId(service.specImage) ?? ids.get(service.specImage), nodes: eligibleNodes(service, nodes).map((node) => ({ node, host: hostOfNode(node, ctx.hosts) })) };
+    const t: SwarmTarget = { container, service, imageId: pinnedId(service.specImage) ?? ids.get(service.specImage), nodes: eligibleNodes(service, nodes).map((node) => ({ node, host: hostOfNode(node, ctx.hosts) })), tasks: replicas.get(service.name) };
     facts.targets.set(container, t);
     // a task container is planned as itself; any other name stands for the service
-    if (!containers.get(container)?.Config.Labels?.[SERVICE_LABEL]) stands.set(container, standIn(t));
+    if (!containers.get(container)?.Config.Labels?.[SERVICE_LABEL]) {
+      stands.set(container, standIn(t));
+      t.stands = true;
+    }
     const mode = service.global ? 'global' : `${service.replicas ?? '?'} replica(s)`;
     const where = t.nodes.map((n) => `${n.node.hostname} ${n.node.addr} = ${n.host ?? 'no configured host'}`).join(', ');
     header.push(`swarm: service ${service.name} (${mode}, failure action ${service.failureAction}${service.stack ? `, stack ${service.stack}` : ''}) on manager ${host.name}; may run on ${where}`);
   }
   return { facts, header, warnings: [], stands, ...(facts.targets.size ? { via: 'docker swarm' } : {}) };
+}
+
+/** status and doctor: each service a config name stands for, with what would stop or endanger a release. */
+export function swarmViews(facts: SwarmFacts): TargetView[] {
+  return [...facts.targets.values()].filter((t) => t.stands).map((t) => {
+    const s = t.service;
+    const [running, desired] = (t.tasks ?? '').split(' ')[0]!.split('/').map(Number);
+    const problems: TargetView['problems'] = [];
+    if (running === undefined || desired === undefined || Number.isNaN(running) || running < desired) {
+      problems.push({ message: `service ${s.name}: ${t.tasks ?? '?'} task(s) running`, fix: `look at: docker service ps --no-trunc ${s.name} (on the manager)` });
+    }
+    if (s.updateState && /paused|rollback/.test(s.updateState)) {
+      problems.push({ message: `service ${s.name}: its last update is ${s.updateState}`, fix: `look at: docker service inspect ${s.name} (UpdateStatus); releaseflow rollback puts the previous release back` });
+    }
+    for (const n of t.nodes.filter((x) => !x.host)) {
+      problems.push({ message: `service ${s.name} may run on node ${n.node.hostname} (${n.node.addr}), which is no configured host: a release stops before it changes anything`, fix: `add ${n.node.hostname} under hosts: with address ${n.node.addr}, or constrain the service's placement` });
+    }
+    const mode = s.global ? 'global' : `${s.replicas ?? '?'} replica(s)`;
+    return {
+      container: t.container,
+      mode: 'swarm',
+      what: `service ${s.name}`,
+      state: `${t.tasks ?? '?'} running`,
+      imageRef: s.specImage,
+      imageId: t.imageId,
+      notes: [`swarm service ${s.name} (${mode}${s.stack ? `, stack ${s.stack}` : ''}, update ${s.updateState ?? 'none yet'}) may run on ${t.nodes.map((n) => `${n.node.hostname} ${n.node.addr} = ${n.host ?? 'no configured host'}`).join(', ')}`],
+      problems,
+      details: { service: s.name, stack: s.stack ?? null, replicas: s.replicas ?? null, global: s.global, tasks: t.tasks ?? null, updateState: s.updateState ?? null, nodes: t.nodes.map((n) => ({ hostname: n.node.hostname, addr: n.node.addr, host: n.host ?? null })) },
+    };
+  });
 }

@@ -1,12 +1,13 @@
 // The swarm target's plans (pure): update each service to TEST's exact image by ID, wait for swarm's
 // verdict, check every node's tasks; and the steps that put a service back on an image.
+import { dockerTag } from '../../core/docker.ts';
 import { ExitCode, ReleaseflowError } from '../../core/errors.ts';
 import type { ContainerInput, PromotionInput } from '../../core/plan.ts';
 import { shJoin } from '../../core/quote.ts';
 import { statePaths } from '../../core/state.ts';
 import type { Step } from '../../core/step.ts';
 import { updateTimeoutS } from '../../core/swarm.ts';
-import { buildSaveServiceScript, buildSwarmUpdateScript, buildTaskHealthScript, serviceUpdateArgv } from '../../core/swarm-scripts.ts';
+import { buildAtOnceScript, buildSaveServiceScript, buildSwarmUpdateScript, buildTaskHealthScript, serviceUpdateArgv } from '../../core/swarm-scripts.ts';
 import type { PlannedPart } from '../target.ts';
 import type { SwarmFacts, SwarmTarget } from './observe.ts';
 
@@ -66,6 +67,9 @@ export function toServiceRelease(to: string, c: ContainerInput, t: SwarmTarget):
   };
 }
 
+/** A ref that can name an image as a tag (not an ID, not a digest ref). */
+const tagName = (ref: string) => ref !== '' && !ref.includes('@') && !/^(sha256:)?[0-9a-f]{64}$/.test(ref);
+
 /** Update the service to an image by ID, wait for swarm's verdict, then check the tasks on every node. */
 export function planServiceSteps(manager: string, s: SwarmServiceRelease, imageId: string, failureAction: string | undefined, intervalMs: number, why: string): Step[] {
   const short = imageId.replace(/^sha256:/, '').slice(0, 12);
@@ -90,6 +94,27 @@ export function planServiceSteps(manager: string, s: SwarmServiceRelease, imageI
   return [update, ...health];
 }
 
+/**
+ * The services of a release updated at once (one step: every update started, each waited for on its
+ * own, the step fails when any fails), then each one's health on every node. One service: its steps.
+ */
+export function planServicesSteps(manager: string, services: readonly SwarmServiceRelease[], imageOf: (s: SwarmServiceRelease) => string, actionOf: (s: SwarmServiceRelease) => string | undefined, intervalMs: number, why: (s: SwarmServiceRelease) => string): Step[] {
+  const each = services.map((s) => planServiceSteps(manager, s, imageOf(s), actionOf(s), intervalMs, why(s)));
+  if (each.length === 1) return each[0]!;
+  const updates = each.map((steps) => steps[0]!);
+  const scripts = updates.flatMap((u) => (u.kind === 'exec' ? u.commands.map((c) => c.script!) : []));
+  const update: Step = {
+    kind: 'exec',
+    act: 'swarm-update',
+    name: `update services ${services.map((s) => s.service).join(', ')} at once`,
+    host: manager,
+    affects: services.map((s) => s.container),
+    cause: `${services.map((s) => `${s.service}: ${imageOf(s).replace(/^sha256:/, '').slice(0, 12)}`).join(', ')}, by ID (no node contacts a registry), all at once; done only when each one's UpdateStatus is completed and all its tasks run it`,
+    commands: [{ script: buildAtOnceScript(scripts) }],
+  };
+  return [update, ...each.flatMap((steps) => steps.slice(1))];
+}
+
 /** The one command that puts a service back by hand (and what the journal's undo runs, with its wait). */
 export function manualServiceRestore(s: SwarmServiceRelease, imageId: string): string {
   return shJoin(serviceUpdateArgv(s.service, imageId, s.failureAction)).replace('--detach --quiet ', '');
@@ -101,11 +126,18 @@ export function planSwarm(input: PromotionInput, mine: ContainerInput[], facts: 
   const services = mine.map((c) => toServiceRelease(input.to.name, c, facts.targets.get(c.name)!));
   const warnings = services.filter((s) => s.failureAction !== 'pause').map((s) => `service ${s.service}: its update failure action becomes pause (was ${s.failureAction}) so that releaseflow decides; a rollback puts ${s.failureAction} back`);
   const nodes = [...new Set(services.flatMap((s) => s.nodes))].filter((n) => n !== input.to.name);
+  // the new version's name on every node (the frame tags it on the manager): an operator's stack file that
+  // names that version then deploys it on any node with no registry (docker stack deploy --resolve-image never)
+  const tags = nodes.flatMap((node): Step[] => {
+    const refs = mine.filter((c) => services.find((s) => s.container === c.name)!.nodes.includes(node) && tagName(c.source!.Config.Image));
+    if (refs.length === 0) return [];
+    return [{ kind: 'exec', act: 'tag', name: `tag images on ${node}`, host: node, cause: `name the new image${refs.length > 1 ? 's' : ''} on ${node} as ${input.from.name} does (${refs.map((c) => c.source!.Config.Image).join(', ')}), so a stack file naming that version runs it there without a registry`, commands: refs.map((c) => ({ argv: dockerTag(c.source!.Image, c.source!.Config.Image).argv })) }];
+  });
   return {
     snapshot: services.map((s) => ({ script: buildSaveServiceScript(s.service, `${release}/${s.container}.service.json`) })),
     tagAs: new Map(),
     nodes,
-    steps: services.flatMap((s) => planServiceSteps(input.to.name, s, s.imageId, s.failureAction === 'pause' ? undefined : 'pause', input.intervalMs, `release ${s.service} (${s.container})`)),
+    steps: [...tags, ...planServicesSteps(input.to.name, services, (s) => s.imageId, (s) => (s.failureAction === 'pause' ? undefined : 'pause'), input.intervalMs, (s) => `release ${s.service} (${s.container})`)],
     warnings,
     data: { manager: input.to.name, services },
   };
@@ -116,7 +148,7 @@ export function planSwarmBack(data: SwarmData, side: 'prev' | 'next', intervalMs
   const imageOf = (s: SwarmServiceRelease) => (side === 'prev' ? s.prevId : s.imageId);
   const action = (s: SwarmServiceRelease) => (side === 'prev' ? s.failureAction : 'pause');
   return {
-    steps: data.services.flatMap((s) => planServiceSteps(data.manager, s, imageOf(s), action(s), intervalMs, why)),
+    steps: planServicesSteps(data.manager, data.services, imageOf, action, intervalMs, () => why),
     scripts: data.services.map((s) => buildSwarmUpdateScript({ service: s.service, imageId: imageOf(s), failureAction: action(s), tasks: s.tasks, timeoutS: s.timeoutS })),
     manual: data.services.map((s) => manualServiceRestore(s, imageOf(s))),
   };
