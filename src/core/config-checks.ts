@@ -1,12 +1,12 @@
 // The config's checks across keys (zod checks each key alone): hosts named by from/to exist, a fleet
 // lists a host once and never the source, a migrate hook names a configured container, containers once,
-// a bootstrap's per-host overrides name configured hosts.
+// a bootstrap's per-host overrides name configured hosts, a host's health URLs configured containers.
 import type { z } from 'zod';
 import { shortKey } from './config-file.ts';
 
 /** The raw config as the schema parsed it, as far as the checks read it. */
 interface Raw {
-  hosts: Record<string, unknown>;
+  hosts: Record<string, { health?: Record<string, string> }>;
   from: string;
   to: string | string[];
   containers: (string | { name: string; create?: boolean | { hosts?: Record<string, unknown> } })[];
@@ -28,6 +28,13 @@ export function crossChecks(c: Raw, ctx: z.RefinementCtx): void {
   const migrateIn = typeof migrateOf === 'object' ? migrateOf.container : undefined;
   if (migrateIn && !c.containers.some((ct) => (typeof ct === 'string' ? ct : ct.name) === migrateIn)) {
     ctx.addIssue({ code: 'custom', path: ['hooks', 'migrate', 'container'], message: `names container '${shortKey(migrateIn)}', which is not under containers:` });
+  }
+  // a host's own health URLs name configured containers
+  const names = c.containers.map((ct) => (typeof ct === 'string' ? ct : ct.name));
+  for (const [h, host] of Object.entries(c.hosts)) {
+    for (const n of Object.keys(host.health ?? {}).filter((n) => !names.includes(n))) {
+      ctx.addIssue({ code: 'custom', path: ['hosts', h, 'health', n], message: `names container '${shortKey(n)}', which is not under containers: (known: ${names.join(', ')})` });
+    }
   }
   const seen = new Set<string>();
   c.containers.forEach((ct, i) => {

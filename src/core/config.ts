@@ -46,6 +46,8 @@ const hostSchema = z.strictObject({
     .default('/var/lib/releaseflow'),
   /** The one way to switch host key checking off for a host; logged as a warning on every run. */
   insecureIgnoreHostKeys: z.boolean().default(false),
+  /** This host's health URL of a container, by container name (a fleet host whose app answers elsewhere). */
+  health: z.record(z.string(), httpUrl).optional(),
 });
 
 const healthSchema = z.strictObject({
@@ -134,6 +136,12 @@ export interface ContainerConfig {
   create?: CreateConfig;
   /** The swarm service that runs it on the target (docs/swarm.md). */
   service?: string;
+}
+
+/** The health URL of a container on a host: the host's own (`hosts.<host>.health`), else the container's, else the global one. */
+export function healthUrlOn(config: Pick<Config, 'hosts' | 'containers'>, container: string, host: string): string | undefined {
+  const own = config.hosts[host]?.health;
+  return (own && Object.hasOwn(own, container) ? own[container] : undefined) ?? config.containers.find((c) => c.name === container)?.healthUrl;
 }
 
 /** The validated configuration with paths resolved and containers normalised. */

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { SshHost } from '../adapters/ssh.ts';
 import { probeDirect, resolveDirect } from '../adapters/transfer-direct.ts';
 import { describeRoute } from '../core/direct.ts';
-import type { Config } from '../core/config.ts';
+import { type Config, healthUrlOn } from '../core/config.ts';
 import { driftOfContainer, parseCarry } from '../core/drift.ts';
 import { ReleaseflowError } from '../core/errors.ts';
 import type { ContainerInput } from '../core/plan.ts';
@@ -134,7 +134,7 @@ function checkDisk(f: HostFacts, source: HostFacts | undefined): DoctorCheck {
 
 /** Request each container's health URL from the host itself, in one remote script. */
 export async function probeHealthUrls(config: Config, host: SshHost): Promise<{ checks: DoctorCheck[]; failing: FailingContainer[] }> {
-  const targets = config.containers.filter((c) => c.healthUrl);
+  const targets = config.containers.map((c) => ({ ...c, healthUrl: healthUrlOn(config, c.name, host.name) })).filter((c) => c.healthUrl);
   if (targets.length === 0) return { checks: [{ host: host.name, status: 'WARN', message: 'health: no health URL configured', fix: 'set health.url (or a container health.url) so releases are verified' }], failing: [] };
   const m = `@@rf-${randomBytes(6).toString('hex')}`;
   const r = await host.run({ script: buildHealthProbesScript(targets, m) });

@@ -1,4 +1,5 @@
 // Observe both hosts and plan a release (reads only): what promote, plan, the dashboard and a rollout start from.
+import { healthUrlOn } from '../core/config.ts';
 import { inspectContainers, inspectImages, readDaemonContext } from '../adapters/inspect.ts';
 import { probeDirect, resolveDirect } from '../adapters/transfer-direct.ts';
 import { driftOfContainer, parseCarry } from '../core/drift.ts';
@@ -87,7 +88,7 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
     const s = asTargetSees(src.get(cc.name), srcImages, dstImages);
     return {
       name: cc.name,
-      healthUrl: cc.healthUrl,
+      healthUrl: healthUrlOn(config, cc.name, toName),
       healthTimeoutMs: cc.healthTimeoutMs,
       source: s,
       sourceImage: s ? (srcImages.get(s.Image) ?? dstImages.get(s.Image)) : undefined,

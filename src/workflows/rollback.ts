@@ -1,5 +1,6 @@
 // rollback: bring back what the last successful release replaced, under a journal and crash guard, health-check, record.
 // One rollback for every target: each brings back its own containers of the recorded release (src/targets).
+import { healthUrlOn } from '../core/config.ts';
 import { inspectContainers } from '../adapters/inspect.ts';
 import { restartPolicyValue } from '../core/docker.ts';
 import { ExitCode, ReleaseflowError, renderError } from '../core/errors.ts';
@@ -68,7 +69,7 @@ async function planRestore(ports: Ports, toName: string): Promise<RestorePlan> {
   const entry = last as unknown as RecordedRelease;
   const releaseId = makeReleaseId(ports.clock());
   const release = statePaths(to.config.stateDir, config.app, releaseId).release;
-  const health = new Map(config.containers.map((c) => [c.name, { url: c.healthUrl, timeoutMs: c.healthTimeoutMs }] as const));
+  const health = new Map(config.containers.map((c) => [c.name, { url: healthUrlOn(config, c.name, toName), timeoutMs: c.healthTimeoutMs }] as const));
   const parts: RestorePlan['parts'] = [];
   for (const { target, containers } of ownersOf(targetsOf(ports), entry)) {
     const restore = await target.restore({ host: to, hostOf: (n) => ports.hosts.get(n), app: config.app, releaseId, release, entry, containers, health, intervalMs: config.health.intervalMs });

@@ -124,6 +124,27 @@ describe('a fleet of three PROD hosts', { skip: skip() }, () => {
     assert.deepEqual(historyOf('prod3').map((e) => `${e.kind} ${e.result}`), ['promote rolled-back']);
   });
 
+  test("a host's own health URL: prod3's is the one checked there (plan, release, doctor), the other hosts keep the global one", () => {
+    lab(['seed']);
+    const withUrl = (url: string) => {
+      const cfg = fleetConfig();
+      writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/^( {2}prod3:\n)/m, `$1    health: { ragflowauth-backend: "${url}" }\n`));
+      return cfg;
+    };
+    const cfg = withUrl('http://127.0.0.1:8001/version');
+    const plan = rf(['plan', '--to', 'prod2,prod3'], cfg);
+    assert.equal(plan.code, 0, plan.out);
+    assert.match(plan.stdout, /health ragflowauth-backend on prod3\n\s+why: count it done only when http:\/\/127\.0\.0\.1:8001\/version answers on prod3/, plan.stdout);
+    assert.match(plan.stdout, /health ragflowauth-backend on prod2\n\s+why: count it done only when http:\/\/127\.0\.0\.1:8001\/health answers on prod2/, plan.stdout);
+    const r = rf(['promote', '--yes', '--to', 'prod3'], cfg);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /health ragflowauth-backend started on prod3 \(count it done only when http:\/\/127\.0\.0\.1:8001\/version answers on prod3\)/);
+    for (const c of APP) assert.equal(imageOf('prod3', c), `${c}:v2`);
+    // a URL that answers nothing there: doctor names it on prod3 (reads only)
+    const doc = rf(['doctor', 'prod3'], withUrl('http://127.0.0.1:8001/nothing-here'));
+    assert.match(doc.stdout, /FAIL\s+health: http:\/\/127\.0\.0\.1:8001\/nothing-here \(ragflowauth-backend\) fails when requested from prod3/, doc.stdout);
+  });
+
   test('SIGKILL in the middle of a rollout: the host being released restores itself; recover rolls back the hosts already released', async () => {
     lab(['seed']);
     const cfg = fleetConfig('rollout: { canary: 1, batch: 1 }\n');

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadConfig, locateConfig, parseConfig } from '../../src/core/config.ts';
+import { healthUrlOn, loadConfig, locateConfig, parseConfig } from '../../src/core/config.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 
 // The sample configuration of the foundation issue.
@@ -234,4 +234,15 @@ test('to: a list of hosts is a fleet; rollout: canary, batch, pause', () => {
   assert.match(configError(SAMPLE.replace('to: prod', 'to: [prod, test]')).message, /to\.1: is the same host as from/);
   assert.match(configError(SAMPLE.replace('to: prod', 'to: [prod, nowhere]')).message, /to\.1: names host 'nowhere', which is not under hosts/);
   assert.match(configError(`${SAMPLE}rollout: { batch: 0% }\n`).message, /rollout\.batch/);
+});
+
+test("a host's own health URLs (a fleet host whose app answers elsewhere): by container, else the container's, else the global one", () => {
+  const c = parseConfig(SAMPLE.replace('to: prod', 'to: [prod, prod2]').replace(/hosts:\n/, 'hosts:\n  prod2:\n    address: 10.0.0.22\n    health: { ragflowauth-backend: "http://127.0.0.1:9001/health" }\n'), FILE);
+  assert.equal(healthUrlOn(c, 'ragflowauth-backend', 'prod2'), 'http://127.0.0.1:9001/health');
+  assert.equal(healthUrlOn(c, 'ragflowauth-backend', 'prod'), 'http://127.0.0.1:8001/health');
+  assert.equal(healthUrlOn(c, 'ragflowauth-frontend', 'prod2'), 'http://127.0.0.1:8080/');
+  assert.equal(healthUrlOn(c, 'toString', 'prod2'), undefined);
+  const bad = configError(SAMPLE.replace(/hosts:\n/, 'hosts:\n  prod2:\n    address: 10.0.0.22\n    health: { ragflowauth-db: "http://x/" }\n'));
+  assert.match(bad.message, /hosts\.prod2\.health\.ragflowauth-db: names container 'ragflowauth-db', which is not under containers: \(known: ragflowauth-backend, ragflowauth-frontend\)/);
+  assert.match(configError(SAMPLE.replace(/hosts:\n/, 'hosts:\n  prod2:\n    address: 10.0.0.22\n    health: { ragflowauth-backend: "http://x/$(id)" }\n')).message, /hosts\.prod2\.health\.ragflowauth-backend: expected an http/);
 });
