@@ -9,7 +9,7 @@ import { EventBus } from '../events/bus.ts';
 import { probeHealthUrls, runDoctor } from '../workflows/doctor.ts';
 import { readHistory } from '../adapters/state/history.ts';
 import { inspectContainers } from '../adapters/inspect.ts';
-import { observeHost, statusOf } from '../workflows/observe.ts';
+import { observeHost, observeViews, statusOf } from '../workflows/observe.ts';
 import { observeAndPlan } from '../workflows/promote.ts';
 import { registerSecrets } from '../workflows/secrets.ts';
 import type { HostPool } from './host-pool.ts';
@@ -26,13 +26,17 @@ export async function planAnswer(config: Config, pool: HostPool): Promise<PlanVi
   });
 }
 
-/** Both hosts side by side, as `releaseflow status --json`, plus health URL checks and kept previous containers. */
+/** The source and every target host (a fleet's hosts, in rollout order). */
+const allHosts = (config: Config) => [config.from, ...config.fleet];
+
+/** Every host side by side (the source, each target of the fleet), as `releaseflow status --json`, plus health URL checks, kept previous containers and swarm services. */
 export async function statusAnswer(config: Config, pool: HostPool) {
   const names = config.containers.map((c) => c.name);
-  return pool.use([config.from, config.to], async (hosts) => {
+  return pool.use(allHosts(config), async (hosts) => {
     const out = await Promise.all(
       [...hosts.values()].map(async (h) => {
         const f = await observeHost(h, names);
+        await observeViews(h, f, config);
         const usable = f.reachable && f.docker.access !== 'unavailable';
         const health = usable ? await probeHealthUrls(config, h).catch((e) => ({ checks: [{ host: h.name, status: 'FAIL', message: e instanceof Error ? e.message : String(e) }] })) : { checks: [] };
         const kept = f.allContainers.filter((c) => names.some((n) => c.name.startsWith(`${n}-rf-`)));
@@ -43,20 +47,33 @@ export async function statusAnswer(config: Config, pool: HostPool) {
   });
 }
 
-/** The doctor checklist for the from and to hosts, each check with its fix. */
+/** The doctor checklist for the source and every target host, each check with its fix. */
 export async function doctorAnswer(config: Config, pool: HostPool) {
-  return pool.use([config.from, config.to], async (hosts) => {
+  return pool.use(allHosts(config), async (hosts) => {
     const r = await runDoctor(config, hosts);
     return { ok: r.ok, checks: r.checks, failing: r.failing, hosts: r.facts.map((f) => ({ host: f.host, address: f.address, reachable: f.reachable })) };
   });
 }
 
-/** The target's releases, newest first. */
+/** Every target host's releases, newest first, each entry with its host; a host that cannot be read is named in `problems`. */
 export async function historyAnswer(config: Config, pool: HostPool) {
-  return pool.use([config.to], async (hosts) => {
-    const h = hosts.get(config.to)!;
-    await h.connect();
-    return { to: config.to, logFile: config.logFile, entries: (await readHistory(h, config)).reverse() };
+  return pool.use(config.fleet, async (hosts) => {
+    const problems: { host: string; message: string; fix?: string }[] = [];
+    const per = await Promise.all(
+      [...hosts.values()].map(async (h) => {
+        try {
+          await h.connect();
+          return (await readHistory(h, config)).map((e) => ({ ...e, host: h.name }));
+        } catch (e) {
+          // one host down must not hide the others' history (a single target: the error as before)
+          if (!(e instanceof ReleaseflowError) || config.fleet.length === 1) throw e;
+          problems.push({ host: h.name, message: e.message, fix: e.detail.fix });
+          return [];
+        }
+      }),
+    );
+    const entries = per.flat().sort((a, b) => String(b.at).localeCompare(String(a.at)));
+    return { to: config.to, hosts: config.fleet, logFile: config.logFile, entries, problems };
   });
 }
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startReleaseflow } from './faults-lib.ts';
+import { launchChromium, startUi } from '../web/harness.ts';
 import { labDocker, labInfo, labScript, releaseflow } from './lab.ts';
 
 const DIR = process.env.RF_SWARM_LAB_DIR ?? '/tmp/rfl-swarm';
@@ -146,6 +147,30 @@ describe('a swarm service of 3 replicas on 3 nodes', { skip: skip() }, () => {
     const doc = rf(['doctor'], cfg);
     assert.match(doc.stdout, /PASS\s+ragflowauth-backend: swarm service ragflowauth-backend, 3\/3 running/, doc.stdout);
     assert.doesNotMatch(doc.stdout, /container ragflowauth-backend not found on prod/);
+  });
+
+  test('the dashboard shows the service on the manager: Status lists it with its tasks (API and page)', async () => {
+    const ui = await startUi(cfg);
+    try {
+      const st = await (await fetch(`${ui.base}/api/status?token=${ui.token}`)).json();
+      assert.deepEqual(st.hosts.map((h: { host: string; role: string }) => `${h.host} ${h.role}`), ['test from', 'prod to']);
+      const view = st.hosts.find((h: { host: string }) => h.host === 'prod').views[0];
+      assert.deepEqual([view.container, view.what, view.state], [SVC, `service ${SVC}`, '3/3 running']);
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage();
+        page.on('pageerror', (e) => assert.fail(`error on the page: ${e.message}`));
+        await page.goto(ui.url);
+        await page.locator('#tabbtn-status').click();
+        const row = page.locator(`.host[data-host="prod"] tr[data-view="service ${SVC}"]`);
+        await row.waitFor({ timeout: 30_000 });
+        assert.match((await row.textContent()) ?? "", /swarm service ragflowauth-backend[\s\S]*3\/3 running/);
+      } finally {
+        await browser.close();
+      }
+    } finally {
+      await ui.stop();
+    }
   });
 
   test('promote v3 (health fails): exit 1, every task back on v2, UpdateStatus checked', () => {

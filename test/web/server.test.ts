@@ -96,3 +96,22 @@ test('a malformed % in the path is 403 (no token), not 500', async () => {
   }
 });
 
+
+test('a fleet: Status, Diagnostics and History answer for the source and every target host; a host that cannot be reached is named, not hidden', async () => {
+  const fleet = parseConfig('app: a\nhosts:\n  test: { address: 192.0.2.1 }\n  prod: { address: 192.0.2.2 }\n  prod2: { address: 192.0.2.3 }\n  prod3: { address: 192.0.2.4 }\nto: [prod, prod2, prod3]\ncontainers: [web]\nlog: { file: /nonexistent/rf.log }\nssh: { connectTimeout: 1s }\n', '/tmp/releaseflow.yml');
+  const f = await startDashboard({ config: fleet, port: 0, bind: '127.0.0.1' });
+  try {
+    const api = async (path: string) => (await fetch(`${new URL(f.url).origin}${path}?token=${f.token}`)).json();
+    const status = await api('/api/status');
+    assert.deepEqual(status.hosts.map((h: { host: string; role: string; reachable: boolean }) => `${h.host} ${h.role} ${h.reachable}`), ['test from false', 'prod to false', 'prod2 to false', 'prod3 to false']);
+    const doctor = await api('/api/doctor');
+    assert.deepEqual([...new Set(doctor.checks.map((c: { host: string }) => c.host))], ['test', 'prod', 'prod2', 'prod3']);
+    assert.equal(doctor.ok, false);
+    const history = await api('/api/history');
+    assert.deepEqual(history.hosts, ['prod', 'prod2', 'prod3']);
+    assert.deepEqual(history.entries, []);
+    assert.deepEqual(history.problems.map((p: { host: string }) => p.host).sort(), ['prod', 'prod2', 'prod3']);
+  } finally {
+    await f.close();
+  }
+});

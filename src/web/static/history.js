@@ -22,15 +22,18 @@ async function load() {
   fill(list, h('p', { class: 'muted' }, 'reading history…'));
   try {
     const r = await api('api/history');
+    const fleet = (r.hosts ?? [r.to]).length > 1;
+    const problems = (r.problems ?? []).map((p) => errorBox({ message: `${p.host}: ${p.message}`, fix: p.fix }));
     if (r.entries.length === 0) {
-      fill(list, h('p', { class: 'muted' }, `no releases recorded on ${r.to}`));
+      fill(list, ...problems, h('p', { class: 'muted' }, `no releases recorded on ${(r.hosts ?? [r.to]).join(', ')}`));
       return;
     }
     const rows = r.entries.map((e) =>
       h(
         'tr',
-        { 'data-release': e.releaseId, 'data-result': e.result },
+        { 'data-release': e.releaseId, 'data-result': e.result, 'data-host': e.host },
         h('td', {}, fmtTime(e.at)),
+        fleet ? h('td', {}, e.host) : null,
         h('td', {}, e.kind),
         h('td', {}, badge(e.result, KIND[e.result] ?? 'info')),
         h('td', {}, fmtMs(e.durationMs)),
@@ -39,7 +42,8 @@ async function load() {
         h('td', {}, actionButton('Log', () => openLog(e), { class: 'small', 'data-log': e.releaseId })),
       ),
     );
-    fill(list, h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['started', 'kind', 'result', 'duration', 'versions', 'operator', ''].map((t) => h('th', {}, t)))), h('tbody', {}, rows)));
+    const head = ['started', ...(fleet ? ['host'] : []), 'kind', 'result', 'duration', 'versions', 'operator', ''];
+    fill(list, ...problems, h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, head.map((t) => h('th', {}, t)))), h('tbody', {}, rows)));
   } catch (e) {
     fill(list, errorBox(e));
   }

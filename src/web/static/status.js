@@ -1,4 +1,4 @@
-// The Status tab: both hosts side by side (mode, containers, image tags and IDs, health), refreshed.
+// The Status tab: every host side by side (the source, each target of a fleet: mode, containers or swarm services, image tags and IDs, health), refreshed.
 import { actionButton, api, badge, errorBox, fill, fmtTime, h, shortId } from './ui.js';
 
 const EVERY_MS = 10000;
@@ -52,6 +52,18 @@ function modeText(m) {
   return m.mode === 'compose' ? `compose ${m.project}/${m.service}` : 'docker run';
 }
 
+function viewRow(v) {
+  const bad = v.problems.length > 0;
+  return h(
+    'tr',
+    { 'data-container': v.container, 'data-state': v.mode, 'data-view': v.what },
+    h('td', {}, h('strong', {}, v.container), h('div', { class: 'muted small' }, `${v.mode} ${v.what}`)),
+    h('td', { title: v.problems.map((p) => p.message).join('\n') }, badge(v.state, bad ? 'bad' : 'ok')),
+    h('td', { class: 'image' }, h('div', { class: 'ref' }, v.imageRef?.startsWith('sha256:') ? shortId(v.imageRef) : (v.imageRef ?? '-')), h('div', { class: 'id' }, shortId(v.imageId))),
+    h('td', { class: 'muted small' }, v.notes.join(' ')),
+  );
+}
+
 function hostCard(f) {
   const head = h(
     'div',
@@ -61,16 +73,19 @@ function hostCard(f) {
     f.reachable ? badge(f.docker.version ? `docker ${f.docker.version}` : 'docker not usable', f.docker.version ? 'ok' : 'bad') : badge('unreachable', 'bad'),
   );
   const problem = f.problem ? errorBox(f.problem) : null;
-  const rows = f.containers.map((c) =>
-    h(
+  const rows = f.containers.map((c) => {
+    // a name a release target stands for on this host (a swarm service), not a missing container
+    const v = c.state === 'missing' ? f.views?.find((x) => x.container === c.name) : undefined;
+    if (v) return viewRow(v);
+    return h(
       'tr',
       { 'data-container': c.name, 'data-state': c.state },
       h('td', {}, h('strong', {}, c.name), h('div', { class: 'muted small' }, modeText(c.mode))),
       h('td', {}, badge(c.state, c.state === 'running' ? 'ok' : c.state === 'missing' ? 'bad' : 'warn')),
       h('td', { class: 'image' }, h('div', { class: 'ref' }, c.imageRef ?? '-'), h('div', { class: 'id' }, shortId(c.imageId)), c.created ? h('div', { class: 'id' }, `created ${fmtTime(c.created)}`) : null),
       healthOf(f, c),
-    ),
-  );
+    );
+  });
   const table = f.reachable
     ? h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['container', 'state', 'image / ID', 'health'].map((t) => h('th', {}, t)))), h('tbody', {}, rows))
     : null;
