@@ -271,6 +271,15 @@ describe('a stack of two services released as one', { skip: skip() }, () => {
     cfg = stackConfig();
   });
 
+  test('a stack released in part: the plan warns that its other service keeps its image', () => {
+    const one = join(mkdtempSync(join(tmpdir(), 'rf-stack1-')), 'releaseflow.yml');
+    writeFileSync(one, readFileSync(cfg, 'utf8').replace(/ {2}- \{ name: ragflowauth-backend, service: ragflowauth_backend \}\n/, ''));
+    const plan = rf(['plan'], one);
+    assert.equal(plan.code, 0, plan.out);
+    assert.match(plan.out, /warning: stack ragflowauth: ragflowauth_backend is not in this release \(no container under containers: stands for it\) and keeps its image/);
+    assert.doesNotMatch(rf(['plan'], cfg).out, /is not in this release/, 'both listed: no warning');
+  });
+
   test('promote v1 -> v2: both services of the stack on v2 on every node', () => {
     const pulled = NODES.map(pulls);
     const r = rf(['promote', '--yes'], cfg);

@@ -97,7 +97,20 @@ export async function observeSwarm(host: SshHost, containers: ReadonlyMap<string
     const where = t.nodes.map((n) => `${n.node.hostname} ${n.node.addr} = ${n.host ?? 'no configured host'}`).join(', ');
     header.push(`swarm: service ${service.name} (${mode}, failure action ${service.failureAction}${service.stack ? `, stack ${service.stack}` : ''}) on manager ${host.name}; may run on ${where}`);
   }
-  return { facts, header, warnings: [], stands, ...(facts.targets.size ? { via: 'docker swarm' } : {}) };
+  const warnings = await stackWarnings(host, [...facts.targets.values()]);
+  return { facts, header, warnings, stands, ...(facts.targets.size ? { via: 'docker swarm' } : {}) };
+}
+
+/** A stack released in part: its other services keep their images. Said, so that nobody takes the stack for released. */
+async function stackWarnings(host: SshHost, targets: SwarmTarget[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const stack of [...new Set(targets.flatMap((t) => (t.service.stack ? [t.service.stack] : [])))]) {
+    const r = await host.run({ script: `${shJoin(['docker', 'service', 'ls', '--filter', `label=com.docker.stack.namespace=${stack}`, '--format', '{{.Name}}'])} 2>/dev/null` });
+    const mine = new Set(targets.map((t) => t.service.name));
+    const left = r.stdout.split('\n').map((l) => l.trim()).filter((n) => n && !mine.has(n)).sort();
+    if (left.length) out.push(`stack ${stack}: ${left.join(', ')} ${left.length > 1 ? 'are' : 'is'} not in this release (no container under containers: stands for ${left.length > 1 ? 'them' : 'it'}) and keep${left.length > 1 ? '' : 's'} ${left.length > 1 ? 'their' : 'its'} image; to release the whole stack, list each with service: (docs/swarm.md)`);
+  }
+  return out;
 }
 
 /** status and doctor: each service a config name stands for, with what would stop or endanger a release. */
