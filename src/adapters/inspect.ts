@@ -67,3 +67,10 @@ export async function readDaemonContext(host: SshHost): Promise<DaemonContext> {
   const api = /^api=(\d+\.\d+)$/m.exec(r.stdout)?.[1];
   return { daemon, apiVersion: api, names, ...(host.config.sudo ? { sudo: true } : {}) };
 }
+
+/** The host's image store: `containerd` when docker runs the containerd snapshotter (image IDs are manifest digests there), else `classic`. */
+export async function readImageStore(host: SshHost): Promise<'classic' | 'containerd' | undefined> {
+  const r = await host.run({ script: "docker info --format '{{json .DriverStatus}}' 2>/dev/null" });
+  if (r.code !== 0 || !r.stdout.trim()) return undefined;
+  return /io\.containerd\.snapshotter/.test(r.stdout) ? 'containerd' : 'classic';
+}

@@ -25,6 +25,8 @@ export interface ObserveContext {
   hosts: readonly { name: string; address: string }[];
   /** The swarm service the config names for a container (`service:`), by container name. */
   services?: ReadonlyMap<string, string>;
+  /** A configured host's image store (reads only; undefined when it cannot be read). Releases give it; status does not. */
+  storeOf?: (host: string) => Promise<'classic' | 'containerd' | undefined>;
 }
 
 /** A target's share of a release (pure planning output). */

@@ -1,6 +1,6 @@
 // Observe both hosts and plan a release (reads only): what promote, plan, the dashboard and a rollout start from.
 import { healthUrlOn } from '../core/config.ts';
-import { inspectContainers, inspectImages, readDaemonContext } from '../adapters/inspect.ts';
+import { inspectContainers, inspectImages, readDaemonContext, readImageStore } from '../adapters/inspect.ts';
 import { probeDirect, resolveDirect } from '../adapters/transfer-direct.ts';
 import { driftOfContainer, parseCarry } from '../core/drift.ts';
 import { ExitCode, ReleaseflowError } from '../core/errors.ts';
@@ -60,7 +60,7 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
   const [{ src, srcImages }, dst, daemon] = await Promise.all([source ?? observeSource(ports, fromName), inspectContainers<InspectLike>(to, names), readDaemonContext(to)]);
   // each release target reads what it needs of the target host; a container goes to the target that claims it
   const targets = targetsOf(ports);
-  const ctx = observeContext(config);
+  const ctx = { ...observeContext(config), storeOf: (name: string) => (hosts.get(name) ? readImageStore(hosts.get(name)!) : Promise.resolve(undefined)) };
   const observed = await Promise.all(targets.map(async (target) => ({ target, observed: await target.observe(to, dst, ctx) })));
   const facts = new Map(observed.map((o) => [o.target.name, o.observed.facts]));
   // a name may be what a target stands for on the host instead of a container (a swarm service)

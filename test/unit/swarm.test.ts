@@ -177,3 +177,16 @@ test('the services of one release are updated at once: one step, each waited for
   // one service: its own steps, as before
   assert.equal(planSwarmBack({ ...data, services: [data.services[0]!] }, 'prev', 1000, 'undo').steps[0]!.name, 'update service ragflowauth_frontend');
 });
+
+test('nodes that mix image stores: refused before anything changes (exit 2), naming each node and its store', () => {
+  const mixed = factsOf();
+  mixed.targets.get('ragflowauth-backend')!.stores = new Map([['prod', 'classic'], ['prod2', 'containerd'], ['prod3', 'classic']]);
+  assert.throws(
+    () => planRelease(swarmInput(mixed), [{ target: swarmTarget, observed: observed(mixed) }]),
+    (e: unknown) => e instanceof ReleaseflowError && e.exitCode === ExitCode.usage && /mix image stores: prod \(classic\), prod2 \(containerd\), prod3 \(classic\)/.test(e.message) && /one image store/.test(e.detail.fix ?? ''),
+  );
+  // one store everywhere (or unknown on some): planned as before
+  const same = factsOf();
+  same.targets.get('ragflowauth-backend')!.stores = new Map([['prod', 'containerd'], ['prod2', 'containerd'], ['prod3', undefined]]);
+  assert.ok(planRelease(swarmInput(same), [{ target: swarmTarget, observed: observed(same) }]).steps.length > 0);
+});

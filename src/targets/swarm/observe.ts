@@ -22,6 +22,8 @@ export interface SwarmTarget {
   tasks?: string;
   /** No container has the config's name on the host: the name stands for the service. */
   stands?: boolean;
+  /** The image store of each node's configured host (releases only: ctx.storeOf). */
+  stores?: Map<string, 'classic' | 'containerd' | undefined>;
 }
 
 export interface SwarmFacts {
@@ -96,6 +98,13 @@ export async function observeSwarm(host: SshHost, containers: ReadonlyMap<string
     const mode = service.global ? 'global' : `${service.replicas ?? '?'} replica(s)`;
     const where = t.nodes.map((n) => `${n.node.hostname} ${n.node.addr} = ${n.host ?? 'no configured host'}`).join(', ');
     header.push(`swarm: service ${service.name} (${mode}, failure action ${service.failureAction}${service.stack ? `, stack ${service.stack}` : ''}) on manager ${host.name}; may run on ${where}`);
+  }
+  // a service pinned by image ID runs only where that ID names the image: one image store on every node
+  if (ctx.storeOf) {
+    for (const t of facts.targets.values()) {
+      const hosts = [...new Set(t.nodes.flatMap((n) => (n.host ? [n.host] : [])))];
+      t.stores = new Map(await Promise.all(hosts.map(async (h) => [h, await ctx.storeOf!(h)] as const)));
+    }
   }
   const warnings = await stackWarnings(host, [...facts.targets.values()]);
   return { facts, header, warnings, stands, ...(facts.targets.size ? { via: 'docker swarm' } : {}) };

@@ -45,6 +45,15 @@ function assertNodesKnown(to: string, t: SwarmTarget): string[] {
     }, ExitCode.usage);
   }
   if (t.nodes.length === 0) throw new ReleaseflowError(`no ready, active swarm node may run service ${t.service.name}`, { host: to, fix: 'docker node ls on the manager; check the service placement constraints' }, ExitCode.usage);
+  // measured (docs/swarm.md): a containerd-store node rejects a task pinned by a classic node's image ID, and the other way round
+  const stores = new Set([...(t.stores?.values() ?? [])].filter(Boolean));
+  if (stores.size > 1) {
+    const list = [...t.stores!].map(([h, st]) => `${h} (${st ?? 'unknown'})`).join(', ');
+    throw new ReleaseflowError(`the swarm nodes that may run service ${t.service.name} mix image stores: ${list}; a service pinned by image ID cannot run on both (the containerd store names an image by its manifest digest), so releaseflow does not release to this swarm`, {
+      host: to,
+      fix: `run every node that may run ${t.service.name} on one image store, or limit the service's placement (docker service update --constraint-add) to nodes of one store; nothing was changed`,
+    }, ExitCode.usage);
+  }
   return t.nodes.map((n) => n.host!);
 }
 
