@@ -2,6 +2,7 @@
 // data-root, free disk, compressors, and the images with their layer lists.
 import { randomBytes } from 'node:crypto';
 import { CommandError } from '../core/errors.ts';
+import { imageStoreOf } from '../core/host-facts.ts';
 import { type LayeredImage, parseImageLines } from '../core/layers.ts';
 import { tail } from '../core/noise.ts';
 import { shJoin, shQuote } from '../core/quote.ts';
@@ -92,7 +93,7 @@ export function parseFacts(host: string, stdout: string, marker: string): ImageH
   return {
     host,
     dockerVersion: one('version'),
-    store: /io\.containerd\.snapshotter/.test(one('driver') ?? '') ? 'containerd' : 'classic',
+    store: imageStoreOf(one('driver') ?? ''),
     driver: one('drivername'),
     dataRoot: parseDf(one('dfroot'), root),
     tmpBase: parseDf(one('dftmp'), tmp),

@@ -2,6 +2,7 @@
 import type { SshHost } from './ssh.ts';
 import { parseJsonArray } from '../core/docker-json.ts';
 import { CommandError } from '../core/errors.ts';
+import { imageStoreOf } from '../core/host-facts.ts';
 
 export { parseJsonArray } from '../core/docker-json.ts';
 import { type DaemonFacts, parseDaemonInfo } from '../core/inspect.ts';
@@ -68,9 +69,9 @@ export async function readDaemonContext(host: SshHost): Promise<DaemonContext> {
   return { daemon, apiVersion: api, names, ...(host.config.sudo ? { sudo: true } : {}) };
 }
 
-/** The host's image store: `containerd` when docker runs the containerd snapshotter (image IDs are manifest digests there), else `classic`. */
+/** The host's image store (core/host-facts.ts imageStoreOf); undefined when docker does not answer. */
 export async function readImageStore(host: SshHost): Promise<'classic' | 'containerd' | undefined> {
   const r = await host.run({ script: "docker info --format '{{json .DriverStatus}}' 2>/dev/null" });
   if (r.code !== 0 || !r.stdout.trim()) return undefined;
-  return /io\.containerd\.snapshotter/.test(r.stdout) ? 'containerd' : 'classic';
+  return imageStoreOf(r.stdout);
 }

@@ -89,6 +89,11 @@ export interface TargetView {
 }
 
 
+/** The image store a daemon's DriverStatus (or driver line) names: `containerd` with the containerd snapshotter (image IDs are manifest digests there), else `classic`. */
+export function imageStoreOf(driverStatus: string): 'classic' | 'containerd' {
+  return /io\.containerd\.snapshotter/.test(driverStatus) ? 'containerd' : 'classic';
+}
+
 /** Short image or container ID, as `docker images` shows it; `-` when unknown. */
 export function shortId(id: string | undefined): string {
   return id ? id.replace(/^sha256:/, '').slice(0, 12) : '-';
@@ -153,7 +158,7 @@ export function parseObserveOutput(stdout: string, marker: string, containers: r
   if (v) Object.assign(docker, { version: v, apiVersion: api });
   const store = s.get('store');
   if (store?.rc === 0 && store.text.trim()) {
-    docker.store = /io\.containerd\.snapshotter/.test(store.text) ? 'containerd' : 'classic';
+    docker.store = imageStoreOf(store.text);
     docker.driver = store.text.trim().split(/\s/)[0];
   }
   const tarSplit = s.get('tarsplit');

@@ -9,7 +9,7 @@ import { EventBus } from '../events/bus.ts';
 import { probeHealthUrls, runDoctor } from '../workflows/doctor.ts';
 import { readHistory } from '../adapters/state/history.ts';
 import { inspectContainers } from '../adapters/inspect.ts';
-import { observeHost, observeViews, statusOf } from '../workflows/observe.ts';
+import { observeAppHost, statusOf } from '../workflows/observe.ts';
 import { observeAndPlan } from '../workflows/promote.ts';
 import { registerSecrets } from '../workflows/secrets.ts';
 import type { HostPool } from './host-pool.ts';
@@ -35,8 +35,7 @@ export async function statusAnswer(config: Config, pool: HostPool) {
   return pool.use(allHosts(config), async (hosts) => {
     const out = await Promise.all(
       [...hosts.values()].map(async (h) => {
-        const f = await observeHost(h, names);
-        await observeViews(h, f, config);
+        const f = await observeAppHost(h, config);
         const usable = f.reachable && f.docker.access !== 'unavailable';
         const health = usable ? await probeHealthUrls(config, h).catch((e) => ({ checks: [{ host: h.name, status: 'FAIL', message: e instanceof Error ? e.message : String(e) }] })) : { checks: [] };
         const kept = f.allContainers.filter((c) => names.some((n) => c.name.startsWith(`${n}-rf-`)));

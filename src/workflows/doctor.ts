@@ -14,7 +14,7 @@ import { statePaths } from '../core/state.ts';
 import { formatBytes } from '../core/human.ts';
 import { readStateDirAccess, stateDirFix, stateDirProblem } from '../adapters/state/state-dir.ts';
 import { parseSections } from '../core/sections.ts';
-import { type HostFacts, observeHost, observeViews, shortId } from './observe.ts';
+import { type HostFacts, observeAppHost, shortId } from './observe.ts';
 import { readReleaseState } from '../adapters/state/release-state.ts';
 import { describeReleaseState, describeRunning } from './release-state.ts';
 
@@ -170,14 +170,7 @@ export async function readFailureLogs(host: SshHost, facts: HostFacts, failing: 
 
 /** Run the checklist on the named hosts: observe each (in parallel), probe health URLs from non-source hosts, fetch logs of failing containers. */
 export async function runDoctor(config: Config, hosts: Map<string, SshHost>): Promise<DoctorReport> {
-  const names = config.containers.map((c) => c.name);
-  const facts = await Promise.all(
-    [...hosts.values()].map(async (h) => {
-      const f = await observeHost(h, names);
-      await observeViews(h, f, config);
-      return f;
-    }),
-  );
+  const facts = await Promise.all([...hosts.values()].map((h) => observeAppHost(h, config)));
   const source = facts.find((f) => f.host === config.from);
   const perHost = await Promise.all(facts.map((f) => diagnoseHost(config, hosts.get(f.host)!, f, source)));
   const checks = perHost.flatMap((r) => r.checks);

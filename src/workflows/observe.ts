@@ -76,6 +76,16 @@ export async function observeHost(host: SshHost, containers: readonly string[], 
   return facts;
 }
 
+/** A host's facts for status, doctor and the dashboard: its app containers, and what release targets stand for there instead (a swarm service). */
+export async function observeAppHost(host: SshHost, config: Config): Promise<HostFacts> {
+  const f = await observeHost(
+    host,
+    config.containers.map((c) => c.name),
+  );
+  await observeViews(host, f, config);
+  return f;
+}
+
 /** What observing a target host may know beyond it: every configured host's address, each container's `service:`. */
 export function observeContext(config: Config): ObserveContext {
   return { hosts: Object.entries(config.hosts).map(([name, h]) => ({ name, address: h.address })), services: new Map(config.containers.flatMap((c) => (c.service ? [[c.name, c.service] as const] : []))) };

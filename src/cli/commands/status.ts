@@ -1,6 +1,6 @@
 // `releaseflow status [HOST...] [--all] [--json]`: per host, reachability, docker, and each app container.
 import { ExitCode } from '../../core/errors.ts';
-import { type HostFacts, observeHost, observeViews, shortId, statusOf } from '../../workflows/observe.ts';
+import { type HostFacts, observeAppHost, shortId, statusOf } from '../../workflows/observe.ts';
 import { type ReleaseState, readReleaseState } from '../../adapters/state/release-state.ts';
 import { describeReleaseState, describeRunning } from '../../workflows/release-state.ts';
 import { withHosts } from '../../workflows/hosts.ts';
@@ -70,16 +70,7 @@ export const registerStatus: Register = (program, holder) => {
       await act(holder, cmd, async (config) => {
         const chosen = opts.all ? Object.keys(config.hosts) : names.length ? names : [config.from, ...config.fleet];
         return await withHosts(config, chosen, async (hosts) => {
-          const facts = await Promise.all(
-            [...hosts.values()].map(async (h) => {
-              const f = await observeHost(
-                h,
-                config.containers.map((c) => c.name),
-              );
-              await observeViews(h, f, config);
-              return f;
-            }),
-          );
+          const facts = await Promise.all([...hosts.values()].map((h) => observeAppHost(h, config)));
           // the target's release journal: an interrupted release or a lock left behind (src/adapters/state/release-state.ts)
           const target = hosts.get(config.to);
           const release = target && facts.find((f) => f.host === config.to)?.reachable ? await readReleaseState(target, config).catch(() => undefined) : undefined;

@@ -67,6 +67,12 @@ async function resolveImages(host: SshHost, refs: string[]): Promise<Map<string,
   return out;
 }
 
+/** A service's mode in words: `global` or `3 replica(s)`. */
+const modeOf = (s: SwarmService) => (s.global ? 'global' : `${s.replicas ?? '?'} replica(s)`);
+
+/** The nodes that may run a service, each with the configured host it is: `prod2 10.0.0.7 = prod2, …`. */
+const whereOf = (t: SwarmTarget) => t.nodes.map((n) => `${n.node.hostname} ${n.node.addr} = ${n.host ?? 'no configured host'}`).join(', ');
+
 /** The swarm facts of the target host; nothing when it is no swarm manager or no config name is a service there. */
 export async function observeSwarm(host: SshHost, containers: ReadonlyMap<string, InspectLike | undefined>, ctx: ObserveContext): Promise<Observed<SwarmFacts>> {
   const facts: SwarmFacts = { targets: new Map() };
@@ -95,16 +101,15 @@ export async function observeSwarm(host: SshHost, containers: ReadonlyMap<string
       stands.set(container, standIn(t));
       t.stands = true;
     }
-    const mode = service.global ? 'global' : `${service.replicas ?? '?'} replica(s)`;
-    const where = t.nodes.map((n) => `${n.node.hostname} ${n.node.addr} = ${n.host ?? 'no configured host'}`).join(', ');
-    header.push(`swarm: service ${service.name} (${mode}, failure action ${service.failureAction}${service.stack ? `, stack ${service.stack}` : ''}) on manager ${host.name}; may run on ${where}`);
+    header.push(`swarm: service ${service.name} (${modeOf(service)}, failure action ${service.failureAction}${service.stack ? `, stack ${service.stack}` : ''}) on manager ${host.name}; may run on ${whereOf(t)}`);
   }
   // a service pinned by image ID runs only where that ID names the image: one image store on every node
   if (ctx.storeOf) {
-    for (const t of facts.targets.values()) {
-      const hosts = [...new Set(t.nodes.flatMap((n) => (n.host ? [n.host] : [])))];
-      t.stores = new Map(await Promise.all(hosts.map(async (h) => [h, await ctx.storeOf!(h)] as const)));
-    }
+    // each node's host read once, whatever number of services may run on it
+    const hostsOf = (t: SwarmTarget) => [...new Set(t.nodes.flatMap((n) => (n.host ? [n.host] : [])))];
+    const all = [...new Set([...facts.targets.values()].flatMap(hostsOf))];
+    const store = new Map(await Promise.all(all.map(async (h) => [h, await ctx.storeOf!(h)] as const)));
+    for (const t of facts.targets.values()) t.stores = new Map(hostsOf(t).map((h) => [h, store.get(h)]));
   }
   const warnings = await stackWarnings(host, [...facts.targets.values()]);
   return { facts, header, warnings, stands, ...(facts.targets.size ? { via: 'docker swarm' } : {}) };
@@ -137,7 +142,6 @@ export function swarmViews(facts: SwarmFacts): TargetView[] {
     for (const n of t.nodes.filter((x) => !x.host)) {
       problems.push({ message: `service ${s.name} may run on node ${n.node.hostname} (${n.node.addr}), which is no configured host: a release stops before it changes anything`, fix: `add ${n.node.hostname} under hosts: with address ${n.node.addr}, or constrain the service's placement` });
     }
-    const mode = s.global ? 'global' : `${s.replicas ?? '?'} replica(s)`;
     return {
       container: t.container,
       mode: 'swarm',
@@ -145,7 +149,7 @@ export function swarmViews(facts: SwarmFacts): TargetView[] {
       state: `${t.tasks ?? '?'} running`,
       imageRef: s.specImage,
       imageId: t.imageId,
-      notes: [`swarm service ${s.name} (${mode}${s.stack ? `, stack ${s.stack}` : ''}, update ${s.updateState ?? 'none yet'}) may run on ${t.nodes.map((n) => `${n.node.hostname} ${n.node.addr} = ${n.host ?? 'no configured host'}`).join(', ')}`],
+      notes: [`swarm service ${s.name} (${modeOf(s)}${s.stack ? `, stack ${s.stack}` : ''}, update ${s.updateState ?? 'none yet'}) may run on ${whereOf(t)}`],
       problems,
       details: { service: s.name, stack: s.stack ?? null, replicas: s.replicas ?? null, global: s.global, tasks: t.tasks ?? null, updateState: s.updateState ?? null, nodes: t.nodes.map((n) => ({ hostname: n.node.hostname, addr: n.node.addr, host: n.host ?? null })) },
     };

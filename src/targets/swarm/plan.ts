@@ -2,6 +2,7 @@
 // verdict, check every node's tasks; and the steps that put a service back on an image.
 import { dockerTag } from '../../core/docker.ts';
 import { ExitCode, ReleaseflowError } from '../../core/errors.ts';
+import { shortId } from '../../core/host-facts.ts';
 import type { ContainerInput, PromotionInput } from '../../core/plan.ts';
 import { shJoin } from '../../core/quote.ts';
 import { statePaths } from '../../core/state.ts';
@@ -81,7 +82,7 @@ const tagName = (ref: string) => ref !== '' && !ref.includes('@') && !/^(sha256:
 
 /** Update the service to an image by ID, wait for swarm's verdict, then check the tasks on every node. */
 export function planServiceSteps(manager: string, s: SwarmServiceRelease, imageId: string, failureAction: string | undefined, intervalMs: number, why: string): Step[] {
-  const short = imageId.replace(/^sha256:/, '').slice(0, 12);
+  const short = shortId(imageId);
   const update: Step = {
     kind: 'exec',
     act: 'swarm-update',
@@ -118,7 +119,7 @@ export function planServicesSteps(manager: string, services: readonly SwarmServi
     name: `update services ${services.map((s) => s.service).join(', ')} at once`,
     host: manager,
     affects: services.map((s) => s.container),
-    cause: `${services.map((s) => `${s.service}: ${imageOf(s).replace(/^sha256:/, '').slice(0, 12)}`).join(', ')}, by ID (no node contacts a registry), all at once; done only when each one's UpdateStatus is completed and all its tasks run it`,
+    cause: `${services.map((s) => `${s.service}: ${shortId(imageOf(s))}`).join(', ')}, by ID (no node contacts a registry), all at once; done only when each one's UpdateStatus is completed and all its tasks run it`,
     commands: [{ script: buildAtOnceScript(scripts) }],
   };
   return [update, ...each.flatMap((steps) => steps.slice(1))];
