@@ -166,6 +166,25 @@ export function buildCleanupScript(tmpBase: string, token: string, pid?: number)
 }
 
 /**
+ * --relay: the save script of a host that passes an image on. It waits for the pass-on file of that
+ * host's own transfer, then prints it from the start as it grows until that transfer's script ends
+ * (GNU tail --pid), so the next host loads the stream while this one still receives it.
+ */
+export function buildFollowScript(fan: string, waitS: number): string {
+  const ticks = Math.max(1, Math.round(waitS * 5));
+  return [
+    `f=${shQuote(fan)}`,
+    'i=0',
+    'while [ ! -s "$f.pid" ]; do',
+    `  i=$((i + 1)); [ "$i" -le ${ticks} ] || { echo "releaseflow: this host's own transfer never started passing the image on ($f after ${waitS}s)" >&2; exit 7; }`,
+    '  sleep 0.2',
+    'done',
+    `tail --pid=1 -c 0 /dev/null 2>/dev/null || { echo 'releaseflow: --relay needs GNU tail (coreutils) on the host that passes the image on' >&2; exit 6; }`,
+    'exec tail -s 0.2 -c +1 --pid="$(cat "$f.pid")" -f "$f"',
+  ].join('\n');
+}
+
+/**
  * --direct: the TARGET runs this. Its own ssh client runs the source's save script on the source
  * (host key checked against the entry we pass in, never the target's own known_hosts), forwards the
  * marker lines to us, checks its disk once the source announced the size, and loads the rest.
@@ -184,6 +203,8 @@ export function buildDirectRelayScript(o: {
   dataRoot?: string;
   /** Only prove the connection: the "image" is discarded, nothing is loaded. */
   probe?: boolean;
+  /** --relay: also write the stream (its size and start lines, then the data) into this file, for the next host. */
+  passOn?: string;
 }): string {
   const r = o.route;
   const ssh = [
@@ -212,6 +233,9 @@ export function buildDirectRelayScript(o: {
     `trap 'rm -rf "$tmp"' EXIT`,
     signalTraps,
     `printf '%s\\n' ${o.knownHosts.map(shQuote).join(' ')} >"$tmp/known_hosts"`,
+    // the next host waits for the pid file, then follows the file until this script ends; every write
+    // to it appends (a truncating tee would cut the size and start lines the next host reads first)
+    ...(o.passOn ? [`f=${shQuote(o.passOn)}`, ': >"$f" && printf \'%s\\n\' $$ >"$f.pid"'] : []),
     'mkfifo "$tmp/tap"',
     'wc -c <"$tmp/tap" >"$tmp/wire" &',
     'w=$!',
@@ -222,15 +246,15 @@ export function buildDirectRelayScript(o: {
     '  go=',
     '  while IFS= read -r l; do',
     '    case $l in',
-    `    "$m start") go=1; printf '%s\\n' "$l"; break ;;`,
-    `    "$m bytes "*) printf '%s\\n' "$l"`,
+    `    "$m start") go=1; printf '%s\\n' "$l"${o.passOn ? ' | tee -a "$f"' : ''}; break ;;`,
+    `    "$m bytes "*) printf '%s\\n' "$l"${o.passOn ? ' | tee -a "$f"' : ''}`,
     ...spaceCheck.map((s) => `  ${s}`),
     '      ;;',
     `    "$m "*) printf '%s\\n' "$l" ;;`,
     '    esac',
     '  done',
     `  [ -n "$go" ] || { : >"$tmp/tap"; echo none >"$tmp/dst"; exit 0; }`,
-    o.probe ? '  cat >"$tmp/tap"' : '  tee "$tmp/tap" | d load >"$tmp/lo"',
+    o.probe ? '  cat >"$tmp/tap"' : (o.passOn ? '  tee -a "$tmp/tap" "$f" | d load >"$tmp/lo"' : '  tee "$tmp/tap" | d load >"$tmp/lo"'),
     '  echo $? >"$tmp/dst"',
     '}',
     // the ticker may be asleep: stop it rather than wait a second for it

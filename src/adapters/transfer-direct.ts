@@ -100,12 +100,14 @@ export interface DirectRelayOptions extends Omit<RelayOptions, 'encoding' | 'onR
   dataRoot?: string;
   onRelayPid?: (pid: number) => void;
   connectTimeoutS: number;
+  /** --relay: the target also writes the stream into this file of its own, for the next host. */
+  passOn?: string;
 }
 
 /** Run the target's relay script and steer it; same failure sides as the relay through this machine. */
 export async function relayDirect(from: SshHost, to: SshHost, saveScript: string, d: ResolvedDirect, o: DirectRelayOptions): Promise<RelayResult> {
   const started = Date.now();
-  const script = buildDirectRelayScript({ marker: o.marker, token: o.token, sudo: to.config.sudo, imageId: o.imageId, saveScript, knownHosts: d.knownHosts, route: d.route, connectTimeoutS: o.connectTimeoutS, dataRoot: o.dataRoot });
+  const script = buildDirectRelayScript({ marker: o.marker, token: o.token, sudo: to.config.sudo, imageId: o.imageId, saveScript, knownHosts: d.knownHosts, route: d.route, connectTimeoutS: o.connectTimeoutS, dataRoot: o.dataRoot, passOn: o.passOn });
   const { child, command } = to.spawnStream({ script });
   child.stdin!.on('error', () => {});
   const errParts: Buffer[] = [];

@@ -19,7 +19,7 @@ import { type ImageHostFacts, type LoadDisks, readImageFacts, readLoadDisks } fr
 import { type ArchivePick, pickClassic, pickContainerd, pickContentStore, pickLayerStore, renderPick, type SaveListing } from '../core/archive-pick.ts';
 import { describeRoute } from '../core/direct.ts';
 import { relayDirect, type ResolvedDirect } from './transfer-direct.ts';
-import { buildCleanupScript, buildLoadScript, buildSaveDeltaScript, buildSaveFullScript } from './image-scripts.ts';
+import { buildCleanupScript, buildFollowScript, buildLoadScript, buildSaveDeltaScript, buildSaveFullScript } from './image-scripts.ts';
 import type { SshHost } from './ssh.ts';
 import type { TransferProgress } from './transfer-progress.ts';
 import { RelayError, relayImage } from './transfer-stream.ts';
@@ -45,6 +45,8 @@ export interface TransferResult {
   rawBytes?: number;
   /** Where the source read a delta from: its docker save (legacy or OCI layout), its containerd content store, or its layer store (tar-split). */
   layout?: SaveListing['layout'];
+  /** --relay: the host this one took the stream from while that host loaded it. */
+  relayedBy?: string;
 }
 
 /** What planTransfer decided, from both hosts' facts. */
@@ -75,7 +77,19 @@ export interface TransferOptions {
   direct?: ResolvedDirect;
   /** The target's ssh connect timeout to the source (--direct), seconds. */
   connectTimeoutS?: number;
+  /** --relay: this transfer's place in a chain of hosts that pass the image on (core/relay.ts). */
+  relay?: TransferRelay;
 }
+
+/** A transfer's place in a relay chain, with the host it follows resolved for --direct. */
+export interface TransferRelay {
+  marker: string;
+  passOn?: string;
+  follow?: { host: SshHost; direct: ResolvedDirect; fan: string };
+}
+
+/** How long a follower waits for the host before it to start passing an image on (that host may move other images first). */
+const FOLLOW_WAIT_S = 600;
 
 /** Read both hosts' facts (one SSH round trip each, in parallel) and decide what to send. Changes nothing. */
 export async function planTransfer(from: SshHost, to: SshHost, imageId: string, opts: TransferOptions = {}): Promise<TransferPlan> {
@@ -184,14 +198,20 @@ export async function transferImage(from: SshHost, to: SshHost, imageId: string,
   if (l.kind === 'present') return { ...base, targetId: l.targetId, bytes: 0, durationMs: Date.now() - started, loadOutput: '', strategy: 'present', layers: { total: l.total, sent: 0 } };
   try {
     const r = await sendOnce(from, to, plan, l.kind, opts);
-    return { ...base, ...r, durationMs: Date.now() - started, strategy: l.kind, layers: { total: l.total, sent: l.missing.length } };
+    return { ...base, ...r, durationMs: Date.now() - started, strategy: l.kind, layers: { total: l.total, sent: l.missing.length }, ...(opts.relay?.follow ? { relayedBy: opts.relay.follow.host.name } : {}) };
   } catch (e) {
+    const follow = opts.relay?.follow;
+    if (follow && e instanceof RelayError && e.side !== 'aborted') {
+      // the host before this one did not pass the image on: this one asks the source itself, as without --relay
+      opts.onWarning?.(`taking image ${plan.imageId} from ${follow.host.name} as it loads failed (${e.message}${e.detail.output ? `: ${e.detail.output.trim().split('\n').at(-1)}` : ''}); pulling it from ${from.name} instead`);
+      return transferImage(from, to, imageId, { ...opts, relay: undefined, plan });
+    }
     if (l.kind !== 'delta' || !(e instanceof RelayError) || !['source', 'plan', 'target', 'mismatch'].includes(e.side)) throw e;
     opts.onWarning?.(`sending only the missing layers failed (${e.message}${e.detail.output ? `: ${e.detail.output.split('\n').at(-1)}` : ''}); sending the whole image once instead`);
     const full = { ...plan, layers: wholeImage(plan.image, 'fallback after a failed layer-only transfer') };
     const err = checkSpace(spaceNeeds(full, from.name, to.name));
     if (err) throw err;
-    const r = await sendOnce(from, to, full, 'full', opts);
+    const r = await sendOnce(from, to, full, 'full', { ...opts, relay: undefined });
     return { ...base, ...r, bytes: e.bytes + r.bytes, fellBack: true, durationMs: Date.now() - started, strategy: 'full', layers: { total: l.total, sent: l.total } };
   }
 }
@@ -235,7 +255,8 @@ export function pickArchive(imageId: string, manifestJson: string, diffIds: read
 }
 
 async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'delta' | 'full', opts: TransferOptions) {
-  const marker = `@@rfx-${randomBytes(6).toString('hex')}`;
+  // a relay chain shares one marker: a follower reads the marker lines the head wrote
+  const marker = opts.relay?.marker ?? `@@rfx-${randomBytes(6).toString('hex')}`;
   const token = randomBytes(8).toString('hex');
   const tmpBase = plan.source.tmpBase?.path ?? '/tmp';
   const common = { imageId: plan.imageId, marker, sudo: from.config.sudo, compression: plan.compression };
@@ -249,14 +270,17 @@ async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'd
   const headerTimeoutMs = stallMs + plan.image.size / 10_000;
   if (opts.direct) {
     let relayPid: number | undefined;
+    const follow = opts.relay?.follow;
     try {
-      return await relayDirect(from, to, save, opts.direct, {
+      // a follower's source is the host before it, which passes on what it receives from the source
+      return await relayDirect(follow?.host ?? from, to, follow ? buildFollowScript(follow.fan, FOLLOW_WAIT_S) : save, follow?.direct ?? opts.direct, {
         marker,
         token,
         imageId: plan.imageId,
         expected: plan.image,
         dataRoot: plan.target.dataRoot?.path,
-        selectMembers,
+        passOn: opts.relay?.passOn,
+        selectMembers: follow ? undefined : selectMembers,
         onProgress: opts.onProgress ? (p) => opts.onProgress!(p.bytes, p.rateBps, p) : undefined,
         onRemotePid: (pid) => {
           remotePid = pid;
@@ -266,7 +290,8 @@ async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'd
         },
         signal: opts.signal,
         stallMs,
-        headerTimeoutMs,
+        // a follower also waits for the host before it, which may move other images first
+        headerTimeoutMs: follow ? 2 * headerTimeoutMs + FOLLOW_WAIT_S * 1000 : headerTimeoutMs,
         connectTimeoutS: opts.connectTimeoutS ?? 10,
       });
     } catch (e) {

@@ -97,6 +97,8 @@ export const configSchema = z
       .strictObject({
         /** The target pulls images from the source over its own SSH (promote --direct). */
         direct: z.boolean().default(false),
+        /** With direct, a rollout's hosts pass each image on to each other as they load it (promote --relay). */
+        relay: z.boolean().default(false),
         /** How the target reaches the source; unset fields come from the source host's entry. */
         directSsh: z
           .strictObject({
@@ -110,7 +112,7 @@ export const configSchema = z
           })
           .default({}),
       })
-      .default({ direct: false, directSsh: {} }),
+      .default({ direct: false, relay: false, directSsh: {} }),
     ssh: z
       .strictObject({
         connectTimeout: timeout(1000).default(10_000),
@@ -163,7 +165,7 @@ export interface Config {
   carry: string[];
   hooks: HooksConfig;
   notify?: NotifyConfig;
-  transfer: { direct: boolean; directSsh: { address?: string; port?: number; user?: string; identityFile?: string } };
+  transfer: { direct: boolean; relay: boolean; directSsh: { address?: string; port?: number; user?: string; identityFile?: string } };
   ssh: { connectTimeoutMs: number; commandTimeoutMs: number; controlMaster: boolean; heartbeatTimeoutMs?: number };
 }
 
@@ -307,7 +309,7 @@ function normalise(c: RawConfig, file: string): Config {
     carry: c.carry,
     hooks: normaliseHooks(c.hooks, Object.keys(c.hosts), resolve(file)),
     notify: normaliseNotify(c.notify),
-    transfer: { direct: c.transfer.direct, directSsh: { ...c.transfer.directSsh } },
+    transfer: { direct: c.transfer.direct || c.transfer.relay, relay: c.transfer.relay, directSsh: { ...c.transfer.directSsh } },
     ssh: { connectTimeoutMs: c.ssh.connectTimeout, commandTimeoutMs: c.ssh.commandTimeout, controlMaster: c.ssh.controlMaster, heartbeatTimeoutMs: c.ssh.heartbeatTimeout },
   };
 }

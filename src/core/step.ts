@@ -1,6 +1,7 @@
 // Steps: the data a plan is made of. Every step names its host and why it exists.
 import type { DirectRoute } from './direct.ts';
 import type { DriftItem } from './drift.ts';
+import type { RelayLink } from './relay.ts';
 
 /** A command inside a step: argv (quoted by the SSH adapter) or a script we built with shJoin. */
 export interface StepCommand {
@@ -32,7 +33,7 @@ interface StepBase {
 
 export type Step =
   | (StepBase & { kind: 'exec'; commands: StepCommand[]; marks?: StepMark })
-  | (StepBase & { kind: 'transfer'; from: string; to: string; imageId: string; ref: string; bytes?: number; direct?: DirectRoute })
+  | (StepBase & { kind: 'transfer'; from: string; to: string; imageId: string; ref: string; bytes?: number; direct?: DirectRoute; relay?: RelayLink })
   | (StepBase & {
       kind: 'health';
       container: string;

@@ -15,6 +15,7 @@ import { finishRelease } from './finish.ts';
 import { acquireLock, releaseLock } from '../adapters/state/lock.ts';
 import type { Ports } from './ports.ts';
 import { observeAndPlan, observeSource, type PromoteOptions, refuseIfInterrupted } from './plan-release.ts';
+import { chainTransfers, removePassOn } from './relay.ts';
 import { rollbackHost } from './rollback.ts';
 
 /** The hosts of each batch: the canary hosts alone first, then batches of `batch` hosts (or a share of the fleet). */
@@ -134,7 +135,15 @@ async function runRollout(ports: Ports, from: string, plans: Map<string, Plan>, 
   // 1. the image on every host before any swap, to all hosts at once: a transfer failure changes nothing anywhere
   const moving = [...plans].map(([h, p]) => ({ h, p, steps: p.steps.filter((s) => s.act === 'transfer') })).filter((m) => m.steps.length > 0);
   if (moving.length) bus.info(`moving the images to ${moving.map((m) => m.h).join(', ')} at once, before any host changes`);
+  // --relay: hosts that lack the same layers take them from each other (every hop checked first)
+  let chain: Awaited<ReturnType<typeof chainTransfers>> | undefined;
+  try {
+    chain = config.transfer.relay && config.transfer.direct && moving.length > 1 ? await chainTransfers(ports, moving, opts.signal) : undefined;
+  } catch (e) {
+    return end('failed', e instanceof ReleaseflowError ? e.exitCode : ExitCode.failed, `${renderError(e)}\nno host was changed`);
+  }
   const moved = await Promise.all(moving.map(async (m) => ({ h: m.h, r: await executePlan({ ...m.p, steps: m.steps }, { hosts: ports.hosts, bus, signal: opts.signal }) })));
+  if (chain) await removePassOn(ports, chain.token, chain.relaying);
   const bad = moved.filter((m) => !m.r.ok);
   if (bad.length) return end('failed', ExitCode.failed, `${bad.map((m) => `the image transfer to ${m.h} failed: ${renderError(m.r.error)}`).join('\n')}\nno host was changed (images already loaded stay unused)`);
   // 2. plan again: the images are there now (under each host's own IDs); a host changed meanwhile stops here

@@ -183,4 +183,32 @@ describe('a fleet of three PROD hosts', { skip: skip() }, () => {
       labScript(['exec', 'prod2', 'rm', '-rf', '/var/lib/releaseflow/ragflowauth/lock'], { dir: DIR, env: ENV });
     }
   });
+  test('--relay: each PROD takes the image from the one before it while that one loads it; a hop that cannot connect stops the rollout before anything moves', () => {
+    lab(['seed']);
+    // every PROD's own key on TEST and on the other PRODs (the operator's job, once)
+    const ex = (h: string, cmd: string) => labScript(['exec', h, 'sh', '-c', cmd], { dir: DIR, env: ENV });
+    const pubs = PRODS.map((h) => ex(h, 'mkdir -p -m 700 /root/.ssh; [ -f /root/.ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N "" -C fleet-relay -f /root/.ssh/id_ed25519; cat /root/.ssh/id_ed25519.pub').trim());
+    const authorize = (h: string, keys: string[]) => ex(h, `grep -v fleet-relay /root/.ssh/authorized_keys >/root/.ssh/ak.tmp; cat /root/.ssh/ak.tmp >/root/.ssh/authorized_keys; rm -f /root/.ssh/ak.tmp; printf '%s\\n' ${keys.map((k) => `'${k}'`).join(' ')} >>/root/.ssh/authorized_keys`);
+    for (const h of ['test', 'prod', 'prod3']) authorize(h, pubs);
+    // prod2 does not let prod3 in: the hop prod2 → prod3 is refused before anything moves
+    authorize('prod2', pubs.filter((_, i) => PRODS[i] !== 'prod3'));
+    const cfg = fleetConfig('rollout: { canary: 1, batch: 2 }\n');
+    const refused = rf(['promote', '--yes', '--relay'], cfg);
+    assert.equal(refused.code, 2, refused.out);
+    assert.match(refused.out, /prod2 refused prod3's key/, refused.out);
+    assert.match(refused.out, /no host was changed/);
+    for (const h of PRODS) assert.ok(!hasId(h, testId('ragflowauth-backend:v2')), `${h} got no image`);
+    authorize('prod2', pubs);
+    const r = rf(['promote', '--yes', '--relay', '-v'], cfg);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /relay: each host passes the images on as it loads them: image [0-9a-f]{12}: test → prod → prod2 → prod3/, r.out);
+    assert.match(r.out, /relayed: prod2 takes the stream from prod \(/);
+    assert.match(r.out, /relayed: prod3 takes the stream from prod2 \(/);
+    assert.doesNotMatch(r.out, /pulling it from test instead/, 'no hop fell back to TEST');
+    assert.equal((r.out.match(/taken from prod2? as it loaded the stream/g) ?? []).length, 4, 'two images, two followers each');
+    assert.match(r.out, /released to 3 host\(s\): prod, prod2, prod3/);
+    for (const h of PRODS) for (const c of APP) assert.equal(imageOf(h, c), `${c}:v2`, `${h} ${c}`);
+    // the pass-on files are gone
+    for (const h of ['prod', 'prod2']) assert.equal(ex(h, 'ls /tmp | grep -c "^releaseflow-xfer-" || true').trim(), '0', `${h} /tmp`);
+  });
 });

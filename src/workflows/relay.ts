@@ -1,0 +1,55 @@
+// --relay: before a rollout moves its images, decide which host takes each image from which
+// (core/relay.ts) and check every hop can connect, changing nothing. After the moves, remove the
+// pass-on files.
+import { randomBytes } from 'node:crypto';
+import { type RelayCandidate, describeRelay, planRelay, relayKey } from '../core/relay.ts';
+import type { Step } from '../core/step.ts';
+import { buildCleanupScript, tempDirPrefix } from '../adapters/image-scripts.ts';
+import { planTransfer } from '../adapters/transfer.ts';
+import { probeDirect, resolveDirect } from '../adapters/transfer-direct.ts';
+import type { Ports } from './ports.ts';
+
+type TransferStep = Extract<Step, { kind: 'transfer' }>;
+
+/** The transfer steps of each host, with their places in the chains; the token names the pass-on files. */
+export async function chainTransfers(ports: Ports, moving: { h: string; steps: Step[] }[], signal?: AbortSignal): Promise<{ token: string; relaying: string[] }> {
+  const token = randomBytes(8).toString('hex');
+  const host = (name: string) => ports.hosts.get(name)!;
+  // what each host lacks of each image decides whether one stream serves several hosts (reads only)
+  const cands: RelayCandidate[] = (
+    await Promise.all(
+      moving.flatMap((m) =>
+        m.steps.filter((s): s is TransferStep => s.kind === 'transfer' && Boolean(s.direct)).map(async (s) => {
+          const p = await planTransfer(host(s.from), host(m.h), s.imageId, { signal });
+          if (p.layers.kind === 'present') return [];
+          return [{ host: m.h, imageId: s.imageId, key: [p.target.store, p.layers.kind, p.compression, ...p.layers.missing].join(' ') }];
+        }),
+      ),
+    )
+  ).flat();
+  const links = planRelay(cands, tempDirPrefix('/tmp', token), `@@rfx-${randomBytes(6).toString('hex')}`);
+  // every hop proven before anything moves: a host that cannot reach the one before it is a set-up problem
+  const hops = new Map<string, [string, string]>();
+  for (const c of cands) {
+    const prev = links.get(relayKey(c.host, c.imageId))?.follow?.host;
+    if (prev) hops.set(`${prev} ${c.host}`, [prev, c.host]);
+  }
+  const identityFile = ports.config.transfer.directSsh.identityFile;
+  for (const [prev, to] of hops.values()) await probeDirect(host(prev), host(to), await resolveDirect(host(prev), { identityFile }));
+  for (const m of moving) {
+    m.steps = m.steps.map((s) => {
+      const l = s.kind === 'transfer' ? links.get(relayKey(m.h, s.imageId)) : undefined;
+      return l ? { ...s, relay: l } : s;
+    });
+  }
+  const from = moving[0]?.steps.find((s): s is TransferStep => s.kind === 'transfer')?.from ?? '';
+  const lines = describeRelay(cands, links, from);
+  ports.bus.info(lines.length ? `relay: each host passes the images on as it loads them: ${lines.join('; ')}` : 'relay: no two hosts lack the same layers of an image; each host pulls from the source');
+  const relaying = [...new Set([...links.values()].flatMap((l) => (l.follow ? [l.follow.host] : [])))];
+  return { token, relaying };
+}
+
+/** Remove the pass-on files of a rollout's transfers (best effort: they live under /tmp). */
+export async function removePassOn(ports: Ports, token: string, hosts: readonly string[]): Promise<void> {
+  await Promise.all(hosts.map((h) => ports.hosts.get(h)!.run({ script: buildCleanupScript('/tmp', token) }, { timeoutMs: 20_000 }).catch(() => undefined)));
+}

@@ -1,0 +1,74 @@
+// --relay: who takes an image from whom (pure), and the follow script run for real in sh: it waits
+// for the pass-on file, prints it from the start as it grows, and ends when the writer ends.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildDirectRelayScript, buildFollowScript } from '../../src/adapters/image-scripts.ts';
+import { describeRelay, planRelay, relayKey } from '../../src/core/relay.ts';
+
+const A = `sha256:${'a'.repeat(64)}`;
+const B = `sha256:${'b'.repeat(64)}`;
+
+test('hosts that lack the same layers of an image form one chain, in order; the others pull from the source', () => {
+  const cands = [
+    { host: 'prod', imageId: A, key: 'classic delta zstd l1' },
+    { host: 'prod2', imageId: A, key: 'classic delta zstd l1' },
+    { host: 'prod4', imageId: A, key: 'containerd delta zstd l1' },
+    { host: 'prod3', imageId: A, key: 'classic delta zstd l1' },
+    { host: 'prod', imageId: B, key: 'classic full gzip' },
+  ];
+  const links = planRelay(cands, '/tmp/releaseflow-xfer-t.', '@@rfx-m');
+  assert.deepEqual(links.get(relayKey('prod', A)), { marker: '@@rfx-m', passOn: links.get(relayKey('prod', A))!.passOn });
+  const fan = links.get(relayKey('prod', A))!.passOn!;
+  assert.match(fan, /^\/tmp\/releaseflow-xfer-t\.fan-a{16}-\d+-prod$/);
+  // each host its own file: hosts may share a /tmp (the lab's do)
+  const fan2 = fan.replace(/-prod$/, '-prod2');
+  assert.deepEqual(links.get(relayKey('prod2', A)), { marker: '@@rfx-m', passOn: fan2, follow: { host: 'prod', fan } });
+  assert.deepEqual(links.get(relayKey('prod3', A)), { marker: '@@rfx-m', follow: { host: 'prod2', fan: fan2 } });
+  // another image store needs another archive; an image only one host lacks has no chain
+  assert.equal(links.get(relayKey('prod4', A)), undefined);
+  assert.equal(links.get(relayKey('prod', B)), undefined);
+  assert.deepEqual(describeRelay(cands, links, 'test'), ['image aaaaaaaaaaaa: test → prod → prod2 → prod3']);
+});
+
+test('the follow script waits for the pass-on file, prints it whole as it grows, and ends with its writer', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rf-relay-'));
+  const fan = join(dir, "fan it's");
+  const out: Buffer[] = [];
+  const reader = spawn('sh', ['-c', buildFollowScript(fan, 10)]);
+  reader.stdout.on('data', (b: Buffer) => out.push(b));
+  const ended = new Promise<number | null>((res) => reader.on('close', res));
+  await sleep(500);
+  // the writer: a process whose end means "no more bytes"
+  const writer = spawn('sleep', ['2']);
+  writeFileSync(fan, 'header\n');
+  writeFileSync(`${fan}.pid`, `${writer.pid}\n`);
+  for (let i = 0; i < 5; i++) {
+    await sleep(150);
+    appendFileSync(fan, `chunk ${i}\n`);
+  }
+  const code = await ended;
+  assert.equal(code, 0);
+  assert.equal(Buffer.concat(out).toString(), readFileSync(fan, 'utf8'));
+  assert.match(Buffer.concat(out).toString(), /^header\nchunk 0\n.*chunk 4\n$/s);
+});
+
+test('the follow script gives up with a reason when nothing is passed on', () => {
+  const r = spawnSync('sh', ['-c', buildFollowScript('/nonexistent/fan', 0.4)], { encoding: 'utf8' });
+  assert.equal(r.status, 7);
+  assert.match(r.stderr, /never started passing the image on/);
+});
+
+test('a relay that passes on parses in dash and writes the stream and its size and start lines to the file', () => {
+  const s = buildDirectRelayScript({ marker: '@@rfx-m', token: 't', sudo: false, imageId: A, saveScript: 'true', knownHosts: ['k'], route: { address: '10.0.0.5' }, connectTimeoutS: 5, passOn: "/tmp/x'y" });
+  assert.equal(spawnSync('dash', ['-n'], { input: s }).status, 0);
+  assert.ok(s.includes("f='/tmp/x'\\''y'"), 'the path quoted');
+  assert.match(s, /"\$m start"\) go=1; printf '%s\\n' "\$l" \| tee -a "\$f"/);
+  assert.match(s, /tee -a "\$tmp\/tap" "\$f" \| d load/, 'appends after the size and start lines');
+  const plain = buildDirectRelayScript({ marker: '@@rfx-m', token: 't', sudo: false, imageId: A, saveScript: 'true', knownHosts: ['k'], route: { address: '10.0.0.5' }, connectTimeoutS: 5 });
+  assert.doesNotMatch(plain, /\$f/);
+});
