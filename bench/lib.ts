@@ -58,6 +58,21 @@ export function uncapLink(lab: BenchLab): void {
   spawnSync('ip', ['netns', 'exec', `${lab.prefix}-sw`, 'tc', 'qdisc', 'del', 'dev', 'uplink', 'root']);
 }
 
+/** Cap every named host's own link (its eth0's sending side), as a server's NIC: a datacenter where the hosts talk to each other. */
+export function capHosts(lab: BenchLab, mbit: number, hosts: readonly string[]): void {
+  uncapHosts(lab, hosts);
+  for (const h of hosts) execFileSync('ip', ['netns', 'exec', lab.hosts[h]!.netns, 'tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'tbf', 'rate', `${mbit}mbit`, 'burst', '256kb', 'latency', '100ms']);
+}
+
+export function uncapHosts(lab: BenchLab, hosts: readonly string[]): void {
+  for (const h of hosts) spawnSync('ip', ['netns', 'exec', lab.hosts[h]!.netns, 'tc', 'qdisc', 'del', 'dev', 'eth0', 'root']);
+}
+
+/** Bytes sent on a host's eth0, from its own network namespace's counters. */
+export function txBytes(lab: BenchLab, host: string): number {
+  return Number(execFileSync('ip', ['netns', 'exec', lab.hosts[host]!.netns, 'cat', '/sys/class/net/eth0/statistics/tx_bytes'], { encoding: 'utf8' }).trim());
+}
+
 /** Bytes received on a host's eth0, from its own network namespace's counters. */
 export function rxBytes(lab: BenchLab, host: string): number {
   return Number(execFileSync('ip', ['netns', 'exec', lab.hosts[host]!.netns, 'cat', '/sys/class/net/eth0/statistics/rx_bytes'], { encoding: 'utf8' }).trim());
