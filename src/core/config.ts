@@ -68,6 +68,17 @@ const containerSchema = z.union([
   }),
 ]);
 
+/** A swarm service on the target manager (issue 14's `services:`): sugar for a `containers:` entry with `service:`. */
+const serviceSchema = z.union([
+  z.string().regex(NAME, 'expected a swarm service name (letters, digits, _ . -)'),
+  z.strictObject({
+    name: z.string().regex(NAME, 'expected a swarm service name (letters, digits, _ . -)'),
+    /** TEST's container whose image the service gets; default: the service's name. */
+    container: z.string().regex(NAME, 'expected a container name (letters, digits, _ . -)').optional(),
+    health: z.strictObject({ url: httpUrl.optional(), timeout: timeout(1000).optional() }).optional(),
+  }),
+]);
+
 export const configSchema = z
   .strictObject({
     app: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'expected a lower-case name (it names the state folder on hosts)'),
@@ -83,7 +94,9 @@ export const configSchema = z
         pause: duration.default(0),
       })
       .default({ canary: 1, batch: 1, pause: 0 }),
-    containers: z.array(containerSchema).min(1, 'list at least one container'),
+    containers: z.array(containerSchema).default([]),
+    /** Swarm services to release on the target manager, each from TEST's container of its name (or `container:`). */
+    services: z.array(serviceSchema).default([]),
     health: healthSchema.default({ timeout: 60_000, interval: 1000 }),
     log: z.strictObject({ file: z.string().min(1).default('releaseflow.log') }).default({ file: 'releaseflow.log' }),
     secrets: z.array(z.string().min(1)).default([]),
@@ -174,6 +187,7 @@ const FIXES: Record<string, string> = {
   carry: 'list env vars to take from the source, e.g. carry: [env:FEATURE_X]',
   hosts: 'list each server under hosts: with at least an address:',
   containers: 'list the app containers, e.g. containers: [ragflowauth-backend]',
+  services: 'list swarm services, e.g. services: [ragflowauth-backend] or services: [{ name: app_backend, container: ragflowauth-backend }]',
   from: 'set from: to a host name listed under hosts:',
   to: 'set to: to a host name listed under hosts:, or a list of them (a fleet)',
   rollout: 'e.g. rollout: { canary: 1, batch: 25%, pause: 30s }',
@@ -297,11 +311,19 @@ function normalise(c: RawConfig, file: string): Config {
     to: Array.isArray(c.to) ? c.to[0]! : c.to,
     fleet: Array.isArray(c.to) ? [...c.to] : [c.to],
     rollout: { canary: c.rollout.canary, batch: c.rollout.batch, pauseMs: c.rollout.pause },
-    containers: c.containers.map((ct) =>
-      typeof ct === 'string'
-        ? { name: ct, healthUrl: c.health.url, healthTimeoutMs: c.health.timeout }
-        : { name: ct.name, healthUrl: ct.health?.url ?? c.health.url, healthTimeoutMs: ct.health?.timeout ?? c.health.timeout, ...createOf(ct.create), ...(ct.service ? { service: ct.service } : {}) },
-    ),
+    containers: [
+      ...c.containers.map((ct) =>
+        typeof ct === 'string'
+          ? { name: ct, healthUrl: c.health.url, healthTimeoutMs: c.health.timeout }
+          : { name: ct.name, healthUrl: ct.health?.url ?? c.health.url, healthTimeoutMs: ct.health?.timeout ?? c.health.timeout, ...createOf(ct.create), ...(ct.service ? { service: ct.service } : {}) },
+      ),
+      // services: are containers: entries with service: (TEST's container is where the image comes from)
+      ...c.services.map((sv) =>
+        typeof sv === 'string'
+          ? { name: sv, service: sv, healthUrl: c.health.url, healthTimeoutMs: c.health.timeout }
+          : { name: sv.container ?? sv.name, service: sv.name, healthUrl: sv.health?.url ?? c.health.url, healthTimeoutMs: sv.health?.timeout ?? c.health.timeout },
+      ),
+    ],
     health: { url: c.health.url, timeoutMs: c.health.timeout, intervalMs: c.health.interval },
     logFile: resolvePath(c.log.file, base),
     secrets: c.secrets,

@@ -82,6 +82,15 @@ export async function observeAndPlan(ports: Ports, fromName: string, toName: str
   const id = releaseId ?? makeReleaseId(ports.clock());
   // bootstrap: containers the target lacks, created from the source's inspect when allowed (reads only here)
   const creating = await planBootstraps(ports, fromName, toName, toCreate(config.containers, src, dst, create), src, srcImages, id, daemon);
+  // a service named in the config (services:, or service:) must be one on the target: never taken for a container of that name
+  for (const cc of config.containers) {
+    if (cc.service && ownerOf(targets, facts, cc.name).name !== 'swarm') {
+      throw new ReleaseflowError(`${cc.service} is not a swarm service on ${toName} (the config names it under services:, or as ${cc.name}'s service:)`, {
+        host: toName,
+        fix: `check on ${toName}: docker service ls (is it a swarm manager, and does it run ${cc.service}?); set to: to the manager, or list a plain container under containers: instead`,
+      }, ExitCode.usage);
+    }
+  }
   const inputs: ContainerInput[] = config.containers.map((cc) => {
     const t = dst.get(cc.name);
     // the target may hold TEST's image under another ID (another image store): plan with that ID

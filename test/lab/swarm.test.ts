@@ -113,6 +113,16 @@ describe('a swarm service of 3 replicas on 3 nodes', { skip: skip() }, () => {
     assertAllOn(testId(`${SVC}:v1`), 'untouched', false);
   });
 
+  test('services: names a service the manager does not run: exit 2 naming it, nothing moves', () => {
+    const wrong = join(mkdtempSync(join(tmpdir(), 'rf-swarm-')), 'releaseflow.yml');
+    writeFileSync(wrong, readFileSync(cfg, 'utf8').replace(/^containers:\n(?:\s+-.*\n)*/m, `services:\n  - { name: ragflowauth_nothere, container: ${SVC} }\n`));
+    const r = rf(['promote', '--yes'], wrong);
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.out, /ragflowauth_nothere is not a swarm service on prod/);
+    assert.match(r.out, /fix: +check on prod: docker service ls/);
+    for (const h of NODES) assert.equal(hasId(h, testId(`${SVC}:v2`)), false, `${h} got no image`);
+  });
+
   test('promote v1 -> v2: the image on all 3 nodes by ID, every task on v2, no node pulls', () => {
     const v2 = testId(`${SVC}:v2`);
     for (const h of NODES) assert.equal(hasId(h, v2), false, `${h} lacks v2 before the release`);
@@ -231,12 +241,12 @@ describe('a swarm service of 3 replicas on 3 nodes', { skip: skip() }, () => {
   });
 });
 
-/** The lab's config for a stack's two services, frontend first, with a short health timeout. */
+/** The lab's config for a stack's two services under services: (issue 14's key), frontend first, with a short health timeout. */
 function stackConfig(): string {
   const text = readFileSync(labInfo(DIR)!.config, 'utf8')
     .replace(
       /^containers:\n(?:\s+-.*\n|\s{4}.*\n)*/m,
-      'containers:\n  - name: ragflowauth-frontend\n    service: ragflowauth_frontend\n    health: { url: "http://127.0.0.1:8080/" }\n  - { name: ragflowauth-backend, service: ragflowauth_backend }\n',
+      'services:\n  - name: ragflowauth_frontend\n    container: ragflowauth-frontend\n    health: { url: "http://127.0.0.1:8080/" }\n  - { name: ragflowauth_backend, container: ragflowauth-backend }\n',
     )
     .replace(/timeout: \d+s/, 'timeout: 10s');
   const file = join(mkdtempSync(join(tmpdir(), 'rf-stack-')), 'releaseflow.yml');
@@ -273,10 +283,11 @@ describe('a stack of two services released as one', { skip: skip() }, () => {
 
   test('a stack released in part: the plan warns that its other service keeps its image', () => {
     const one = join(mkdtempSync(join(tmpdir(), 'rf-stack1-')), 'releaseflow.yml');
-    writeFileSync(one, readFileSync(cfg, 'utf8').replace(/ {2}- \{ name: ragflowauth-backend, service: ragflowauth_backend \}\n/, ''));
+    // the older spelling: a containers: entry with service:
+    writeFileSync(one, readFileSync(cfg, 'utf8').replace(/services:\n(?:\s+-.*\n|\s{4}.*\n)*/m, 'containers:\n  - { name: ragflowauth-frontend, service: ragflowauth_frontend }\n'));
     const plan = rf(['plan'], one);
     assert.equal(plan.code, 0, plan.out);
-    assert.match(plan.out, /warning: stack ragflowauth: ragflowauth_backend is not in this release \(no container under containers: stands for it\) and keeps its image/);
+    assert.match(plan.out, /warning: stack ragflowauth: ragflowauth_backend is not in this release \(no entry under services: or containers: stands for it\) and keeps its image/);
     assert.doesNotMatch(rf(['plan'], cfg).out, /is not in this release/, 'both listed: no warning');
   });
 

@@ -92,7 +92,7 @@ test('a YAML syntax error names the file, line and column', () => {
 
 test('a missing required key is named', () => {
   assert.match(configError(SAMPLE.replace('app: ragflowauth\n', '')).message, /: app: is required/);
-  assert.match(configError(SAMPLE.replace(/containers:\n( {2}- .*\n| {4}.*\n)+/, '')).message, /containers: is required/);
+  assert.match(configError(SAMPLE.replace(/containers:\n( {2}- .*\n| {4}.*\n)+/, '')).message, /containers: list at least one container \(or a swarm service under services:\)/);
 });
 
 test('a value of the wrong type names its key path', () => {
@@ -170,9 +170,11 @@ test('loadConfig reads a file; a missing file is a ConfigError naming where the 
 
 test('transfer: direct is off by default; directSsh takes an address, port, user and an absolute key path on the target', () => {
   const min = 'app: a\nhosts:\n  test: { address: t }\n  prod: { address: p }\ncontainers: [web]\n';
-  assert.deepEqual(parseConfig(min, FILE).transfer, { direct: false, directSsh: {} });
+  assert.deepEqual(parseConfig(min, FILE).transfer, { direct: false, relay: false, directSsh: {} });
   const c = parseConfig(`${min}transfer:\n  direct: true\n  directSsh: { address: 10.0.0.11, port: 2222, user: deploy, identityFile: /root/.ssh/id_rf }\n`, FILE);
-  assert.deepEqual(c.transfer, { direct: true, directSsh: { address: '10.0.0.11', port: 2222, user: 'deploy', identityFile: '/root/.ssh/id_rf' } });
+  assert.deepEqual(c.transfer, { direct: true, relay: false, directSsh: { address: '10.0.0.11', port: 2222, user: 'deploy', identityFile: '/root/.ssh/id_rf' } });
+  // relay: the hosts pull from each other, so it is a direct transfer
+  assert.deepEqual(parseConfig(`${min}transfer: { relay: true }\n`, FILE).transfer, { direct: true, relay: true, directSsh: {} });
   assert.match(configError(`${min}transfer:\n  directSsh: { identityFile: keys/id }\n`).message, /transfer\.directSsh\.identityFile: expected an absolute path on the target host/);
   assert.match(configError(`${min}transfer:\n  directSsh: { address: "$(reboot)" }\n`).message, /transfer\.directSsh\.address: /);
   assert.match(configError(`${min}transfer:\n  drect: true\n`).message, /transfer\.drect: unknown key/);
@@ -245,4 +247,19 @@ test("a host's own health URLs (a fleet host whose app answers elsewhere): by co
   const bad = configError(SAMPLE.replace(/hosts:\n/, 'hosts:\n  prod2:\n    address: 10.0.0.22\n    health: { ragflowauth-db: "http://x/" }\n'));
   assert.match(bad.message, /hosts\.prod2\.health\.ragflowauth-db: names container 'ragflowauth-db', which is not under containers: \(known: ragflowauth-backend, ragflowauth-frontend\)/);
   assert.match(configError(SAMPLE.replace(/hosts:\n/, 'hosts:\n  prod2:\n    address: 10.0.0.22\n    health: { ragflowauth-backend: "http://x/$(id)" }\n')).message, /hosts\.prod2\.health\.ragflowauth-backend: expected an http/);
+});
+
+test('services: swarm services, each from TEST\'s container of its name or container:, as containers: entries with service:', () => {
+  const min = 'app: a\nhosts:\n  test: { address: t }\n  prod: { address: p }\nhealth: { url: "http://127.0.0.1:8001/health" }\n';
+  const c = parseConfig(`${min}services:\n  - ragflowauth-backend\n  - { name: ragflowauth_frontend, container: ragflowauth-frontend, health: { url: "http://127.0.0.1:8080/", timeout: 20s } }\n`, FILE);
+  assert.deepEqual(c.containers, [
+    { name: 'ragflowauth-backend', service: 'ragflowauth-backend', healthUrl: 'http://127.0.0.1:8001/health', healthTimeoutMs: 60_000 },
+    { name: 'ragflowauth-frontend', service: 'ragflowauth_frontend', healthUrl: 'http://127.0.0.1:8080/', healthTimeoutMs: 20_000 },
+  ]);
+  // with containers: too, both are released as one
+  assert.deepEqual(parseConfig(`${min}containers: [db]\nservices: [web]\n`, FILE).containers.map((x) => `${x.name}:${x.service ?? '-'}`), ['db:-', 'web:web']);
+  assert.match(configError(`${min}containers: [web]\nservices: [web]\n`).message, /services\.0: takes container 'web', which is also under containers: \(list it once\)/);
+  assert.match(configError(`${min}services: [a_web, { name: b_web, container: a_web }]\n`).message, /services\.1: takes container 'a_web' twice/);
+  assert.match(configError(`${min}services: ["$(reboot)"]\n`).message, /services\.0: expected a swarm service name/);
+  assert.match(configError(`${min}services: [{ name: web, image: x }]\n`).message, /services\.0.*image/);
 });

@@ -122,7 +122,7 @@ async function stackWarnings(host: SshHost, targets: SwarmTarget[]): Promise<str
     const r = await host.run({ script: `${shJoin(['docker', 'service', 'ls', '--filter', `label=com.docker.stack.namespace=${stack}`, '--format', '{{.Name}}'])} 2>/dev/null` });
     const mine = new Set(targets.map((t) => t.service.name));
     const left = r.stdout.split('\n').map((l) => l.trim()).filter((n) => n && !mine.has(n)).sort();
-    if (left.length) out.push(`stack ${stack}: ${left.join(', ')} ${left.length > 1 ? 'are' : 'is'} not in this release (no container under containers: stands for ${left.length > 1 ? 'them' : 'it'}) and keep${left.length > 1 ? '' : 's'} ${left.length > 1 ? 'their' : 'its'} image; to release the whole stack, list each with service: (docs/swarm.md)`);
+    if (left.length) out.push(`stack ${stack}: ${left.join(', ')} ${left.length > 1 ? 'are' : 'is'} not in this release (no entry under services: or containers: stands for ${left.length > 1 ? 'them' : 'it'}) and keep${left.length > 1 ? '' : 's'} ${left.length > 1 ? 'their' : 'its'} image; to release the whole stack, list each under services: (docs/swarm.md)`);
   }
   return out;
 }
