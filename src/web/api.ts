@@ -11,6 +11,7 @@ import { readHistory } from '../adapters/state/history.ts';
 import { inspectContainers } from '../adapters/inspect.ts';
 import { observeAppHost, statusOf } from '../workflows/observe.ts';
 import { observeAndPlan } from '../workflows/promote.ts';
+import { planFleet } from '../workflows/rollout.ts';
 import { registerSecrets } from '../workflows/secrets.ts';
 import type { HostPool } from './host-pool.ts';
 import { HttpError } from './http.ts';
@@ -19,9 +20,11 @@ import { readReleaseLog } from './release-log.ts';
 
 /** The plan of a release from `from` to `to`, read-only (what `releaseflow plan` prints). */
 export async function planAnswer(config: Config, pool: HostPool): Promise<PlanView> {
-  return pool.use([config.from, config.to], async (hosts) => {
+  return pool.use([config.from, ...config.fleet], async (hosts) => {
     const bus = new EventBus();
-    const plan = await observeAndPlan({ config, hosts, bus, clock: systemClock }, config.from, config.to);
+    const ports = { config, hosts, bus, clock: systemClock };
+    // a fleet: every host's steps, as `releaseflow plan` shows them, and the Release button releases them all
+    const plan = config.fleet.length > 1 ? await planFleet(ports, config.from, config.fleet) : await observeAndPlan(ports, config.from, config.to);
     return toPlanView(plan, (s) => bus.redactor.redact(s));
   });
 }

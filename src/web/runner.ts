@@ -68,19 +68,24 @@ export class ReleaseRunner {
     await this.current?.done;
   }
 
-  /** Start a promotion (TEST → PROD) in the background; refuses while a run is in progress. */
+  /** Start a promotion (TEST → PROD, or to every host of a fleet: a rollout) in the background; refuses while a run is in progress. */
   startPromote(expected?: Expected): RunState {
-    const { from, to } = this.config;
-    return this.start('promote', [from, to], async (s) => {
+    const { from, fleet } = this.config;
+    const to = fleet.join(',');
+    return this.start('promote', [from, ...fleet], async (s) => {
       const r = await promote(s.ports, { from, to, signal: s.signal, assumeYes: true, confirm: async (plan) => this.matches(s, plan, expected) });
       return r.code;
     });
   }
 
-  /** Start a rollback of the last successful release on the target; refuses while a run is in progress. */
+  /** Start a rollback of the last successful release on the target (a fleet: every host, the last first, as the CLI does); refuses while a run is in progress. */
   startRollback(): RunState {
-    const { to } = this.config;
-    return this.start('rollback', [to], (s) => rollback(s.ports, { to, signal: s.signal, confirm: async () => true }));
+    const hosts = [...this.config.fleet].reverse();
+    return this.start('rollback', hosts, async (s) => {
+      let worst = 0;
+      for (const to of hosts) worst = Math.max(worst, await rollback(s.ports, { to, signal: s.signal, confirm: async () => true }));
+      return worst;
+    });
   }
 
   private start(kind: RunKind, hostNames: string[], body: (s: Session) => Promise<number>): RunState {

@@ -52,7 +52,7 @@ function routes(config: Config, runner: ReleaseRunner, pool: HostPool): Record<s
     'GET /api/history': async () => ({ body: await historyAnswer(config, pool) }),
     'GET /api/history/log': async (_req, url) => ({ body: await releaseLogAnswer(config, pool, url.searchParams.get('releaseId')) }),
     'GET /api/logs': async (_req, url) => ({ body: await containerLogsAnswer(config, pool, url.searchParams.get('host'), url.searchParams.get('container')) }),
-    'GET /api/run': async () => ({ body: { state: runner.state() ?? null, config: { app: config.app, from: config.from, to: config.to, hosts: Object.fromEntries(Object.entries(config.hosts).map(([k, h]) => [k, h.address])), containers: config.containers.map((c) => c.name), logFile: config.logFile } } }),
+    'GET /api/run': async () => ({ body: { state: runner.state() ?? null, config: { app: config.app, from: config.from, to: config.to, fleet: config.fleet, hosts: Object.fromEntries(Object.entries(config.hosts).map(([k, h]) => [k, h.address])), containers: config.containers.map((c) => c.name), logFile: config.logFile } } }),
     'POST /api/release': async (req) => {
       const body = await readJson(req);
       const expected = body.expect && typeof body.expect === 'object' ? (body.expect as Expected) : undefined;

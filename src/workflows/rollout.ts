@@ -72,6 +72,16 @@ async function planAll(ports: Ports, from: string, hosts: readonly string[], rel
   return new Map(plans);
 }
 
+/** The fleet's plan as the dashboard shows it (reads only): every host's steps, `to` naming them all. */
+export async function planFleet(ports: Ports, from: string, hosts: readonly string[]): Promise<Plan> {
+  const releaseId = makeReleaseId(ports.clock());
+  const plans = await planAll(ports, from, hosts, releaseId, { hosts: [...hosts], from, dryRun: true, confirm: async () => false });
+  const batches = batchesOf(hosts, ports.config.rollout);
+  const header = [`rollout of app ${ports.config.app} from ${from} to ${hosts.length} hosts: ${batches.map((b) => b.join(', ')).join(', then ')}`];
+  const to = { name: hosts.join(', '), address: [...plans.values()].map((p) => p.to.address).join(', ') };
+  return { ...fleetPlan(plans, header), to };
+}
+
 /** The fleet's plan for the prompt and `plan`: each host's steps under its name. */
 export function fleetPlan(plans: Map<string, Plan>, header: string[]): Plan {
   const first = [...plans.values()][0]!;

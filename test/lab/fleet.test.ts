@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startReleaseflow } from './faults-lib.ts';
+import { launchChromium, startUi } from '../web/harness.ts';
 import { labDocker, labInfo, labScript, releaseflow } from './lab.ts';
 
 const DIR = '/tmp/rfl-fleet';
@@ -210,5 +211,46 @@ describe('a fleet of three PROD hosts', { skip: skip() }, () => {
     for (const h of PRODS) for (const c of APP) assert.equal(imageOf(h, c), `${c}:v2`, `${h} ${c}`);
     // the pass-on files are gone
     for (const h of ['prod', 'prod2']) assert.equal(ex(h, 'ls /tmp | grep -c "^releaseflow-xfer-" || true').trim(), '0', `${h} /tmp`);
+  });
+  test('the dashboard releases the fleet: its plan shows every host, Release runs the rollout, Roll back undoes every host', async () => {
+    lab(['seed']);
+    const cfg = fleetConfig('rollout: { canary: 1, batch: 2 }\n');
+    const ui = await startUi(cfg);
+    try {
+      const plan = await (await fetch(`${ui.base}/api/plan?token=${ui.token}`)).json();
+      assert.equal(plan.to.name, 'prod, prod2, prod3');
+      for (const h of PRODS) assert.ok(plan.steps.some((s: { host: string; name: string }) => s.host === h && s.name.startsWith(`${h}: transfer`)), `the plan moves the images to ${h}`);
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+        page.on('pageerror', (e) => assert.fail(`error on the page: ${e.message}`));
+        await page.goto(ui.url);
+        await page.locator('#release-button:enabled', { hasText: 'Release TEST → PROD, PROD2, PROD3' }).click({ timeout: 60_000 });
+        await page.locator('#confirm').waitFor();
+        const text = ((await page.locator('#confirm').textContent()) ?? '').replace(/\s+/g, ' ');
+        assert.match(text, /Release TEST → PROD, PROD2, PROD3\?/);
+        assert.equal(text.match(/ragflowauth-backend: ragflowauth-backend:v1 → ragflowauth-backend:v2/g)?.length, 1, 'each container once');
+        assert.match(text, /a canary and batches/);
+        await page.locator('#confirm-ok').click();
+        await page.locator('#run-result[data-result="released"]').waitFor({ timeout: 240_000 });
+        for (const h of PRODS) for (const c of APP) assert.equal(imageOf(h, c), `${c}:v2`, `${h} ${c} released from the dashboard`);
+        await page.locator('#rollback-button:enabled', { hasText: 'Roll back PROD, PROD2, PROD3' }).click();
+        await page.locator('#confirm').waitFor();
+        assert.match(((await page.locator('#confirm').textContent()) ?? '').replace(/\s+/g, ' '), /Bring back on each host \(the last first\)/);
+        await page.locator('#confirm-ok').click();
+        await page.locator('#run-title', { hasText: 'rollback' }).waitFor({ timeout: 30_000 });
+        const deadline = Date.now() + 240_000;
+        while (PRODS.some((h) => APP.some((c) => imageOf(h, c) !== `${c}:v1`))) {
+          assert.ok(Date.now() < deadline, 'every host back on v1');
+          await sleep(1000);
+        }
+        await page.locator('#run-result[data-result="released"]').waitFor({ timeout: 60_000 });
+      } finally {
+        await browser.close();
+      }
+      assert.deepEqual(historyOf('prod').map((e) => `${e.kind} ${e.result}`).slice(-2), ['promote released', 'rollback released']);
+    } finally {
+      await ui.stop();
+    }
   });
 });

@@ -10,8 +10,9 @@ const el = {};
 export function initRelease(c) {
   config = c;
   el.plan = h('div', { id: 'plan' });
-  el.release = h('button', { type: 'button', id: 'release-button', class: 'primary', disabled: true, onclick: release }, `Release ${c.from.toUpperCase()} → ${c.to.toUpperCase()}`);
-  el.rollback = h('button', { type: 'button', id: 'rollback-button', onclick: rollbackClicked }, `Roll back ${c.to.toUpperCase()}`);
+  const targets = (c.fleet ?? [c.to]).join(', ').toUpperCase();
+  el.release = h('button', { type: 'button', id: 'release-button', class: 'primary', disabled: true, onclick: release }, `Release ${c.from.toUpperCase()} → ${targets}`);
+  el.rollback = h('button', { type: 'button', id: 'rollback-button', onclick: rollbackClicked }, `Roll back ${targets}`);
   el.message = h('div', { id: 'release-message' });
   el.run = h('div', { id: 'run' });
   const refresh = actionButton('Refresh plan', loadPlan, { id: 'plan-refresh' });
@@ -97,15 +98,20 @@ function planView(p) {
 async function release() {
   const p = plan;
   if (!p) return;
-  const changing = p.containers.filter((c) => c.changes);
+  // a fleet's plan lists each container once per host: once here
+  const changing = p.containers.filter((c, i) => c.changes && p.containers.findIndex((x) => x.name === c.name && x.changes) === i);
   const F = (p.from?.name ?? config.from).toUpperCase();
   const T = p.to.name.toUpperCase();
+  const fleet = (config.fleet ?? [config.to]).length > 1;
+  const how = fleet
+    ? `The images reach every host first; then a canary and batches, each host's containers swapped one at a time; a failure rolls back every host already released.`
+    : `${T}'s containers are swapped one at a time; a failed health check rolls all of them back.`;
   const ok = await confirmDialog(
     `Release ${F} → ${T}?`,
     [
       h('p', {}, `From ${F} (${p.from?.address}) to ${T} (${p.to.address}):`),
       h('ul', {}, changing.map((c) => h('li', {}, h('strong', {}, c.name), `: ${c.toRef} → ${c.fromRef}`))),
-      h('p', { class: 'muted' }, `${p.steps.length} steps. ${T}'s containers are swapped one at a time; a failed health check rolls all of them back.`),
+      h('p', { class: 'muted' }, `${p.steps.length} steps. ${how}`),
     ],
     `Release to ${T}`,
   );
@@ -121,9 +127,11 @@ async function rollbackClicked() {
     fill(el.message, errorBox(e));
     return;
   }
-  const T = config.to.toUpperCase();
+  const targets = config.fleet ?? [config.to];
+  const T = targets.join(', ').toUpperCase();
+  const where = targets.length > 1 ? `on each host (the last first)` : `on ${T} (${config.hosts[config.to]})`;
   const body = last
-    ? [h('p', {}, `Bring back on ${T} (${config.hosts[config.to]}) what release ${last.releaseId} replaced:`), h('ul', {}, last.containers.map((c) => h('li', {}, h('strong', {}, c.name), `: ${c.toRef} → ${c.fromRef}`)))]
+    ? [h('p', {}, `Bring back ${where} what release ${last.releaseId} replaced:`), h('ul', {}, last.containers.map((c) => h('li', {}, h('strong', {}, c.name), `: ${c.toRef} → ${c.fromRef}`)))]
     : [h('p', {}, `No successful release is recorded on ${T}; the rollback will stop without changing anything.`)];
   if (await confirmDialog(`Roll back ${T}?`, body, `Roll back ${T}`)) await start('api/rollback', {});
 }
