@@ -1,8 +1,9 @@
 // bench/fleet: the time to bring a release's images to 1 and to 3 PROD hosts (a rollout moves them to
 // every host at once, before any swap). Two networks: the operator's link capped at --mbit (through
 // this machine, or --direct: each PROD pulls from TEST over its own SSH, off that link), and every
-// host's own link capped at --mbit (a datacenter: --direct, and --relay where each PROD takes the
-// stream from the one before it while that one loads it). On a bench lab of TEST and three PRODs;
+// host's own link capped at --mbit (a datacenter: --direct, and --relay --direct where each PROD takes
+// the stream from the one before it while that one loads it). --relay alone: one docker save on TEST
+// whose stream every host reads, through this machine. On a bench lab of TEST and three PRODs;
 // TEST's backend v2 gets a layer of --mb MB of random data, so that the bytes that must move dominate.
 // Run: node --import tsx bench/fleet.ts [--mbit 100] [--mb 40] [--reps 2]
 import { spawnSync } from 'node:child_process';
@@ -24,7 +25,7 @@ const MBIT = Number(opt('mbit', '100'));
 const MB = Number(opt('mb', '40'));
 const REPS = Number(opt('reps', '2'));
 
-type Way = 'through' | 'direct' | 'relay';
+type Way = 'through' | 'direct' | 'relay' | 'relay-direct';
 
 interface Ev {
   type: string;
@@ -34,7 +35,8 @@ interface Ev {
 
 /** One promote with --json; the seconds from the first transfer's start to the last one's end, and in all. */
 function promote(config: string, to: string, how: Way): { transferS: number; totalS: number } {
-  const argv = [join(REPO, 'bin/releaseflow.js'), 'promote', '--yes', '--json', '--to', to, ...(how === 'through' ? [] : [`--${how}`])];
+  const flags = { through: [], direct: ['--direct'], relay: ['--relay'], 'relay-direct': ['--relay', '--direct'] }[how];
+  const argv = [join(REPO, 'bin/releaseflow.js'), 'promote', '--yes', '--json', '--to', to, ...flags];
   const t0 = Date.now();
   const r = spawnSync(process.execPath, argv, { encoding: 'utf8', env: { ...process.env, RELEASEFLOW_CONFIG: config }, maxBuffer: 256 << 20 });
   const totalS = (Date.now() - t0) / 1000;
@@ -60,11 +62,12 @@ try {
   const runs: { net: 'operator' | 'hosts'; how: Way; to: string }[] = [
     { net: 'operator', how: 'through', to: 'prod' },
     { net: 'operator', how: 'through', to: 'prod,prod2,prod3' },
+    { net: 'operator', how: 'relay', to: 'prod,prod2,prod3' },
     { net: 'operator', how: 'direct', to: 'prod' },
     { net: 'operator', how: 'direct', to: 'prod,prod2,prod3' },
     { net: 'hosts', how: 'direct', to: 'prod' },
     { net: 'hosts', how: 'direct', to: 'prod,prod2,prod3' },
-    { net: 'hosts', how: 'relay', to: 'prod,prod2,prod3' },
+    { net: 'hosts', how: 'relay-direct', to: 'prod,prod2,prod3' },
   ];
   const ALL = ['test', ...PRODS];
   for (const run of runs) {
@@ -88,7 +91,7 @@ try {
       log(`${run.net} capped, ${run.how} to ${run.to}: transfers ${t.at(-1)!.toFixed(1)} s, release ${all.at(-1)!.toFixed(1)} s, TEST sent ${sent.at(-1)!.toFixed(1)} MB`);
     }
     const net = run.net === 'operator' ? "this machine's link" : "every host's link";
-    const how = { through: 'through this machine', direct: '--direct (each PROD pulls from TEST)', relay: '--relay (each PROD from the one before it)' }[run.how];
+    const how = { through: 'through this machine', direct: '--direct (each PROD pulls from TEST)', relay: '--relay (through this machine, one docker save on TEST)', 'relay-direct': '--relay --direct (each PROD from the one before it)' }[run.how];
     rows.push([net, how, run.to.split(',').length, median(t).toFixed(1), median(all).toFixed(1), median(sent).toFixed(1)]);
   }
   const table = mdTable(['capped at ' + MBIT + ' Mbit/s', 'images move', 'hosts', 'transfers (s)', 'whole release (s)', 'TEST sent (MB)'], rows);

@@ -166,6 +166,30 @@ export function buildCleanupScript(tmpBase: string, token: string, pid?: number)
 }
 
 /**
+ * --relay through this machine: run a save script and also append what it sends after its header
+ * (its size and start lines, then the data) to `fan` on the source, so that the other hosts' streams
+ * read the file instead of saving the image again. Keeps the save script's stdin and exit code.
+ */
+export function buildPassOnScript(saveScript: string, fan: string, marker: string): string {
+  return [
+    'umask 077',
+    `f=${shQuote(fan)}; m=${shQuote(marker)}`,
+    ': >"$f" && printf \'%s\\n\' $$ >"$f.pid"',
+    `{ sh -c ${shQuote(saveScript)}; echo $? >"$f.rc"; } | {`,
+    '  while IFS= read -r l; do',
+    `    printf '%s\\n' "$l"`,
+    '    case $l in',
+    `    "$m bytes "*) printf '%s\\n' "$l" >>"$f" ;;`,
+    `    "$m start") printf '%s\\n' "$l" >>"$f"; break ;;`,
+    '    esac',
+    '  done',
+    '  tee -a "$f"',
+    '}',
+    'rc=$(cat "$f.rc" 2>/dev/null); [ -n "$rc" ] || rc=1; exit "$rc"',
+  ].join('\n');
+}
+
+/**
  * --relay: the save script of a host that passes an image on. It waits for the pass-on file of that
  * host's own transfer, then prints it from the start as it grows until that transfer's script ends
  * (GNU tail --pid), so the next host loads the stream while this one still receives it.

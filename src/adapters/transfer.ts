@@ -19,7 +19,7 @@ import { type ImageHostFacts, type LoadDisks, readImageFacts, readLoadDisks } fr
 import { type ArchivePick, pickClassic, pickContainerd, pickContentStore, pickLayerStore, renderPick, type SaveListing } from '../core/archive-pick.ts';
 import { describeRoute } from '../core/direct.ts';
 import { relayDirect, type ResolvedDirect } from './transfer-direct.ts';
-import { buildCleanupScript, buildFollowScript, buildLoadScript, buildSaveDeltaScript, buildSaveFullScript } from './image-scripts.ts';
+import { buildCleanupScript, buildFollowScript, buildLoadScript, buildPassOnScript, buildSaveDeltaScript, buildSaveFullScript } from './image-scripts.ts';
 import type { SshHost } from './ssh.ts';
 import type { TransferProgress } from './transfer-progress.ts';
 import { RelayError, relayImage } from './transfer-stream.ts';
@@ -77,7 +77,7 @@ export interface TransferOptions {
   direct?: ResolvedDirect;
   /** The target's ssh connect timeout to the source (--direct), seconds. */
   connectTimeoutS?: number;
-  /** --relay: this transfer's place in a chain of hosts that pass the image on (core/relay.ts). */
+  /** --relay: this transfer's place in a chain of hosts that pass the image on, or (through this machine) in a fan-out from one save on the source (core/relay.ts). */
   relay?: TransferRelay;
 }
 
@@ -85,7 +85,8 @@ export interface TransferOptions {
 export interface TransferRelay {
   marker: string;
   passOn?: string;
-  follow?: { host: SshHost; direct: ResolvedDirect; fan: string };
+  /** `direct`: the route to that host for --direct (absent through this machine). */
+  follow?: { host: SshHost; direct?: ResolvedDirect; fan: string };
 }
 
 /** How long a follower waits for the host before it to start passing an image on (that host may move other images first). */
@@ -270,7 +271,8 @@ async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'd
   const headerTimeoutMs = stallMs + plan.image.size / 10_000;
   if (opts.direct) {
     let relayPid: number | undefined;
-    const follow = opts.relay?.follow;
+    // a follower in a --direct chain carries the route to the host before it
+    const follow = opts.relay?.follow?.direct ? opts.relay.follow : undefined;
     try {
       // a follower's source is the host before it, which passes on what it receives from the source
       return await relayDirect(follow?.host ?? from, to, follow ? buildFollowScript(follow.fan, FOLLOW_WAIT_S) : save, follow?.direct ?? opts.direct, {
@@ -302,13 +304,16 @@ async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'd
     }
   }
   const onRawTotal = await loadSpaceCheck(to, plan, opts.signal);
+  // --relay through this machine: one save on the source; the other hosts' streams read what it wrote
+  const follow = opts.relay?.follow;
+  const saveScript = follow ? buildFollowScript(follow.fan, FOLLOW_WAIT_S) : opts.relay?.passOn ? buildPassOnScript(save, opts.relay.passOn, marker) : save;
   try {
-    return await relayImage(from, to, save, load, {
+    return await relayImage(follow?.host ?? from, to, saveScript, load, {
       marker,
       imageId: plan.imageId,
       expected: plan.image,
       encoding: plan.compression === 'none' ? 'identity' : plan.compression === 'zstd' ? 'other' : 'gzip',
-      selectMembers,
+      selectMembers: follow ? undefined : selectMembers,
       onProgress: opts.onProgress ? (p) => opts.onProgress!(p.bytes, p.rateBps, p) : undefined,
       // TEST announced the bytes that follow: checked against PROD's free space read just before, before its docker load starts
       onRawTotal,
@@ -317,7 +322,7 @@ async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'd
       },
       signal: opts.signal,
       stallMs,
-      headerTimeoutMs,
+      headerTimeoutMs: follow ? 2 * headerTimeoutMs + FOLLOW_WAIT_S * 1000 : headerTimeoutMs,
     });
   } catch (e) {
     // the stream was cut or failed: the save script's trap cleans up; this is the belt to its braces

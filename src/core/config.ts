@@ -110,7 +110,7 @@ export const configSchema = z
       .strictObject({
         /** The target pulls images from the source over its own SSH (promote --direct). */
         direct: z.boolean().default(false),
-        /** With direct, a rollout's hosts pass each image on to each other as they load it (promote --relay). */
+        /** A rollout's hosts that lack the same layers share one read of the source; with direct, they pass each image on to each other (promote --relay). */
         relay: z.boolean().default(false),
         /** How the target reaches the source; unset fields come from the source host's entry. */
         directSsh: z
@@ -331,7 +331,7 @@ function normalise(c: RawConfig, file: string): Config {
     carry: c.carry,
     hooks: normaliseHooks(c.hooks, Object.keys(c.hosts), resolve(file)),
     notify: normaliseNotify(c.notify),
-    transfer: { direct: c.transfer.direct || c.transfer.relay, relay: c.transfer.relay, directSsh: { ...c.transfer.directSsh } },
+    transfer: { direct: c.transfer.direct, relay: c.transfer.relay, directSsh: { ...c.transfer.directSsh } },
     ssh: { connectTimeoutMs: c.ssh.connectTimeout, commandTimeoutMs: c.ssh.commandTimeout, controlMaster: c.ssh.controlMaster, heartbeatTimeoutMs: c.ssh.heartbeatTimeout },
   };
 }

@@ -34,8 +34,10 @@ export function relayKey(host: string, imageId: string): string {
 /**
  * Chains, in the hosts' order: the candidates of one image with the same key form one chain, each
  * host following the one before it. A host alone in its group pulls from TEST as without --relay.
+ * `fanOutFrom` (through this machine): the first host's save on that source host writes the file,
+ * and every other host of the group reads it there.
  */
-export function planRelay(cands: readonly RelayCandidate[], tmpPrefix: string, marker: string): Map<string, RelayLink> {
+export function planRelay(cands: readonly RelayCandidate[], tmpPrefix: string, marker: string, fanOutFrom?: string): Map<string, RelayLink> {
   const groups = new Map<string, RelayCandidate[]>();
   for (const c of cands) {
     const g = `${c.imageId}\u0000${c.key}`;
@@ -51,6 +53,11 @@ export function planRelay(cands: readonly RelayCandidate[], tmpPrefix: string, m
     group.forEach((c, i) => {
       const next = group[i + 1];
       const prev = group[i - 1];
+      if (fanOutFrom) {
+        // through this machine: the first host's save on the source writes the file; the others read it there
+        out.set(relayKey(c.host, c.imageId), { marker, ...(i === 0 ? { passOn: fan(group[0]!) } : { follow: { host: fanOutFrom, fan: fan(group[0]!) } }) });
+        return;
+      }
       out.set(relayKey(c.host, c.imageId), {
         marker,
         ...(next ? { passOn: fan(c) } : {}),
@@ -69,6 +76,12 @@ export function describeRelay(cands: readonly RelayCandidate[], links: ReadonlyM
     const k = relayKey(c.host, c.imageId);
     const l = links.get(k);
     if (!l || l.follow || seen.has(k)) continue;
+    // a fan-out: every follower reads the head's file on the source
+    const fans = cands.filter((x) => x.imageId === c.imageId && links.get(relayKey(x.host, x.imageId))?.follow?.host === from && links.get(relayKey(x.host, x.imageId))?.follow?.fan === l.passOn);
+    if (fans.length) {
+      lines.push(`image ${shortId(c.imageId)}: ${from} → ${[c, ...fans].map((x) => x.host).join(', ')}`);
+      continue;
+    }
     const chain = [from, c.host];
     let cur = c;
     for (;;) {

@@ -174,15 +174,17 @@ async function runStep(step: Step, index: number, ctx: ExecuteContext): Promise<
     case 'transfer': {
       const from = hostOf(ctx, step.from);
       const direct = step.direct ? await resolveDirect(from, step.direct) : undefined;
-      const follow = direct && step.relay?.follow ? { host: hostOf(ctx, step.relay.follow.host), fan: step.relay.follow.fan } : undefined;
-      // the host before this one in the chain is reached at its own address, with the same key on the target
-      const relay = step.relay && direct ? { ...step.relay, follow: follow ? { ...follow, direct: await resolveDirect(follow.host, { identityFile: direct.route.identityFile }) } : undefined } : undefined;
-      const via = relay?.follow
+      const follow = step.relay?.follow ? { host: hostOf(ctx, step.relay.follow.host), fan: step.relay.follow.fan } : undefined;
+      // --direct: the host before this one in the chain is reached at its own address, with the same key on the target
+      const relay = step.relay ? { ...step.relay, follow: follow ? { ...follow, direct: direct ? await resolveDirect(follow.host, { identityFile: direct.route.identityFile }) : undefined } : undefined } : undefined;
+      const via = relay?.follow?.direct
         ? `relayed: ${step.to} takes the stream from ${relay.follow.host.name} (${describeRoute(relay.follow.direct.route)}) while ${relay.follow.host.name} loads it, nothing through this machine`
-        : direct
-          ? `straight from ${step.to}'s own ssh to ${describeRoute(direct.route)}, nothing through this machine`
-          : 'streamed through this machine';
-      const passes = relay?.passOn ? `; ${step.to} passes it on to the next host as it loads (${relay.passOn})` : '';
+        : relay?.follow
+          ? `streamed through this machine from the one docker save on ${relay.follow.host.name} for all hosts (${relay.follow.fan})`
+          : direct
+            ? `straight from ${step.to}'s own ssh to ${describeRoute(direct.route)}, nothing through this machine`
+            : 'streamed through this machine';
+      const passes = relay?.passOn ? (direct ? `; ${step.to} passes it on to the next host as it loads (${relay.passOn})` : `; ${step.from} keeps this stream for the other hosts (${relay.passOn})`) : '';
       ctx.bus.emit({ type: 'info', message: `transfer source: ${step.from} (${from.config.address}) docker save ${step.imageId} -> target: ${step.to} (${host.config.address}) docker load, ${via}${passes}` });
       const r = await transferImage(from, host, step.imageId, {
         direct,
@@ -195,7 +197,7 @@ async function runStep(step: Step, index: number, ctx: ExecuteContext): Promise<
         onWarning: (message) => ctx.bus.emit({ type: 'warning', message }),
         onProgress: (bytes, rateBps, p) => ctx.bus.emit({ type: 'progress', index, bytes, totalBytes: p.totalBytes, rateBps }),
       });
-      const how = r.strategy === 'present' ? 'nothing sent' : `${r.strategy}${r.fellBack ? ' after a failed layer-only attempt' : ''}, ${r.layers.sent} of ${r.layers.total} layers, ${r.compression}${r.rawBytes ? `, ${r.rawBytes} bytes before compression` : ''}${r.relayedBy ? `, taken from ${r.relayedBy} as it loaded the stream` : r.layout === 'content-store' ? `, read from ${step.from}'s containerd content store (no docker save)` : r.layout === 'layer-store' ? `, the missing layers rebuilt from ${step.from}'s layer store by tar-split (no docker save)` : ''}`;
+      const how = r.strategy === 'present' ? 'nothing sent' : `${r.strategy}${r.fellBack ? ' after a failed layer-only attempt' : ''}, ${r.layers.sent} of ${r.layers.total} layers, ${r.compression}${r.rawBytes ? `, ${r.rawBytes} bytes before compression` : ''}${r.relayedBy === step.from ? `, from ${step.from}'s one docker save for all hosts` : r.relayedBy ? `, taken from ${r.relayedBy} as it loaded the stream` : r.layout === 'content-store' ? `, read from ${step.from}'s containerd content store (no docker save)` : r.layout === 'layer-store' ? `, the missing layers rebuilt from ${step.from}'s layer store by tar-split (no docker save)` : ''}`;
       ctx.bus.emit({ type: 'info', message: `transfer done: ${r.bytes} bytes in ${r.durationMs}ms (${how}); ${r.loadOutput.trim()}` });
       if (r.targetId !== step.imageId) {
         ctx.bus.emit({ type: 'info', message: `${step.to} holds the image as ${r.targetId} (its image store names images differently; same layers, creation time and configuration as ${step.from}'s ${step.imageId}); the next steps use that ID` });

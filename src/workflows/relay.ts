@@ -1,6 +1,6 @@
 // --relay: before a rollout moves its images, decide which host takes each image from which
-// (core/relay.ts) and check every hop can connect, changing nothing. After the moves, remove the
-// pass-on files.
+// (core/relay.ts) and, with --direct, check every hop can connect, changing nothing. After the
+// moves, remove the pass-on files.
 import { randomBytes } from 'node:crypto';
 import { type RelayCandidate, describeRelay, planRelay, relayKey } from '../core/relay.ts';
 import type { Step } from '../core/step.ts';
@@ -12,22 +12,25 @@ import type { Ports } from './ports.ts';
 type TransferStep = Extract<Step, { kind: 'transfer' }>;
 
 /** The transfer steps of each host, with their places in the chains; the token names the pass-on files. */
-export async function chainTransfers(ports: Ports, moving: { h: string; steps: Step[] }[], signal?: AbortSignal): Promise<{ token: string; relaying: string[] }> {
+export async function chainTransfers(ports: Ports, moving: { h: string; steps: Step[] }[]): Promise<{ token: string; relaying: string[] }> {
   const token = randomBytes(8).toString('hex');
   const host = (name: string) => ports.hosts.get(name)!;
   // what each host lacks of each image decides whether one stream serves several hosts (reads only)
   const cands: RelayCandidate[] = (
     await Promise.all(
       moving.flatMap((m) =>
-        m.steps.filter((s): s is TransferStep => s.kind === 'transfer' && Boolean(s.direct)).map(async (s) => {
-          const p = await planTransfer(host(s.from), host(m.h), s.imageId, { signal });
+        m.steps.filter((s): s is TransferStep => s.kind === 'transfer').map(async (s) => {
+          const p = await planTransfer(host(s.from), host(m.h), s.imageId);
           if (p.layers.kind === 'present') return [];
           return [{ host: m.h, imageId: s.imageId, key: [p.target.store, p.layers.kind, p.compression, ...p.layers.missing].join(' ') }];
         }),
       ),
     )
   ).flat();
-  const links = planRelay(cands, tempDirPrefix('/tmp', token), `@@rfx-${randomBytes(6).toString('hex')}`);
+  const from = moving[0]?.steps.find((s): s is TransferStep => s.kind === 'transfer')?.from ?? '';
+  const direct = ports.config.transfer.direct;
+  // --direct: the hosts pass the image on to each other; through this machine: one save on the source, read by every stream
+  const links = planRelay(cands, tempDirPrefix('/tmp', token), `@@rfx-${randomBytes(6).toString('hex')}`, direct ? undefined : from);
   // every hop proven before anything moves: a host that cannot reach the one before it is a set-up problem
   const hops = new Map<string, [string, string]>();
   for (const c of cands) {
@@ -35,16 +38,16 @@ export async function chainTransfers(ports: Ports, moving: { h: string; steps: S
     if (prev) hops.set(`${prev} ${c.host}`, [prev, c.host]);
   }
   const identityFile = ports.config.transfer.directSsh.identityFile;
-  for (const [prev, to] of hops.values()) await probeDirect(host(prev), host(to), await resolveDirect(host(prev), { identityFile }));
+  if (direct) for (const [prev, to] of hops.values()) await probeDirect(host(prev), host(to), await resolveDirect(host(prev), { identityFile }));
   for (const m of moving) {
     m.steps = m.steps.map((s) => {
       const l = s.kind === 'transfer' ? links.get(relayKey(m.h, s.imageId)) : undefined;
       return l ? { ...s, relay: l } : s;
     });
   }
-  const from = moving[0]?.steps.find((s): s is TransferStep => s.kind === 'transfer')?.from ?? '';
   const lines = describeRelay(cands, links, from);
-  ports.bus.info(lines.length ? `relay: each host passes the images on as it loads them: ${lines.join('; ')}` : 'relay: no two hosts lack the same layers of an image; each host pulls from the source');
+  const how = direct ? 'each host passes the images on as it loads them' : `one docker save on ${from} for all hosts, streamed to them through this machine`;
+  ports.bus.info(lines.length ? `relay: ${how}: ${lines.join('; ')}` : 'relay: no two hosts lack the same layers of an image; each host gets its own stream from the source');
   const relaying = [...new Set([...links.values()].flatMap((l) => (l.follow ? [l.follow.host] : [])))];
   return { token, relaying };
 }

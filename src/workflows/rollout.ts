@@ -145,10 +145,10 @@ async function runRollout(ports: Ports, from: string, plans: Map<string, Plan>, 
   // 1. the image on every host before any swap, to all hosts at once: a transfer failure changes nothing anywhere
   const moving = [...plans].map(([h, p]) => ({ h, p, steps: p.steps.filter((s) => s.act === 'transfer') })).filter((m) => m.steps.length > 0);
   if (moving.length) bus.info(`moving the images to ${moving.map((m) => m.h).join(', ')} at once, before any host changes`);
-  // --relay: hosts that lack the same layers take them from each other (every hop checked first)
+  // --relay: hosts that lack the same layers share one read of the source (with --direct: take them from each other, every hop checked first)
   let chain: Awaited<ReturnType<typeof chainTransfers>> | undefined;
   try {
-    chain = config.transfer.relay && config.transfer.direct && moving.length > 1 ? await chainTransfers(ports, moving, opts.signal) : undefined;
+    chain = config.transfer.relay && moving.length > 1 ? await chainTransfers(ports, moving) : undefined;
   } catch (e) {
     return end('failed', e instanceof ReleaseflowError ? e.exitCode : ExitCode.failed, `${renderError(e)}\nno host was changed`);
   }

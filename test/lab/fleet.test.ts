@@ -184,7 +184,20 @@ describe('a fleet of three PROD hosts', { skip: skip() }, () => {
       labScript(['exec', 'prod2', 'rm', '-rf', '/var/lib/releaseflow/ragflowauth/lock'], { dir: DIR, env: ENV });
     }
   });
-  test('--relay: each PROD takes the image from the one before it while that one loads it; a hop that cannot connect stops the rollout before anything moves', () => {
+  test('--relay through this machine: one docker save on TEST for all three hosts, each verified; nothing left in /tmp', () => {
+    lab(['seed']);
+    const cfg = fleetConfig('rollout: { canary: 1, batch: 2 }\n');
+    const r = rf(['promote', '--yes', '--relay', '-v'], cfg);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /relay: one docker save on test for all hosts, streamed to them through this machine: image [0-9a-f]{12}: test → prod, prod2, prod3; image [0-9a-f]{12}: test → prod, prod2, prod3/, r.out);
+    assert.equal((r.out.match(/from test's one docker save for all hosts\); Loaded image/g) ?? []).length, 4, 'two images, two hosts each read the first save');
+    assert.doesNotMatch(r.out, /pulling it from test instead/, 'no stream fell back to its own save');
+    assert.match(r.out, /released to 3 host\(s\): prod, prod2, prod3/);
+    for (const h of PRODS) for (const c of APP) assert.equal(imageOf(h, c), `${c}:v2`, `${h} ${c}`);
+    assert.equal(labScript(['exec', 'test', 'sh', '-c', 'ls /tmp | grep -c "^releaseflow-xfer-" || true'], { dir: DIR, env: ENV }).trim(), '0', 'the saved stream is gone from test');
+  });
+
+  test('--relay --direct: each PROD takes the image from the one before it while that one loads it; a hop that cannot connect stops the rollout before anything moves', () => {
     lab(['seed']);
     // every PROD's own key on TEST and on the other PRODs (the operator's job, once)
     const ex = (h: string, cmd: string) => labScript(['exec', h, 'sh', '-c', cmd], { dir: DIR, env: ENV });
@@ -194,13 +207,13 @@ describe('a fleet of three PROD hosts', { skip: skip() }, () => {
     // prod2 does not let prod3 in: the hop prod2 → prod3 is refused before anything moves
     authorize('prod2', pubs.filter((_, i) => PRODS[i] !== 'prod3'));
     const cfg = fleetConfig('rollout: { canary: 1, batch: 2 }\n');
-    const refused = rf(['promote', '--yes', '--relay'], cfg);
+    const refused = rf(['promote', '--yes', '--relay', '--direct'], cfg);
     assert.equal(refused.code, 2, refused.out);
     assert.match(refused.out, /prod2 refused prod3's key/, refused.out);
     assert.match(refused.out, /no host was changed/);
     for (const h of PRODS) assert.ok(!hasId(h, testId('ragflowauth-backend:v2')), `${h} got no image`);
     authorize('prod2', pubs);
-    const r = rf(['promote', '--yes', '--relay', '-v'], cfg);
+    const r = rf(['promote', '--yes', '--relay', '--direct', '-v'], cfg);
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /relay: each host passes the images on as it loads them: image [0-9a-f]{12}: test → prod → prod2 → prod3/, r.out);
     assert.match(r.out, /relayed: prod2 takes the stream from prod \(/);

@@ -173,8 +173,8 @@ test('transfer: direct is off by default; directSsh takes an address, port, user
   assert.deepEqual(parseConfig(min, FILE).transfer, { direct: false, relay: false, directSsh: {} });
   const c = parseConfig(`${min}transfer:\n  direct: true\n  directSsh: { address: 10.0.0.11, port: 2222, user: deploy, identityFile: /root/.ssh/id_rf }\n`, FILE);
   assert.deepEqual(c.transfer, { direct: true, relay: false, directSsh: { address: '10.0.0.11', port: 2222, user: 'deploy', identityFile: '/root/.ssh/id_rf' } });
-  // relay: the hosts pull from each other, so it is a direct transfer
-  assert.deepEqual(parseConfig(`${min}transfer: { relay: true }\n`, FILE).transfer, { direct: true, relay: true, directSsh: {} });
+  // relay alone: one read of the source through this machine; with direct, the hosts pass the image on
+  assert.deepEqual(parseConfig(`${min}transfer: { relay: true }\n`, FILE).transfer, { direct: false, relay: true, directSsh: {} });
   assert.match(configError(`${min}transfer:\n  directSsh: { identityFile: keys/id }\n`).message, /transfer\.directSsh\.identityFile: expected an absolute path on the target host/);
   assert.match(configError(`${min}transfer:\n  directSsh: { address: "$(reboot)" }\n`).message, /transfer\.directSsh\.address: /);
   assert.match(configError(`${min}transfer:\n  drect: true\n`).message, /transfer\.drect: unknown key/);

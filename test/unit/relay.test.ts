@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildDirectRelayScript, buildFollowScript } from '../../src/adapters/image-scripts.ts';
+import { buildDirectRelayScript, buildFollowScript, buildPassOnScript } from '../../src/adapters/image-scripts.ts';
 import { describeRelay, planRelay, relayKey } from '../../src/core/relay.ts';
 
 const A = `sha256:${'a'.repeat(64)}`;
@@ -71,4 +71,31 @@ test('a relay that passes on parses in dash and writes the stream and its size a
   assert.match(s, /tee -a "\$tmp\/tap" "\$f" \| d load/, 'appends after the size and start lines');
   const plain = buildDirectRelayScript({ marker: '@@rfx-m', token: 't', sudo: false, imageId: A, saveScript: 'true', knownHosts: ['k'], route: { address: '10.0.0.5' }, connectTimeoutS: 5 });
   assert.doesNotMatch(plain, /\$f/);
+});
+
+test('through this machine: the first host of a group saves once on the source, the others read its file there', () => {
+  const cands = [
+    { host: 'prod', imageId: A, key: 'k' },
+    { host: 'prod2', imageId: A, key: 'k' },
+    { host: 'prod3', imageId: A, key: 'k' },
+  ];
+  const links = planRelay(cands, '/tmp/releaseflow-xfer-t.', '@@rfx-m', 'test');
+  const fan = links.get(relayKey('prod', A))!.passOn!;
+  assert.match(fan, /fan-a{16}-\d+-prod$/);
+  assert.deepEqual(links.get(relayKey('prod2', A)), { marker: '@@rfx-m', follow: { host: 'test', fan } });
+  assert.deepEqual(links.get(relayKey('prod3', A)), { marker: '@@rfx-m', follow: { host: 'test', fan } });
+  assert.deepEqual(describeRelay(cands, links, 'test'), ['image aaaaaaaaaaaa: test → prod, prod2, prod3']);
+});
+
+test('the pass-on wrapper keeps the save script\'s stdin, output and exit code, and writes its size, start and data to the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rf-passon-'));
+  const fan = join(dir, 'fan');
+  // a save script in the shape of ours: header lines, the member list from stdin, then the data
+  const save = "printf '@@m pid 1\\n@@m manifest []\\n'; read -r x; printf '@@m bytes 5\\n@@m start\\n'; printf 'data:%s' \"$x\"; exit 3";
+  const r = spawnSync('sh', ['-c', buildPassOnScript(save, fan, '@@m')], { input: 'members\n', encoding: 'utf8' });
+  assert.equal(r.status, 3, r.stderr);
+  assert.equal(r.stdout, '@@m pid 1\n@@m manifest []\n@@m bytes 5\n@@m start\ndata:members');
+  assert.equal(readFileSync(fan, 'utf8'), '@@m bytes 5\n@@m start\ndata:members');
+  assert.match(readFileSync(`${fan}.pid`, 'utf8'), /^\d+\n$/);
+  assert.equal(spawnSync('dash', ['-n'], { input: buildPassOnScript(save, fan, '@@m') }).status, 0);
 });

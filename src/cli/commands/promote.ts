@@ -22,7 +22,7 @@ function releaseCommand(name: 'promote' | 'plan', holder: { code: number }) {
     .option('--from <host>', 'source host (default: from: in the config)')
     .option('--to <host>', 'target host, or several: a,b,c (default: to: in the config)')
     .option('--direct', 'the target pulls images from the source over its own SSH (nothing through this machine); see transfer.directSsh')
-    .option('--relay', 'with several target hosts: each host passes the images on to the next as it loads them (test → prod → prod2 …; implies --direct); see transfer.relay')
+    .option('--relay', 'with several target hosts: one docker save on the source for all of them; with --direct, each host passes the images on to the next as it loads them (test → prod → prod2 …); see transfer.relay')
     .option('--carry <settings>', "take these settings from the source instead of the target's own, e.g. env:FEATURE_X,env:API_URL (shown as drift; rollback restores the target's)")
     .option('--create', "create a configured container the target lacks, from the source's inspect with the overrides under create: in the config (bootstrap; rollback removes it)")
     .option('--json', 'print the result as JSON on stdout')
@@ -30,7 +30,7 @@ function releaseCommand(name: 'promote' | 'plan', holder: { code: number }) {
   if (name === 'promote') cmd.option('-y, --yes', 'do not ask for confirmation').option('--dry-run', 'plan only, change nothing');
   return cmd.action(async (opts, c) => {
     await act(holder, c, async (loaded) => {
-      const config = opts.direct || opts.relay ? { ...loaded, transfer: { ...loaded.transfer, direct: true, relay: loaded.transfer.relay || Boolean(opts.relay) } } : loaded;
+      const config = opts.direct || opts.relay ? { ...loaded, transfer: { ...loaded.transfer, direct: loaded.transfer.direct || Boolean(opts.direct), relay: loaded.transfer.relay || Boolean(opts.relay) } } : loaded;
       const o = opts as typeof opts & { yes?: boolean; dryRun?: boolean };
       const from = o.from ?? config.from;
       // one target host, or several (to: [a, b] in the config, or --to a,b): a fleet, released by rollout
