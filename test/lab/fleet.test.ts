@@ -253,7 +253,15 @@ describe('a fleet of three PROD hosts', { skip: skip() }, () => {
         await page.locator('#confirm-ok').click();
         await page.locator('#run-title', { hasText: 'rollback' }).waitFor({ timeout: 30_000 });
         const deadline = Date.now() + 240_000;
-        while (PRODS.some((h) => APP.some((c) => imageOf(h, c) !== `${c}:v1`))) {
+        // mid-swap a container is briefly gone (renamed aside): not there yet
+        const onV1 = (h: string, c: string) => {
+          try {
+            return imageOf(h, c) === `${c}:v1`;
+          } catch {
+            return false;
+          }
+        };
+        while (PRODS.some((h) => APP.some((c) => !onV1(h, c)))) {
           assert.ok(Date.now() < deadline, 'every host back on v1');
           await sleep(1000);
         }
