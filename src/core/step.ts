@@ -2,6 +2,7 @@
 import type { DirectRoute } from './direct.ts';
 import type { DriftItem } from './drift.ts';
 import type { RelayLink } from './relay.ts';
+import { shortId } from './host-facts.ts';
 
 /** A command inside a step: argv (quoted by the SSH adapter) or a script we built with shJoin. */
 export interface StepCommand {
@@ -112,7 +113,7 @@ export function bindImageId<T extends Step | PlannedContainer>(value: T, from: s
 
 /** What a plan was made from on both hosts: the containers, their images, the source's images. */
 export function planBasis(p: Plan): string[] {
-  return p.containers.map((c) => `${c.name}: ${p.to.name} container ${(c.toContainerId ?? '').slice(0, 12) || '-'} on ${c.toRef} (${c.toId.replace(/^sha256:/, '').slice(0, 12)}), ${p.from?.name ?? 'source'} on ${c.fromRef} (${(c.fromId ?? '').replace(/^sha256:/, '').slice(0, 12)})`);
+  return p.containers.map((c) => `${c.name}: ${p.to.name} container ${shortId(c.toContainerId)} on ${c.toRef} (${shortId(c.toId)}), ${p.from?.name ?? 'source'} on ${c.fromRef} (${shortId(c.fromId)})`);
 }
 
 /** What changed between a plan and a new one made of fresh observations: the new basis lines (`other containers` when only the set differs); empty when nothing did. */

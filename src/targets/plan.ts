@@ -7,8 +7,8 @@ import type { ContainerInput, PromotionInput, Rebuild } from '../core/plan.ts';
 import { prevContainerName, prevImageTag, statePaths } from '../core/state.ts';
 import type { Plan, PlannedContainer, PlanPart, Step, StepAct, StepCommand } from '../core/step.ts';
 import type { AnyTarget, Observed } from './target.ts';
+import { shortId } from '../core/host-facts.ts';
 
-const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
 /** Each target with what it observed on the target host; step order is the order of this list. */
 export type Observations = readonly { target: AnyTarget; observed: Observed<unknown> }[];
@@ -40,11 +40,11 @@ function creationsOf(input: PromotionInput): Map<string, { networks: string[]; v
 
 /** The plan's line about one container: what the target runs and what the source runs, or that the release creates it. */
 function containerLine(input: PromotionInput, p: PlannedContainer, creations: Map<string, { networks: string[]; volumes: string[] }>): string {
-  const src = `${input.from.name} runs ${p.fromRef} (${short(p.fromId!)})`;
-  if (!p.created) return `container ${p.name}: mode=${p.mode} ${input.to.name} runs ${p.toRef} (${short(p.toId)}); ${src}${p.changes ? '' : ' = up to date'}`;
+  const src = `${input.from.name} runs ${p.fromRef} (${shortId(p.fromId!)})`;
+  if (!p.created) return `container ${p.name}: mode=${p.mode} ${input.to.name} runs ${p.toRef} (${shortId(p.toId)}); ${src}${p.changes ? '' : ' = up to date'}`;
   const c = creations.get(p.name)!;
   const what = [c.networks.length ? `network ${c.networks.join(', ')}` : '', c.volumes.length ? `volume ${c.volumes.join(', ')}` : ''].filter(Boolean).join(', ');
-  return `container ${p.name}: mode=${p.mode} ${input.to.name} has no ${p.name}: CREATE it from ${input.from.name}'s inspect with ${p.fromRef} (${short(p.fromId!)})${what ? `, creating ${what} first` : ''}; rollback removes it${c.networks.length ? ' and those networks (once empty)' : ''}, keeps volumes`;
+  return `container ${p.name}: mode=${p.mode} ${input.to.name} has no ${p.name}: CREATE it from ${input.from.name}'s inspect with ${p.fromRef} (${shortId(p.fromId!)})${what ? `, creating ${what} first` : ''}; rollback removes it${c.networks.length ? ' and those networks (once empty)' : ''}, keeps volumes`;
 }
 
 /** One line per host: how it runs the app. */
@@ -137,7 +137,7 @@ function nodeTransfers(input: PromotionInput, target: string, mine: ContainerInp
       const id = c.source!.Image;
       if (ids.has(id)) return [];
       ids.add(id);
-      return [transferStep(input, c, node, `transfer ${c.source!.Config.Image} to ${node}`, `${node} may run ${c.name} (${target}): it must hold image ${short(id)} before anything changes`)];
+      return [transferStep(input, c, node, `transfer ${c.source!.Config.Image} to ${node}`, `${node} may run ${c.name} (${target}): it must hold image ${shortId(id)} before anything changes`)];
     });
   });
 }
@@ -208,7 +208,7 @@ export function planRelease(input: PromotionInput, obs: Observations): Plan {
     const id = c.source!.Image;
     if (c.targetHasSourceImage || moved.has(id)) continue;
     moved.add(id);
-    steps.push(transferStep(input, c, to, `transfer ${c.source!.Config.Image}`, `${to} lacks image ${short(id)} that ${input.from.name} runs`));
+    steps.push(transferStep(input, c, to, `transfer ${c.source!.Config.Image}`, `${to} lacks image ${shortId(id)} that ${input.from.name} runs`));
   }
 
   // 2b. every other host a part needs the images on (a swarm's nodes), before anything changes; each transfer verifies the ID there

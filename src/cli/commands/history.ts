@@ -5,8 +5,8 @@ import { type HistoryEntry, readHistory } from '../../adapters/state/history.ts'
 import { withHost } from '../../workflows/hosts.ts';
 import { act } from '../common.ts';
 import type { Register } from './register.ts';
+import { shortId } from '../../core/host-facts.ts';
 
-const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
 export const registerHistory: Register = (program, holder) => {
   const cmd = new Command('history')
@@ -41,7 +41,7 @@ function printHistory(to: string, entries: HistoryEntry[]): void {
   if (entries.length === 0) process.stdout.write(`no releases recorded on ${to}\n`);
   for (const e of entries) {
     process.stdout.write(`${e.at}  ${e.kind.padEnd(8)} ${e.result.padEnd(15)} ${formatDuration(e.durationMs).padStart(7)}  ${e.operator}  ${e.from ? `${e.from.name} -> ` : ''}${e.to.name}  id ${e.releaseId}\n`);
-    for (const ct of e.containers) process.stdout.write(`    ${ct.name}: ${ct.fromRef} (${short(ct.fromId)}) -> ${ct.toRef} (${short(ct.toId)})\n`);
+    for (const ct of e.containers) process.stdout.write(`    ${ct.name}: ${ct.fromRef} (${shortId(ct.fromId)}) -> ${ct.toRef} (${shortId(ct.toId)})\n`);
     process.stdout.write(`    log: ${e.logFile}\n`);
   }
 }
