@@ -165,6 +165,11 @@ export function buildCleanupScript(tmpBase: string, token: string, pid?: number)
   return lines.join('\n');
 }
 
+/** --relay: a pass-on file that was never started, marked empty and ended (the pid of a process that has exited). */
+export function buildAbandonScript(fan: string): string {
+  return `f=${shQuote(fan)}; umask 077; [ -e "$f.pid" ] || { : >>"$f"; sh -c 'echo $$' >"$f.pid"; }`;
+}
+
 /**
  * --relay through this machine: run a save script and also append what it sends after its header
  * (its size and start lines, then the data) to `fan` on the source, so that the other hosts' streams

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { type RelayCandidate, describeRelay, planRelay, relayKey } from '../core/relay.ts';
 import type { Step } from '../core/step.ts';
-import { buildCleanupScript, tempDirPrefix } from '../adapters/image-scripts.ts';
+import { buildAbandonScript, buildCleanupScript, tempDirPrefix } from '../adapters/image-scripts.ts';
 import { planTransfer } from '../adapters/transfer.ts';
 import { probeDirect, resolveDirect } from '../adapters/transfer-direct.ts';
 import type { Ports } from './ports.ts';
@@ -55,4 +55,19 @@ export async function chainTransfers(ports: Ports, moving: { h: string; steps: S
 /** Remove the pass-on files of a rollout's transfers (best effort: they live under /tmp). */
 export async function removePassOn(ports: Ports, token: string, hosts: readonly string[]): Promise<void> {
   await Promise.all(hosts.map((h) => ports.hosts.get(h)!.run({ script: buildCleanupScript('/tmp', token) }, { timeoutMs: 20_000 }).catch(() => undefined)));
+}
+
+/**
+ * A host whose transfers ended (done, or stopped by a failure) never starts the pass-on files it has
+ * not started yet: mark them finished and empty, so that the hosts waiting on them fall back to their
+ * own read of the source at once instead of waiting for the follow script's limit.
+ */
+export async function abandonPassOn(ports: Ports, host: string, steps: readonly Step[]): Promise<void> {
+  const direct = ports.config.transfer.direct;
+  for (const s of steps) {
+    if (s.kind !== 'transfer' || !s.relay?.passOn) continue;
+    // the file is on the host that writes it: the target with --direct, the source through this machine
+    const on = ports.hosts.get(direct ? host : s.from)!;
+    await on.run({ script: buildAbandonScript(s.relay.passOn) }, { timeoutMs: 20_000 }).catch(() => undefined);
+  }
 }

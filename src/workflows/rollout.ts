@@ -15,7 +15,7 @@ import { finishRelease } from './finish.ts';
 import { acquireLock, releaseLock } from '../adapters/state/lock.ts';
 import type { Ports } from './ports.ts';
 import { observeAndPlan, observeSource, type PromoteOptions, refuseIfInterrupted } from './plan-release.ts';
-import { chainTransfers, removePassOn } from './relay.ts';
+import { abandonPassOn, chainTransfers, removePassOn } from './relay.ts';
 import { rollbackHost } from './rollback.ts';
 
 /** The hosts of each batch: the canary hosts alone first, then batches of `batch` hosts (or a share of the fleet). */
@@ -152,7 +152,14 @@ async function runRollout(ports: Ports, from: string, plans: Map<string, Plan>, 
   } catch (e) {
     return end('failed', e instanceof ReleaseflowError ? e.exitCode : ExitCode.failed, `${renderError(e)}\nno host was changed`);
   }
-  const moved = await Promise.all(moving.map(async (m) => ({ h: m.h, r: await executePlan({ ...m.p, steps: m.steps }, { hosts: ports.hosts, bus, signal: opts.signal }) })));
+  const moved = await Promise.all(
+    moving.map(async (m) => {
+      const r = await executePlan({ ...m.p, steps: m.steps }, { hosts: ports.hosts, bus, signal: opts.signal });
+      // a host stopped by a failure never passes on its later images: the hosts waiting for them go on at once
+      if (chain) await abandonPassOn(ports, m.h, m.steps);
+      return { h: m.h, r };
+    }),
+  );
   if (chain) await removePassOn(ports, chain.token, chain.relaying);
   const bad = moved.filter((m) => !m.r.ok);
   if (bad.length) return end('failed', ExitCode.failed, `${bad.map((m) => `the image transfer to ${m.h} failed: ${renderError(m.r.error)}`).join('\n')}\nno host was changed (images already loaded stay unused)`);

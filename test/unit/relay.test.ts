@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildDirectRelayScript, buildFollowScript, buildPassOnScript } from '../../src/adapters/image-scripts.ts';
+import { buildAbandonScript, buildDirectRelayScript, buildFollowScript, buildPassOnScript } from '../../src/adapters/image-scripts.ts';
 import { describeRelay, planRelay, relayKey } from '../../src/core/relay.ts';
 
 const A = `sha256:${'a'.repeat(64)}`;
@@ -98,4 +98,19 @@ test('the pass-on wrapper keeps the save script\'s stdin, output and exit code, 
   assert.equal(readFileSync(fan, 'utf8'), '@@m bytes 5\n@@m start\ndata:members');
   assert.match(readFileSync(`${fan}.pid`, 'utf8'), /^\d+\n$/);
   assert.equal(spawnSync('dash', ['-n'], { input: buildPassOnScript(save, fan, '@@m') }).status, 0);
+});
+
+test('a pass-on file never started is marked ended: the follow script then ends at once with nothing, so the host falls back', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rf-abandon-'));
+  const fan = join(dir, 'fan');
+  assert.equal(spawnSync('sh', ['-c', buildAbandonScript(fan)]).status, 0);
+  const t0 = Date.now();
+  const r = spawnSync('sh', ['-c', buildFollowScript(fan, 30)], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.ok(Date.now() - t0 < 5000, 'no wait for the 30 s limit');
+  // a file already started is left alone
+  writeFileSync(`${fan}.pid`, '12345\n');
+  spawnSync('sh', ['-c', buildAbandonScript(fan)]);
+  assert.equal(readFileSync(`${fan}.pid`, 'utf8'), '12345\n');
 });
