@@ -1,6 +1,7 @@
 // The executor: runs a plan's steps in order and makes no decisions; emits step events.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { transferImage } from '../adapters/transfer.ts';
+import { buildAbandonScript } from '../adapters/image-scripts.ts';
 import { resolveDirect } from '../adapters/transfer-direct.ts';
 import { describeRoute } from '../core/direct.ts';
 import { diagnoseSsh, type Remote, remoteString, type SshHost } from '../adapters/ssh.ts';
@@ -77,15 +78,32 @@ async function runTransfersAtOnce(plan: Plan, from: number, end: number, ctx: Ex
   for (let i = from; i < end; i++) chains.set(plan.steps[i]!.host, [...(chains.get(plan.steps[i]!.host) ?? []), i]);
   const failures = await Promise.all(
     [...chains.values()].map(async (chain) => {
-      for (const i of chain) {
-        // the target's own ID (another image store) is bound in the steps after the run, never in a transfer still running
-        const f = await runOne(plan, i, ctx, done, plan.steps[i]!.host === plan.to.name ? end : undefined);
-        if (f) return f;
+      try {
+        for (const i of chain) {
+          // the target's own ID (another image store) is bound in the steps after the run, never in a transfer still running
+          const f = await runOne(plan, i, ctx, done, plan.steps[i]!.host === plan.to.name ? end : undefined);
+          if (f) return f;
+        }
+        return undefined;
+      } finally {
+        await abandonPassOn(plan.steps.filter((_, i) => chain.includes(i)), ctx);
       }
-      return undefined;
     }),
   );
   return failures.filter((f) => f !== undefined).sort((x, y) => (x.failedIndex ?? 0) - (y.failedIndex ?? 0))[0];
+}
+
+/**
+ * --relay: a host whose transfers ended never leaves the hosts after it waiting for a file it was to
+ * keep for them and did not start (on the target with --direct, else on the source).
+ */
+async function abandonPassOn(steps: readonly Step[], ctx: ExecuteContext): Promise<void> {
+  for (const s of steps) {
+    if (s.kind !== 'transfer' || !s.relay?.passOn) continue;
+    await hostOf(ctx, s.direct ? s.to : s.from)
+      .run({ script: buildAbandonScript(s.relay.passOn) }, { timeoutMs: 20_000 })
+      .catch(() => undefined);
+  }
 }
 
 /** Run step i; a failure as the plan's result. `bindFrom`: the first step that takes the target's own image ID. */

@@ -10,6 +10,7 @@ import { notifyRun } from './notify.ts';
 import { observeAndPlan, type PromoteOptions, refuseIfInterrupted, targetHosts } from './plan-release.ts';
 import type { Ports } from './ports.ts';
 import { rollout } from './rollout.ts';
+import { relayPlan, removePassOn } from './relay.ts';
 
 export type { PromoteOptions } from './plan-release.ts';
 export { observeAndPlan } from './plan-release.ts';
@@ -91,7 +92,20 @@ async function promoteOnce(ports: Ports, opts: PromoteOptions): Promise<{ code: 
       return { code: fresh, plan };
     }
     plan = fresh;
-    outcome = await finishRelease(ports, plan, started, opts.signal);
+    // --relay: a swarm's nodes share one read of the source (with --direct: pass the image on), as a fleet's hosts
+    let relayed: Awaited<ReturnType<typeof relayPlan>>;
+    try {
+      relayed = config.transfer.relay ? await relayPlan(ports, plan) : undefined;
+    } catch (e) {
+      const code = e instanceof ReleaseflowError ? e.exitCode : ExitCode.failed;
+      bus.emit({ type: 'release-finished', result: 'failed', exitCode: code, durationMs: Date.now() - started, message: `${renderError(e)}\nnothing was changed` });
+      return { code, plan };
+    }
+    try {
+      outcome = await finishRelease(ports, relayed?.plan ?? plan, started, opts.signal);
+    } finally {
+      if (relayed) await removePassOn(ports, relayed.token, relayed.relaying);
+    }
     return { code: outcome.code, plan };
   } finally {
     await releaseLock(to, config, plan.releaseId).catch(() => bus.warn(`could not remove the lock on ${toName}; run: releaseflow lock release`));

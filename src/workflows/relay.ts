@@ -3,7 +3,7 @@
 // moves, remove the pass-on files.
 import { randomBytes } from 'node:crypto';
 import { type RelayCandidate, describeRelay, planRelay, relayKey } from '../core/relay.ts';
-import type { Step } from '../core/step.ts';
+import type { Plan, Step } from '../core/step.ts';
 import { buildAbandonScript, buildCleanupScript, tempDirPrefix } from '../adapters/image-scripts.ts';
 import { planTransfer } from '../adapters/transfer.ts';
 import { probeDirect, resolveDirect } from '../adapters/transfer-direct.ts';
@@ -70,4 +70,19 @@ export async function abandonPassOn(ports: Ports, host: string, steps: readonly 
     const on = ports.hosts.get(direct ? host : s.from)!;
     await on.run({ script: buildAbandonScript(s.relay.passOn) }, { timeoutMs: 20_000 }).catch(() => undefined);
   }
+}
+
+/**
+ * One host's release whose transfers go to several hosts (a swarm's nodes): the same places in the
+ * chains as a fleet's (undefined when fewer than two hosts receive an image).
+ */
+export async function relayPlan(ports: Ports, plan: Plan): Promise<{ plan: Plan; token: string; relaying: string[] } | undefined> {
+  const transfers = plan.steps.filter((s): s is TransferStep => s.kind === 'transfer');
+  const hosts = [...new Set(transfers.map((s) => s.host))];
+  if (hosts.length < 2) return undefined;
+  const moving = hosts.map((h) => ({ h, steps: transfers.filter((s) => s.host === h) as Step[] }));
+  const chain = await chainTransfers(ports, moving);
+  const placed = new Map(moving.flatMap((m) => m.steps.flatMap((s) => (s.kind === 'transfer' ? [[relayKey(m.h, s.imageId), s] as const] : []))));
+  const steps = plan.steps.map((s) => (s.kind === 'transfer' ? (placed.get(relayKey(s.host, s.imageId)) ?? s) : s));
+  return { plan: { ...plan, steps }, ...chain };
 }

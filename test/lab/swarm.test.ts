@@ -123,15 +123,18 @@ describe('a swarm service of 3 replicas on 3 nodes', { skip: skip() }, () => {
     for (const h of NODES) assert.equal(hasId(h, testId(`${SVC}:v2`)), false, `${h} got no image`);
   });
 
-  test('promote v1 -> v2: the image on all 3 nodes by ID, every task on v2, no node pulls', () => {
+  test('promote --relay v1 -> v2: one docker save on TEST for the 3 nodes, the image on each by ID, every task on v2, no node pulls', () => {
     const v2 = testId(`${SVC}:v2`);
     for (const h of NODES) assert.equal(hasId(h, v2), false, `${h} lacks v2 before the release`);
     const pulled = NODES.map(pulls);
     const t0 = Date.now();
-    const r = rf(['promote', '--yes'], cfg);
+    const r = rf(['promote', '--yes', '--relay', '-v'], cfg);
     const took = Date.now() - t0;
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /mode on prod: swarm/);
+    assert.match(r.out, /relay: one docker save on test for all hosts, streamed to them through this machine: image [0-9a-f]{12}: test → prod, prod2, prod3/, r.out);
+    assert.equal((r.out.match(/from test's one docker save for all hosts\); Loaded image/g) ?? []).length, 2, 'two nodes read the first save');
+    assert.doesNotMatch(r.out, /pulling it from test instead/);
     for (const h of NODES) assert.equal(hasId(h, v2), true, `${h} holds v2 by ID`);
     assertAllOn(v2, 'released');
     assert.deepEqual(NODES.map(pulls), pulled, 'no pulling image line in any dockerd log since the release');
