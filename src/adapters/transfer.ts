@@ -269,6 +269,8 @@ async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'd
   const selectMembers = kind === 'delta' ? (json: string, listing: SaveListing) => renderPick(pickArchive(plan.imageId, json, plan.image.layers, missing, plan.target.store, listing)) : undefined;
   // docker save and the extraction on the source, at a pessimistic 10 MB/s
   const headerTimeoutMs = stallMs + plan.image.size / 10_000;
+  // a follower (--relay) also waits for the host before it, which may move other images first
+  const followerHeaderMs = 2 * headerTimeoutMs + FOLLOW_WAIT_S * 1000;
   if (opts.direct) {
     let relayPid: number | undefined;
     // a follower in a --direct chain carries the route to the host before it
@@ -292,8 +294,7 @@ async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'd
         },
         signal: opts.signal,
         stallMs,
-        // a follower also waits for the host before it, which may move other images first
-        headerTimeoutMs: follow ? 2 * headerTimeoutMs + FOLLOW_WAIT_S * 1000 : headerTimeoutMs,
+        headerTimeoutMs: follow ? followerHeaderMs : headerTimeoutMs,
         connectTimeoutS: opts.connectTimeoutS ?? 10,
       });
     } catch (e) {
@@ -322,7 +323,7 @@ async function sendOnce(from: SshHost, to: SshHost, plan: TransferPlan, kind: 'd
       },
       signal: opts.signal,
       stallMs,
-      headerTimeoutMs: follow ? 2 * headerTimeoutMs + FOLLOW_WAIT_S * 1000 : headerTimeoutMs,
+      headerTimeoutMs: follow ? followerHeaderMs : headerTimeoutMs,
     });
   } catch (e) {
     // the stream was cut or failed: the save script's trap cleans up; this is the belt to its braces

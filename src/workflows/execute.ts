@@ -1,7 +1,6 @@
 // The executor: runs a plan's steps in order and makes no decisions; emits step events.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { transferImage } from '../adapters/transfer.ts';
-import { buildAbandonScript } from '../adapters/image-scripts.ts';
 import { resolveDirect } from '../adapters/transfer-direct.ts';
 import { describeRoute } from '../core/direct.ts';
 import { diagnoseSsh, type Remote, remoteString, type SshHost } from '../adapters/ssh.ts';
@@ -12,6 +11,7 @@ import { renderCommand } from '../core/render-plan.ts';
 import { bindImageId, type Plan, type Step } from '../core/step.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { ReleaseResult } from '../events/types.ts';
+import { abandonPassOn } from './relay.ts';
 
 export interface ExecuteResult {
   ok: boolean;
@@ -86,24 +86,11 @@ async function runTransfersAtOnce(plan: Plan, from: number, end: number, ctx: Ex
         }
         return undefined;
       } finally {
-        await abandonPassOn(plan.steps.filter((_, i) => chain.includes(i)), ctx);
+        await abandonPassOn(ctx.hosts, plan.steps.filter((_, i) => chain.includes(i)));
       }
     }),
   );
   return failures.filter((f) => f !== undefined).sort((x, y) => (x.failedIndex ?? 0) - (y.failedIndex ?? 0))[0];
-}
-
-/**
- * --relay: a host whose transfers ended never leaves the hosts after it waiting for a file it was to
- * keep for them and did not start (on the target with --direct, else on the source).
- */
-async function abandonPassOn(steps: readonly Step[], ctx: ExecuteContext): Promise<void> {
-  for (const s of steps) {
-    if (s.kind !== 'transfer' || !s.relay?.passOn) continue;
-    await hostOf(ctx, s.direct ? s.to : s.from)
-      .run({ script: buildAbandonScript(s.relay.passOn) }, { timeoutMs: 20_000 })
-      .catch(() => undefined);
-  }
 }
 
 /** Run step i; a failure as the plan's result. `bindFrom`: the first step that takes the target's own image ID. */

@@ -6,6 +6,7 @@ import { type RelayCandidate, describeRelay, planRelay, relayKey } from '../core
 import type { Plan, Step } from '../core/step.ts';
 import { buildAbandonScript, buildCleanupScript, tempDirPrefix } from '../adapters/image-scripts.ts';
 import { planTransfer } from '../adapters/transfer.ts';
+import type { SshHost } from '../adapters/ssh.ts';
 import { probeDirect, resolveDirect } from '../adapters/transfer-direct.ts';
 import type { Ports } from './ports.ts';
 
@@ -62,13 +63,14 @@ export async function removePassOn(ports: Ports, token: string, hosts: readonly 
  * not started yet: mark them finished and empty, so that the hosts waiting on them fall back to their
  * own read of the source at once instead of waiting for the follow script's limit.
  */
-export async function abandonPassOn(ports: Ports, host: string, steps: readonly Step[]): Promise<void> {
-  const direct = ports.config.transfer.direct;
+export async function abandonPassOn(hosts: ReadonlyMap<string, SshHost>, steps: readonly Step[]): Promise<void> {
   for (const s of steps) {
     if (s.kind !== 'transfer' || !s.relay?.passOn) continue;
     // the file is on the host that writes it: the target with --direct, the source through this machine
-    const on = ports.hosts.get(direct ? host : s.from)!;
-    await on.run({ script: buildAbandonScript(s.relay.passOn) }, { timeoutMs: 20_000 }).catch(() => undefined);
+    await hosts
+      .get(s.direct ? s.to : s.from)!
+      .run({ script: buildAbandonScript(s.relay.passOn) }, { timeoutMs: 20_000 })
+      .catch(() => undefined);
   }
 }
 

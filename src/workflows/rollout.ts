@@ -156,7 +156,7 @@ async function runRollout(ports: Ports, from: string, plans: Map<string, Plan>, 
     moving.map(async (m) => {
       const r = await executePlan({ ...m.p, steps: m.steps }, { hosts: ports.hosts, bus, signal: opts.signal });
       // a host stopped by a failure never passes on its later images: the hosts waiting for them go on at once
-      if (chain) await abandonPassOn(ports, m.h, m.steps);
+      if (chain) await abandonPassOn(ports.hosts, m.steps);
       return { h: m.h, r };
     }),
   );
