@@ -105,12 +105,16 @@ function stopGroup(pid: number): void {
   } catch {}
 }
 
-// seconds each lab file took on an idle 2-CPU machine (CI, serial): the order in which lanes take them
+// seconds each lab file took in a lane of CI (59c3e42, 3 lanes): the order in which lanes take them.
+// Unit files: the few that wait on real timers start first, so the small ones fill the other slot.
 const LAB_WEIGHTS: Record<string, number> = {
-  compose: 260, swarm: 256, 'faults-kill': 151, engines: 125, 'compose-corpus': 126, fleet: 119, 'faults-signals': 103,
-  'faults-host': 83, hooks: 74, dashboard: 67, containerd: 64, bootstrap: 59, release: 52, sudo: 47,
-  'runspec-roundtrip': 45, direct: 44, 'stale-plan': 24, 'faults-input': 21, package: 16,
+  compose: 240, fleet: 268, swarm: 256, 'faults-kill': 178, engines: 140, 'compose-corpus': 165, 'faults-signals': 142,
+  'faults-host': 102, hooks: 83, bootstrap: 79, containerd: 77, dashboard: 72, 'runspec-roundtrip': 65, sudo: 60,
+  direct: 51, release: 46, 'stale-plan': 32, package: 27, 'faults-input': 24,
 };
+const UNIT_WEIGHTS: Record<string, number> = { journal: 18, 'undo-lock': 16, package: 9, server: 4, hooks: 4, relay: 3 };
+/** a mixed pair of engines runs only what crosses the pair (engines.test.ts): about half a case */
+const ENGINE_PAIR_WEIGHT = 75;
 // these bring up (and take down) labs of their own, with their own LAB_DIR/LAB_PREFIX/LAB_NET
 const OWN_LAB = new Set(['engines', 'containerd', 'fleet', 'swarm']);
 const stem = (f: string) => basename(f, '.test.ts');
@@ -123,11 +127,14 @@ export function jobsOf(suite: Suite, files: string[], env: NodeJS.ProcessEnv = p
   for (const file of files) {
     const name = stem(file);
     if (skip.has(name)) continue;
-    const base = { file, ownLab: OWN_LAB.has(name), weight: suite === 'lab' ? (LAB_WEIGHTS[name] ?? 15) : 1 };
+    const base = { file, ownLab: OWN_LAB.has(name), weight: suite === 'lab' ? (LAB_WEIGHTS[name] ?? 15) : (UNIT_WEIGHTS[name] ?? 1) };
     const only = env.RELEASEFLOW_TEST_ENGINES;
     if (name === 'engines' && only && only !== 'none') {
       const picked = only === 'all' ? CASES.map((c) => c.name) : only.split(',').map((x) => x.trim()).filter(Boolean);
-      for (const c of picked) jobs.push({ ...base, label: `${rel(file)} [${c}]`, env: { RELEASEFLOW_TEST_ENGINES: c } });
+      for (const c of picked) {
+        const pair = CASES.find((k) => k.name === c && k.test !== k.prod);
+        jobs.push({ ...base, label: `${rel(file)} [${c}]`, env: { RELEASEFLOW_TEST_ENGINES: c }, weight: pair ? ENGINE_PAIR_WEIGHT : base.weight });
+      }
     } else jobs.push({ ...base, label: rel(file), env: {} });
   }
   return jobs;

@@ -208,8 +208,8 @@ describe('compose mode on the lab', labSkip(), () => {
     const M = steps.length;
     for (let n = 1; n <= M; n++) {
       await t.test(`SIGKILL at step ${n}/${M} ${steps[n - 1]!.name}`, async () => {
-        // PROD without TEST's images again, so every run has the same steps
-        seedCompose('--compose', '2');
+        // PROD without TEST's images again, so every run has the same steps (the project itself is as
+        // the seed left it: the last iteration's recover put back its images and files, asserted below)
         dropReleasedImages();
         const envBefore = onProd(`cat ${DIR}/.env`);
         const pre = snapshot('prod');

@@ -23,6 +23,11 @@ test('RF_TEST_SKIP leaves named files out; weights put the long files first; own
   const w = Object.fromEntries(jobs.map((j) => [j.label, j.weight]));
   assert.ok(w['lab/compose.test.ts']! > w['lab/release.test.ts']!);
   assert.deepEqual(jobs.map((j) => j.ownLab), [false, false, true]);
+  // unit files that wait on real timers first; an engine pair (half a case) after the engines' own cases
+  const unit = jobsOf('unit', ['test/unit/cli.test.ts', 'test/unit/journal.test.ts']);
+  assert.ok(unit[1]!.weight > unit[0]!.weight);
+  const eng = Object.fromEntries(jobsOf('lab', lab('engines'), { RELEASEFLOW_TEST_ENGINES: 'all' }).map((j) => [j.env.RELEASEFLOW_TEST_ENGINES, j.weight]));
+  assert.ok(eng['28.5']! > eng['20.10-to-28.5-containerd']!);
 });
 
 test('lanes: lane 1 is the caller lab; the others are labs of their own, valid and distinct for lab.sh', () => {
