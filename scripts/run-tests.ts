@@ -20,7 +20,7 @@ import { basename, join, relative, resolve } from 'node:path';
 
 export type Suite = 'unit' | 'lab';
 const SUITES: Record<Suite, string[]> = { unit: ['test/unit', 'test/web'], lab: ['test/lab'] };
-const JOBS: Record<Suite, number> = { unit: 2, lab: Math.max(1, Number(process.env.RF_TEST_LANES ?? 3) || 1) };
+const JOBS: Record<Suite, number> = { unit: 3, lab: Math.max(1, Number(process.env.RF_TEST_LANES ?? 3) || 1) };
 const REPO = new URL('..', import.meta.url).pathname;
 const VERBOSE = process.env.RF_TEST_VERBOSE === '1';
 const FILE_TIMEOUT_S = Number(process.env.RF_TEST_FILE_TIMEOUT ?? 1800);
