@@ -1,6 +1,6 @@
 // The test runner behind `npm test`, `npm run test:unit` and `npm run test:lab`: one node:test process per
 // file, so every file gets a start line, an end line (elapsed, pass/fail) and the run a summary with the
-// slowest files. Unit files run two at a time. Lab files run in lanes (RF_TEST_LANES, default 3): each lane
+// slowest files. Unit files run three at a time. Lab files run in lanes (RF_TEST_LANES, default 3): each lane
 // is a lab of its own (lane 1 the lab in LAB_DIR; lane N its own LAB_DIR/LAB_PREFIX/LAB_NET, brought up the
 // first time a file needs it and taken down at the end), so files that share "the lab" never share it at
 // once. Files with labs of their own (engine cases, containerd, fleet, swarm) need no lane's lab. The longest
