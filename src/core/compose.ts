@@ -21,10 +21,20 @@ export interface ComposeCli {
   version: string;
 }
 
-/** Print the host's compose CLIs: `plugin VERSION` (docker compose) and `standalone VERSION` (docker-compose), empty when absent. */
-export function buildComposeToolsScript(sudo = false): string {
+/**
+ * Print the host's compose CLIs: `plugin VERSION` (docker compose) and `standalone VERSION` (docker-compose),
+ * empty when absent. `standalone: 'without-plugin'` asks docker-compose only when there is no plugin: the
+ * choice cannot fall on it then (chooseComposeCli), and Debian's docker-compose 1.29 is Python, 0.34
+ * CPU-seconds (and as much wall time) for its version alone.
+ */
+export function buildComposeToolsScript(sudo = false, standalone: 'always' | 'without-plugin' = 'always'): string {
   const pre = sudo ? 'sudo -n ' : '';
-  return `printf 'plugin %s\\nstandalone %s\\nengine %s\\n' "$(${pre}docker compose version --short 2>/dev/null)" "$(${pre}docker-compose version --short 2>/dev/null)" "$(${pre}docker version --format '{{.Server.Version}}' 2>/dev/null)"`;
+  const ask = `rf_cs=$(${pre}docker-compose version --short 2>/dev/null)`;
+  return [
+    `rf_cp=$(${pre}docker compose version --short 2>/dev/null); rf_cs=''`,
+    standalone === 'always' ? ask : `[ -n "$rf_cp" ] || ${ask}`,
+    `printf 'plugin %s\\nstandalone %s\\nengine %s\\n' "$rf_cp" "$rf_cs" "$(${pre}docker version --format '{{.Server.Version}}' 2>/dev/null)"`,
+  ].join('\n');
 }
 
 /** Major version of a compose version string (`2.26.1-4` → 2, `v2.29.0` → 2, `1.29.2` → 1); undefined when unknown. */

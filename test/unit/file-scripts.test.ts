@@ -2,11 +2,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildComposeToolsScript } from '../../src/core/compose.ts';
+import { buildComposeObserveScript } from '../../src/targets/compose/observe.ts';
 import { buildFileStatusScript, buildHashFilesScript, buildPrivateDirScript, buildWriteFileScript, buildWriteTextScript, WRITE_EXISTS } from '../../src/core/file-scripts.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), "rf-files-it's "));
@@ -59,6 +60,21 @@ test('compose tools: the version of each CLI present and the engine, empty for a
   assert.equal(sh(buildComposeToolsScript(true), { path }).stdout, 'plugin 2.29.1\nstandalone \nengine 28.5.2\n');
   stub('docker-compose', '[ "$1 $2" = "version --short" ] && echo 1.29.2');
   assert.equal(sh(buildComposeToolsScript(), { path }).stdout, 'plugin \nstandalone 1.29.2\nengine \n');
+  // without-plugin: docker-compose is asked only when there is no plugin (it is Python, and slow)
+  assert.equal(sh(buildComposeToolsScript(false, 'without-plugin'), { path }).stdout, 'plugin \nstandalone 1.29.2\nengine \n');
+  const asked = join(bin, 'docker-compose.asked');
+  stub('docker-compose', 'echo x >>"$0.asked"; [ "$1 $2" = "version --short" ] && echo 1.29.2');
+  assert.equal(sh(buildComposeToolsScript(true, 'without-plugin'), { path }).stdout, 'plugin 2.29.1\nstandalone \nengine 28.5.2\n');
+  assert.equal(existsSync(asked), false, 'docker-compose not run when the plugin answers');
+  assert.equal(sh(buildComposeToolsScript(true), { path }).stdout, 'plugin 2.29.1\nstandalone 1.29.2\nengine 28.5.2\n');
+  assert.equal(existsSync(asked), true, 'asked when always');
+});
+
+test('compose observe: docker-compose is asked beside the plugin only when a project was not created by v2', () => {
+  const p = { paths: ['/opt/a/docker-compose.yml'], envPath: '/opt/a/.env', workingDir: '/opt/a' };
+  const lazy = /\[ -n "\$rf_cp" \] \|\| rf_cs=/;
+  assert.match(buildComposeObserveScript([{ ...p, labelVersion: '2.26.1' }], false, '@@m'), lazy);
+  for (const labelVersion of ['1.29.2', undefined]) assert.doesNotMatch(buildComposeObserveScript([{ ...p, labelVersion: '2.40.3' }, { ...p, labelVersion }], false, '@@m'), lazy);
 });
 
 test('write text: the exact text (quotes, %, backslashes, newlines) replaces the file, mode 0644; a private folder is 0700', () => {

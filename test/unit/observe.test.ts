@@ -22,7 +22,7 @@ stub(
   `if [ "$DOCKER_DENY" = 1 ] && [ "$VIA_SUDO" != 1 ]; then echo 'permission denied while trying to connect to the Docker daemon socket' >&2; exit 1; fi
 case "$1 $2" in
   "version --format") [ "$3" = x ] && exit 0; echo '24.0.7 1.43' ;;
-  "info --format") case "$3" in *DriverStatus*) echo "\${STORE_LINE:-overlay2 [[\\"Backing Filesystem\\",\\"extfs\\"]]}" ;; *) echo /var/lib/docker ;; esac ;;
+  "info --format") case "$3" in *DockerRootDir*DriverStatus*) echo /var/lib/docker; echo "\${STORE_LINE:-overlay2 [[\\"Backing Filesystem\\",\\"extfs\\"]]}" ;; *) echo "stub docker: unexpected info format $3" >&2; exit 2 ;; esac ;;
   "network ls") printf 'bridge\\nhost\\nnone\\napp-net\\n' ;;
   "ps -a") echo '{"Names":"web","Image":"web:v2","Status":"Up 2 hours"}'; echo '{"Names":"web-old","Image":"web:v1","Status":"Exited (0) 1 day ago"}' ;;
   "container inspect")

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { SshHost } from '../../adapters/ssh.ts';
-import { buildComposeToolsScript, chooseComposeCli, type ComposeTools } from '../../core/compose.ts';
+import { buildComposeToolsScript, chooseComposeCli, type ComposeTools, majorOf } from '../../core/compose.ts';
 import { choosePin, DEFAULT_OVERRIDES, OVERRIDE_MARKER } from '../../core/compose-pin.ts';
 import type { ComposeObservation, ComposeProjectTarget } from './plan.ts';
 import { buildFileStatusScript } from '../../core/file-scripts.ts';
@@ -40,8 +40,10 @@ export function projectEnvPath(mode: ComposeMode, labels: Record<string, string>
 }
 
 /** The one-round-trip script: compose CLIs, then per project its files, .env COMPOSE_* lines and `version:`. */
-export function buildComposeObserveScript(projects: readonly { paths: string[]; envPath: string; workingDir?: string }[], sudo: boolean, marker: string): string {
-  const out = [section(marker, 'tools', buildComposeToolsScript(sudo))];
+export function buildComposeObserveScript(projects: readonly { paths: string[]; envPath: string; workingDir?: string; labelVersion?: string }[], sudo: boolean, marker: string): string {
+  // docker-compose matters only for a project v2 did not create, or on a host without the plugin
+  const v2Only = projects.every((p) => (majorOf(p.labelVersion) ?? 0) >= 2);
+  const out = [section(marker, 'tools', buildComposeToolsScript(sudo, v2Only ? 'without-plugin' : 'always'))];
   projects.forEach((p, i) => {
     out.push(section(marker, `files${i}`, buildFileStatusScript(p.paths)));
     const env = shQuote(p.envPath);
@@ -114,7 +116,7 @@ export async function observeComposeTargets(host: SshHost, targets: Map<string, 
   const projects = groupProjects(targets);
   if (projects.length === 0) return obs;
   const marker = `@@rf-${randomBytes(6).toString('hex')}`;
-  const r = await host.run({ script: buildComposeObserveScript(projects.map((p) => ({ ...p, workingDir: p.mode.workingDir })), host.config.sudo, marker) });
+  const r = await host.run({ script: buildComposeObserveScript(projects.map((p) => ({ ...p, workingDir: p.mode.workingDir, labelVersion: p.labels['com.docker.compose.version'] })), host.config.sudo, marker) });
   const facts = parseComposeObserveOutput(r.stdout, marker, projects);
   for (const [i, p] of projects.entries()) {
     const f = facts.projects[i]!;
