@@ -15,7 +15,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
-import { CASES } from '../test/lab/engine-cases.ts';
+import { CASES, isPair } from '../test/lab/engine-cases.ts';
 import { basename, join, relative, resolve } from 'node:path';
 
 export type Suite = 'unit' | 'lab';
@@ -105,13 +105,13 @@ function stopGroup(pid: number): void {
   } catch {}
 }
 
-// seconds each lab file took in a lane of CI (59c3e42, 3 lanes): the order in which lanes take them.
-// Unit files: the few that wait on real timers start first, so the small ones fill the other slot.
+// seconds each lab file took in a lane of CI (59c3e42, 3 lanes): the order in which lanes take them
 const LAB_WEIGHTS: Record<string, number> = {
   compose: 240, fleet: 268, swarm: 256, 'faults-kill': 178, engines: 140, 'compose-corpus': 165, 'faults-signals': 142,
   'faults-host': 102, hooks: 83, bootstrap: 79, containerd: 77, dashboard: 72, 'runspec-roundtrip': 65, sudo: 60,
   direct: 51, release: 46, 'stale-plan': 32, package: 27, 'faults-input': 24,
 };
+// unit files that wait on real timers start first, so the small ones fill the other slots
 const UNIT_WEIGHTS: Record<string, number> = { journal: 18, 'undo-lock': 16, package: 9, server: 4, hooks: 4, relay: 3 };
 /** a mixed pair of engines runs only what crosses the pair (engines.test.ts): about half a case */
 const ENGINE_PAIR_WEIGHT = 75;
@@ -132,8 +132,8 @@ export function jobsOf(suite: Suite, files: string[], env: NodeJS.ProcessEnv = p
     if (name === 'engines' && only && only !== 'none') {
       const picked = only === 'all' ? CASES.map((c) => c.name) : only.split(',').map((x) => x.trim()).filter(Boolean);
       for (const c of picked) {
-        const pair = CASES.find((k) => k.name === c && k.test !== k.prod);
-        jobs.push({ ...base, label: `${rel(file)} [${c}]`, env: { RELEASEFLOW_TEST_ENGINES: c }, weight: pair ? ENGINE_PAIR_WEIGHT : base.weight });
+        const k = CASES.find((x) => x.name === c);
+        jobs.push({ ...base, label: `${rel(file)} [${c}]`, env: { RELEASEFLOW_TEST_ENGINES: c }, weight: k && isPair(k) ? ENGINE_PAIR_WEIGHT : base.weight });
       }
     } else jobs.push({ ...base, label: rel(file), env: {} });
   }

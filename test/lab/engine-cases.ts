@@ -17,3 +17,6 @@ export const CASES: EngineCase[] = [
   { name: '28.5-containerd-to-20.10', test: '28.5-containerd', prod: '20.10', n: 5, net: '10.213.55'},
   { name: '26.1-containerd', test: '26.1-containerd', prod: '26.1-containerd', n: 6, net: '10.213.57' },
 ];
+
+/** A mixed pair (TEST and PROD on different engines): its smoke runs only what crosses the pair (engines.test.ts). */
+export const isPair = (c: EngineCase): boolean => c.test !== c.prod;

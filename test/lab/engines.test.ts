@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { spawn } from 'node:child_process';
-import { CASES, type EngineCase } from './engine-cases.ts';
+import { CASES, type EngineCase, isPair } from './engine-cases.ts';
 import { CLI, labDocker, labInfo, labScript, releaseflow } from './lab.ts';
 
 const APP = ['ragflowauth-backend', 'ragflowauth-frontend'];
@@ -44,7 +44,7 @@ for (const c of CASES) {
     const inContainer = (path: string) => dk('prod', ['exec', 'ragflowauth-backend', 'wget', '-q', '-O', '-', `http://127.0.0.1:8001${path}`]).trim();
     let upOut = '';
     /** a mixed pair: only what crosses it (see the file's head); the PROD-only tests run in PROD's own case */
-    const pair = c.test !== c.prod;
+    const pair = isPair(c);
     const prodOnly = (name: string, fn: () => void | Promise<void>) => {
       if (!pair) test(name, fn);
     };
